@@ -1,0 +1,104 @@
+"""The one cattrs converter that turns JSON into models and back.
+
+Conventions every model follows (see ``models/_base.py``):
+
+* models are ``attrs`` classes deriving from :class:`~watson_async.models.Model`;
+* a JSON key that is not a Python name is declared with ``json_field("main skill")``;
+* optional fields default to ``None`` and are left out of ``to_dict()`` when ``None``;
+* keys the model does not know are kept in ``model.extra`` and written back by
+  ``to_dict()``, so ``to_dict(from_dict(x)) == x`` (minus explicit ``null`` optionals);
+* discriminated unions (``output.generic[]``, turn events, ...) are registered with
+  :func:`register_tagged_union` and fall back to a catch-all model for unknown tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+from cattrs import Converter
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+__all__ = ["JSON_NAME", "converter", "is_model", "register_tagged_union"]
+
+#: attrs field metadata key holding the JSON name when it differs from the field name.
+JSON_NAME = "watson_async.json"
+
+converter = Converter(detailed_validation=False)
+
+
+def is_model(cls: Any) -> bool:
+    """True for classes derived from ``watson_async.models.Model``."""
+    return isinstance(cls, type) and getattr(cls, "__watson_model__", False) and attrs.has(cls)
+
+
+def _renames(cls: type) -> dict[str, Any]:
+    overrides: dict[str, Any] = {"extra": override(omit=True)}
+    for a in attrs.fields(cls):
+        name = a.metadata.get(JSON_NAME)
+        if name is not None:
+            overrides[a.name] = override(rename=name)
+    return overrides
+
+
+def _json_names(cls: type) -> frozenset[str]:
+    return frozenset(
+        a.metadata.get(JSON_NAME, a.name) for a in attrs.fields(cls) if a.name != "extra"
+    )
+
+
+def _structure_factory(cls: type) -> Callable[[Any, Any], Any]:
+    base = make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=False, **_renames(cls))
+    known = _json_names(cls)
+    name = cls.__name__
+
+    def structure(value: Any, _: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"{name} expects a JSON object, got {type(value).__name__}")
+        obj = base(value, cls)
+        if not known.issuperset(value):
+            obj.extra = {k: v for k, v in value.items() if k not in known}
+        return obj
+
+    return structure
+
+
+def _unstructure_factory(cls: type) -> Callable[[Any], dict[str, Any]]:
+    base = make_dict_unstructure_fn(cls, converter, _cattrs_omit_if_default=True, **_renames(cls))
+
+    def unstructure(obj: Any) -> dict[str, Any]:
+        data: dict[str, Any] = base(obj)
+        extra = obj.extra
+        if extra:
+            for key, value in extra.items():
+                data.setdefault(key, value)
+        return data
+
+    return unstructure
+
+
+converter.register_structure_hook_factory(is_model, _structure_factory)
+converter.register_unstructure_hook_factory(is_model, _unstructure_factory)
+
+
+def register_tagged_union(
+    union: Any, tag: str, classes: Mapping[str, type], fallback: type
+) -> None:
+    """Structure ``union`` by the value of key ``tag``; unknown tags become ``fallback``.
+
+    Several tag values may map to one class (``conversational_search`` and
+    ``conversation_search`` are both seen in the wild).
+    """
+    hooks: dict[Any, Callable[[Any, Any], Any]] = {}
+
+    def structure(value: Any, _: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected a JSON object with {tag!r}, got {type(value).__name__}")
+        cls = classes.get(value.get(tag), fallback)
+        hook = hooks.get(cls)
+        if hook is None:
+            hook = hooks[cls] = converter.get_structure_hook(cls)
+        return hook(value, cls)
+
+    converter.register_structure_hook(union, structure)
