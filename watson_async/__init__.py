@@ -1,5 +1,57 @@
 """watson_async: the asyncio client for the IBM watsonx Assistant v2 API."""
 
+from ._http import AiohttpTransport, HttpResponse, Transport
+from ._response import DetailedResponse
 from ._version import __version__
+from ._wire import RateLimit
+from .auth import (
+    Authenticator,
+    BasicAuthenticator,
+    BearerTokenAuthenticator,
+    IAMAuthenticator,
+    NoAuthAuthenticator,
+)
+from .client import DEFAULT_SERVICE_URL, USER_AGENT, AssistantClient
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseParseError,
+    ServerError,
+    SessionNotFoundError,
+    TransportError,
+    WatsonError,
+)
 
-__all__ = ["__version__"]
+__all__ = [
+    "DEFAULT_SERVICE_URL",
+    "USER_AGENT",
+    "AiohttpTransport",
+    "ApiError",
+    "AssistantClient",
+    "AuthenticationError",
+    "Authenticator",
+    "BadRequestError",
+    "BasicAuthenticator",
+    "BearerTokenAuthenticator",
+    "ConflictError",
+    "DetailedResponse",
+    "HttpResponse",
+    "IAMAuthenticator",
+    "NoAuthAuthenticator",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimit",
+    "RateLimitError",
+    "ResponseParseError",
+    "ServerError",
+    "SessionNotFoundError",
+    "Transport",
+    "TransportError",
+    "WatsonError",
+    "__version__",
+]

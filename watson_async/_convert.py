@@ -49,7 +49,9 @@ def _json_names(cls: type) -> frozenset[str]:
 
 
 def _structure_factory(cls: type) -> Callable[[Any, Any], Any]:
-    base = make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=False, **_renames(cls))
+    base: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(
+        cls, converter, _cattrs_forbid_extra_keys=False, **_renames(cls)
+    )
     known = _json_names(cls)
     name = cls.__name__
 
@@ -65,10 +67,17 @@ def _structure_factory(cls: type) -> Callable[[Any, Any], Any]:
 
 
 def _unstructure_factory(cls: type) -> Callable[[Any], dict[str, Any]]:
-    base = make_dict_unstructure_fn(cls, converter, _cattrs_omit_if_default=True, **_renames(cls))
+    base: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(
+        cls, converter, _cattrs_omit_if_default=True, **_renames(cls)
+    )
 
     def unstructure(obj: Any) -> dict[str, Any]:
-        data: dict[str, Any] = base(obj)
+        actual = type(obj)
+        if actual is not cls:
+            # a subclass instance in a field declared as ``cls``: keep its own fields
+            result: dict[str, Any] = converter.unstructure(obj, actual)
+            return result
+        data = base(obj)
         extra = obj.extra
         if extra:
             for key, value in extra.items():
@@ -78,6 +87,24 @@ def _unstructure_factory(cls: type) -> Callable[[Any], dict[str, Any]]:
     return unstructure
 
 
+def _structure_str(value: Any, _: Any) -> str:
+    # cattrs' default is ``str(value)``: a JSON null would become "None", an object "{...}".
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"expected a JSON string, got {type(value).__name__}")
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    # cattrs' default is ``bool(value)``: the string "false" would become True.
+    if isinstance(value, bool):
+        return value
+    raise TypeError(f"expected a JSON boolean, got {type(value).__name__}")
+
+
+converter.register_structure_hook(str, _structure_str)
+converter.register_structure_hook(bool, _structure_bool)
 converter.register_structure_hook_factory(is_model, _structure_factory)
 converter.register_unstructure_hook_factory(is_model, _unstructure_factory)
 
@@ -95,7 +122,8 @@ def register_tagged_union(
     def structure(value: Any, _: Any) -> Any:
         if not isinstance(value, Mapping):
             raise TypeError(f"expected a JSON object with {tag!r}, got {type(value).__name__}")
-        cls = classes.get(value.get(tag), fallback)
+        tag_value = value.get(tag)
+        cls = classes.get(tag_value, fallback) if isinstance(tag_value, str) else fallback
         hook = hooks.get(cls)
         if hook is None:
             hook = hooks[cls] = converter.get_structure_hook(cls)

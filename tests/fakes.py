@@ -1,0 +1,90 @@
+"""In-memory test doubles for the transport seam (no sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from watson_async._http import HttpResponse
+
+
+@attrs.define
+class Sent:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    timeout: float | None
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def response(
+    status: int = 200, body: Any = None, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
+    if isinstance(body, (dict, list)):
+        raw = json.dumps(body).encode()
+    elif isinstance(body, str):
+        raw = body.encode()
+    else:
+        raw = body or b""
+    hdrs: CIMultiDict[str] = CIMultiDict({"X-Global-Transaction-Id": "txn-test"})
+    hdrs.update(headers or {})
+    return HttpResponse(status, "OK" if status < 400 else "Error", CIMultiDictProxy(hdrs), raw)
+
+
+Responder = Callable[[Sent], HttpResponse]
+
+
+class ScriptedTransport:
+    """Answers each request with the next scripted response (or a function of it)."""
+
+    def __init__(self, *responses: HttpResponse | Responder | BaseException) -> None:
+        self.script = list(responses)
+        self.sent: list[Sent] = []
+        self.closed = 0
+        self.gate: asyncio.Event | None = None
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float | None,
+    ) -> HttpResponse:
+        sent = Sent(method, url, dict(headers), body, timeout)
+        self.sent.append(sent)
+        if self.gate is not None:
+            await self.gate.wait()
+        if not self.script:
+            raise AssertionError(f"unexpected request {method} {url}")
+        item = self.script.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        if callable(item):
+            return item(sent)
+        return item
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+class ManualClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

@@ -1,0 +1,95 @@
+"""The aiohttp transport: request shaping (aioresponses) and failure mapping (real sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from aioresponses import aioresponses
+
+from watson_async import AssistantClient
+from watson_async._http import AiohttpTransport
+from watson_async.auth import BearerTokenAuthenticator, NoAuthAuthenticator
+from watson_async.errors import TransportError
+
+URL = "https://api.example/instances/abc"
+
+
+async def test_request_goes_out_exactly_as_built() -> None:
+    with aioresponses() as mocked:
+        mocked.post(
+            f"{URL}/v2/assistants/a%2Fb/environments/e/sessions?version=2024-08-25",
+            status=201,
+            payload={"session_id": "s-1"},
+        )
+        async with AssistantClient(
+            "2024-08-25", BearerTokenAuthenticator("tok"), service_url=URL
+        ) as client:
+            session = await client.create_session("a/b", "e")
+        assert session.session_id == "s-1"
+        ((key, calls),) = mocked.requests.items()
+        assert key[0] == "POST"
+        assert str(key[1]).endswith(
+            "/v2/assistants/a%2Fb/environments/e/sessions?version=2024-08-25"
+        )
+        kwargs = calls[0].kwargs
+        assert kwargs["headers"]["Authorization"] == "Bearer tok"
+        assert kwargs["allow_redirects"] is False
+        assert kwargs["data"] is None
+
+
+async def test_connection_refused_is_a_transport_error_not_sent() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    async with AssistantClient(
+        "2024-08-25", NoAuthAuthenticator(), service_url=f"http://127.0.0.1:{port}"
+    ) as client:
+        with pytest.raises(TransportError) as info:
+            await client.create_session("a", "e")
+    assert info.value.request_sent is False
+    assert f"127.0.0.1:{port}" in str(info.value)
+
+
+async def test_read_timeout_is_a_transport_error_that_may_have_been_sent() -> None:
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # read nothing, answer nothing
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with AssistantClient(
+            "2024-08-25", NoAuthAuthenticator(), service_url=f"http://127.0.0.1:{port}"
+        ) as client:
+            with pytest.raises(TransportError) as info:
+                await client.message("a", "e", "s", input={"text": "hi"}, timeout=0.2)
+        assert info.value.timeout is True
+        assert info.value.request_sent is True
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_second_event_loop_is_refused_clearly() -> None:
+    transport = AiohttpTransport()
+    transport._get_session()  # bind to this loop
+
+    def other_loop() -> None:
+        async def use() -> None:
+            transport._get_session()
+
+        with pytest.raises(RuntimeError, match="another event loop"):
+            asyncio.run(use())
+
+    await asyncio.to_thread(other_loop)
+    await transport.aclose()
+
+
+def test_ca_bundle_with_verification_off_is_refused() -> None:
+    with pytest.raises(ValueError, match="ca_bundle"):
+        AiohttpTransport(verify_ssl=False, ca_bundle="/etc/ssl/certs/ca-certificates.crt")

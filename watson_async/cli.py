@@ -1,0 +1,230 @@
+"""The ``watson-async`` command: ``demo`` and ``fake-server``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from ._version import __version__
+from .auth import IAMAuthenticator
+from .client import AssistantClient
+from .errors import WatsonError
+from .models.message import StatefulMessageResponse
+
+__all__ = ["main"]
+
+VERSION_DATE = "2024-08-25"
+DEMO_SCRIPT = ("hello", "menu", "book a trip", "Paris", "thanks, that is all")
+
+
+def render_reply(reply: StatefulMessageResponse) -> list[str]:
+    """The reply's generic items as plain text lines."""
+    lines: list[str] = []
+    for item in reply.output.generic or ():
+        kind = item.response_type
+        data = item.to_dict()
+        if kind == "text":
+            lines.append(str(data.get("text", "")))
+        elif kind == "option":
+            labels = [
+                str(o.get("label", "")) for o in data.get("options", []) if isinstance(o, dict)
+            ]
+            choices = "  ".join(f"{i}) {label}" for i, label in enumerate(labels, 1))
+            lines.append(f"{data.get('title', '')}  {choices}".strip())
+        elif kind == "pause":
+            lines.append(f"[pause {data.get('time', '?')} ms]")
+        else:
+            lines.append(f"[{kind}]")
+    return lines
+
+
+@attrs.define
+class _Stats:
+    latencies: list[float] = attrs.Factory(list)
+    errors: list[str] = attrs.Factory(list)
+
+
+async def _timed(stats: _Stats, coro: Any) -> Any:
+    started = time.perf_counter()
+    try:
+        return await coro
+    finally:
+        stats.latencies.append(time.perf_counter() - started)
+
+
+async def _conversation(
+    client: AssistantClient, aid: str, eid: str, stats: _Stats, transcript: list[str] | None
+) -> None:
+    session = await _timed(stats, client.create_session(aid, eid))
+    try:
+        for text in DEMO_SCRIPT:
+            reply = await _timed(
+                stats, client.message(aid, eid, session.session_id, input={"text": text})
+            )
+            if transcript is not None:
+                transcript.append(f"  you> {text}")
+                transcript.extend(f"  bot> {line}" for line in render_reply(reply))
+    finally:
+        await _timed(stats, client.delete_session(aid, eid, session.session_id))
+
+
+def _percentile(values: list[float], q: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+async def run_demo(conversations: int, concurrency: int, time_limit: float) -> int:
+    """Drive ``conversations`` conversations through the real client against the fake."""
+    from .testing import FakeAssistant
+
+    stats = _Stats()
+    transcript: list[str] = []
+    async with (
+        FakeAssistant() as fake,
+        AssistantClient(
+            VERSION_DATE,
+            IAMAuthenticator(fake.apikey, url=fake.iam_url),
+            service_url=fake.service_url,
+        ) as client,
+    ):
+        print(f"watson-async {__version__}: fake Watson Assistant at {fake.service_url}")
+        print(
+            f"{conversations} conversations x {len(DEMO_SCRIPT)} turns, "
+            f"{concurrency} at a time, IAM auth\n"
+        )
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(index: int) -> None:
+            async with gate:
+                try:
+                    await _conversation(
+                        client,
+                        fake.assistant_id,
+                        fake.environment_id,
+                        stats,
+                        transcript if index == 0 else None,
+                    )
+                except WatsonError as exc:
+                    stats.errors.append(f"conversation {index}: {exc!r}")
+
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(one(i) for i in range(conversations))), time_limit
+            )
+        except asyncio.TimeoutError:
+            stats.errors.append(f"time limit of {time_limit:g} s reached")
+        elapsed = time.perf_counter() - started
+
+    print("Conversation 1:")
+    print("\n".join(transcript))
+    calls = len(stats.latencies)
+    print("\nSummary")
+    print(f"  calls      {calls}")
+    print(f"  errors     {len(stats.errors)}")
+    print(f"  elapsed    {elapsed:.2f} s")
+    print(f"  calls/s    {calls / elapsed:.0f}" if elapsed > 0 else "  calls/s    -")
+    if stats.latencies:
+        p50 = _percentile(stats.latencies, 50) * 1000
+        p99 = _percentile(stats.latencies, 99) * 1000
+        print(f"  latency    p50 {p50:.1f} ms   p99 {p99:.1f} ms")
+    for error in stats.errors[:10]:
+        print(f"  error: {error}", file=sys.stderr)
+    return 1 if stats.errors else 0
+
+
+async def run_fake_server(
+    host: str, port: int, token_lifetime: float, session_timeout: float, rate_limit: int | None
+) -> int:
+    """Run the fake service until interrupted."""
+    from .testing import FakeAssistant
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows
+            loop.add_signal_handler(sig, stop.set)
+    async with FakeAssistant(
+        host=host,
+        port=port,
+        token_lifetime=token_lifetime,
+        session_timeout=session_timeout,
+        rate_limit=rate_limit,
+    ) as fake:
+        print("Fake Watson Assistant v2 running. Ctrl-C to stop.")
+        print(f"  service_url     {fake.service_url}")
+        print(f"  iam_url         {fake.iam_url}")
+        print(f"  apikey          {fake.apikey}")
+        print(f"  assistant_id    {fake.assistant_id}")
+        print(f"  environment_id  {fake.environment_id}")
+        print("\nAs environment variables for IBM's SDKs and watson_async:")
+        print(f"  export ASSISTANT_URL={fake.service_url}")
+        print("  export ASSISTANT_AUTH_TYPE=iam")
+        print(f"  export ASSISTANT_APIKEY={fake.apikey}")
+        print(f"  export ASSISTANT_AUTH_URL={fake.iam_url}", flush=True)
+        await stop.wait()
+    return 0
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(
+        prog="watson-async",
+        description="asyncio client for IBM watsonx Assistant v2: demo and tools",
+    )
+    parser.add_argument("--version", action="version", version=f"watson-async {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run concurrent conversations against the embedded fake")
+    demo.add_argument("-n", "--conversations", type=_positive_int, default=50)
+    demo.add_argument("-c", "--concurrency", type=_positive_int, default=50)
+    demo.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+
+    fake = sub.add_parser("fake-server", help="run the fake Watson Assistant service")
+    fake.add_argument("--host", default="127.0.0.1")
+    fake.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    fake.add_argument("--token-lifetime", type=float, default=3600.0)
+    fake.add_argument("--session-timeout", type=float, default=300.0)
+    fake.add_argument(
+        "--rate-limit",
+        type=_positive_int,
+        default=None,
+        help="requests per minute per endpoint (default: unlimited)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``watson-async`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return asyncio.run(run_demo(args.conversations, args.concurrency, args.time_limit))
+        return asyncio.run(
+            run_fake_server(
+                args.host, args.port, args.token_lifetime, args.session_timeout, args.rate_limit
+            )
+        )
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

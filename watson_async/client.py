@@ -1,0 +1,429 @@
+"""``AssistantClient``: lifecycle and one thin method per v2 endpoint.
+
+Each method validates and builds its request in the wire layer, sends it through the
+transport with the authenticator's header, and converts the JSON reply to a model.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import ssl
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any, ParamSpec, TypeVar
+
+import aiohttp
+
+from . import _json, _wire
+from ._convert import converter
+from ._http import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_TIMEOUT,
+    AiohttpTransport,
+    HttpResponse,
+    Transport,
+)
+from ._response import DetailedResponse, capture
+from ._version import __version__
+from .auth import Authenticator
+from .errors import ResponseParseError
+from .models.assistants import AssistantCollection, AssistantData
+from .models.context import MessageContext, StatelessMessageContext
+from .models.message import (
+    MessageInput,
+    StatefulMessageResponse,
+    StatelessMessageInput,
+    StatelessMessageResponse,
+)
+from .models.session import RequestAnalytics, SessionResponse
+
+__all__ = ["DEFAULT_SERVICE_URL", "USER_AGENT", "AssistantClient"]
+
+DEFAULT_SERVICE_URL = "https://api.us-south.assistant.watson.cloud.ibm.com"
+USER_AGENT = (
+    f"watson-async/{__version__} aiohttp/{aiohttp.__version__} "
+    f"{platform.python_implementation()}/{platform.python_version()} ({sys.platform})"
+)
+
+_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+class AssistantClient:
+    """Asynchronous client for the watsonx Assistant v2 API.
+
+    Use it as ``async with AssistantClient(...) as client:`` or call :meth:`aclose`
+    when done. One client per process (per event loop) is enough: it pools connections
+    and is safe to share between any number of concurrent tasks.
+
+    Args:
+        version: API version date, ``YYYY-MM-DD`` (for example ``"2024-08-25"``).
+        authenticator: Where the ``Authorization`` header comes from.
+        service_url: The instance URL from the service credentials
+            (``https://api.<region>.assistant.watson.cloud.ibm.com/instances/<id>``).
+        max_connections: Size of the connection pool.
+        timeout: Seconds one attempt may take, from connecting to the last byte.
+        connect_timeout: Seconds to establish a connection.
+        headers: Headers sent with every request (per-call ``headers=`` add to them).
+        disable_ssl_verification: Skip TLS certificate checks (test instances only).
+        ca_bundle: PEM file path or ``ssl.SSLContext`` for a private CA.
+        proxy: HTTP(S) proxy URL.
+        learning_opt_out: Send ``X-Watson-Learning-Opt-Out: true`` so IBM does not use
+            request data to improve its services.
+        customer_id: Label requests with ``X-Watson-Metadata: customer_id=...`` so the
+            data can be deleted later with ``delete_user_data``.
+        transport: Replace the aiohttp transport (tests, custom stacks); the options
+            above that configure the transport must then be left at their defaults.
+    """
+
+    def __init__(
+        self,
+        version: str,
+        authenticator: Authenticator,
+        *,
+        service_url: str = DEFAULT_SERVICE_URL,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        headers: Mapping[str, str] | None = None,
+        disable_ssl_verification: bool = False,
+        ca_bundle: str | ssl.SSLContext | None = None,
+        proxy: str | None = None,
+        learning_opt_out: bool = False,
+        customer_id: str | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        if not isinstance(version, str) or not _VERSION_RE.match(version):
+            raise ValueError(f"version must be a date like '2024-08-25', got {version!r}")
+        if not isinstance(authenticator, Authenticator):
+            raise ValueError(
+                "authenticator must be an Authenticator such as IAMAuthenticator(apikey), "
+                f"got {type(authenticator).__name__}"
+            )
+        if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
+            raise ValueError(
+                f"service_url must start with https:// or http://, got {service_url!r}"
+            )
+        self._version = version
+        self._authenticator = authenticator
+        self._service_url = service_url.rstrip("/")
+        self._version_query = _wire.query_string(version)
+        base_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if learning_opt_out:
+            base_headers["X-Watson-Learning-Opt-Out"] = "true"
+        if customer_id is not None:
+            if not customer_id or any(c in customer_id for c in "\r\n\t;"):
+                raise ValueError("customer_id must be non-empty without ';', tabs or newlines")
+            base_headers["X-Watson-Metadata"] = f"customer_id={customer_id}"
+        base_headers.update(headers or {})
+        self._headers = base_headers
+        self._json_headers = {**base_headers, "Content-Type": "application/json"}
+        if transport is None:
+            transport = AiohttpTransport(
+                max_connections=max_connections,
+                timeout=timeout,
+                connect_timeout=connect_timeout,
+                verify_ssl=not disable_ssl_verification,
+                ca_bundle=ca_bundle,
+                proxy=proxy,
+            )
+        self._transport = transport
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return (
+            f"AssistantClient(version={self._version!r}, service_url={self._service_url!r}, "
+            f"authenticator={self._authenticator!r})"
+        )
+
+    # --- lifecycle -------------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        """The API version date sent on every call."""
+        return self._version
+
+    @property
+    def service_url(self) -> str:
+        """The instance URL requests go to."""
+        return self._service_url
+
+    @property
+    def authenticator(self) -> Authenticator:
+        """The authenticator providing the ``Authorization`` header."""
+        return self._authenticator
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`aclose` has been called."""
+        return self._closed
+
+    async def __aenter__(self) -> AssistantClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close connections and stop background work. Safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._authenticator.aclose()
+        finally:
+            await self._transport.aclose()
+
+    async def with_response(
+        self, method: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> DetailedResponse[T]:
+        """Call ``method`` and return its result with the HTTP status and headers.
+
+        ``await client.with_response(client.message, aid, eid, sid, input=...)`` gives a
+        :class:`DetailedResponse` whose ``result`` is what ``client.message`` returns.
+        Safe with any number of concurrent calls.
+        """
+        responses: list[HttpResponse] = []
+        token = capture.set(responses)
+        try:
+            result = await method(*args, **kwargs)
+        finally:
+            capture.reset(token)
+        if not responses:
+            raise RuntimeError(f"{method!r} made no request to the service")
+        last = responses[-1]
+        return DetailedResponse(result=result, status_code=last.status, headers=last.headers)
+
+    # --- plumbing --------------------------------------------------------------
+
+    async def _send(
+        self,
+        request: _wire.Request,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+    ) -> HttpResponse:
+        if self._closed:
+            raise RuntimeError("this client is closed; create a new one")
+        url = (
+            self._service_url
+            + request.path
+            + "?"
+            + (
+                self._version_query
+                if not request.query
+                else _wire.query_string(self._version, request.query)
+            )
+        )
+        send_headers = dict(self._json_headers if request.body is not None else self._headers)
+        authorization = await self._authenticator.authorization()
+        if authorization is not None:
+            send_headers["Authorization"] = authorization
+        if headers:
+            send_headers.update(headers)
+        response = await self._transport.send(
+            request.method, url, send_headers, request.body, timeout
+        )
+        sink = capture.get()
+        if sink is not None:
+            sink.append(response)
+        if response.status >= 300:
+            raise _wire.error_from_response(
+                response.status,
+                response.reason,
+                response.headers,
+                response.body,
+                method=request.method,
+                url=self._service_url + request.path,
+                now=time.time(),
+            )
+        return response
+
+    async def _call(
+        self,
+        request: _wire.Request,
+        model: type[T],
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+    ) -> T:
+        response = await self._send(request, headers, timeout)
+        try:
+            data = _json.loads(response.body)
+            return converter.structure(data, model)
+        except Exception as exc:
+            raise ResponseParseError(
+                f"{request.endpoint}: cannot read the response as {model.__name__}: {exc}",
+                status_code=response.status,
+                body=response.body.decode("utf-8", errors="replace"),
+                headers=response.headers,
+                global_transaction_id=response.headers.get(_wire.TRANSACTION_ID_HEADER),
+            ) from exc
+
+    # --- sessions and messages ------------------------------------------------
+
+    async def create_session(
+        self,
+        assistant_id: str,
+        environment_id: str | None,
+        *,
+        analytics: RequestAnalytics | Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> SessionResponse:
+        """Create a session for stateful messages.
+
+        ``environment_id=None`` uses the classic path ``/v2/assistants/{id}/sessions``,
+        where ``assistant_id`` is an environment ID or a classic assistant ID.
+        """
+        request = _wire.create_session(assistant_id, environment_id, analytics)
+        return await self._call(request, SessionResponse, headers, timeout)
+
+    async def delete_session(
+        self,
+        assistant_id: str,
+        environment_id: str | None,
+        session_id: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """End a session before its inactivity timeout (frees it on the service)."""
+        request = _wire.delete_session(assistant_id, environment_id, session_id)
+        await self._send(request, headers, timeout)
+
+    async def message(
+        self,
+        assistant_id: str,
+        environment_id: str | None,
+        session_id: str,
+        *,
+        input: MessageInput | Mapping[str, Any] | None = None,
+        context: MessageContext | Mapping[str, Any] | None = None,
+        user_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> StatefulMessageResponse:
+        """Send one user turn in a session and get the assistant's reply.
+
+        Each stateful turn moves the dialog forward: it is never silently sent twice.
+        """
+        request = _wire.message(assistant_id, environment_id, session_id, input, context, user_id)
+        return await self._call(request, StatefulMessageResponse, headers, timeout)
+
+    async def message_stateless(
+        self,
+        assistant_id: str,
+        environment_id: str | None,
+        *,
+        input: StatelessMessageInput | Mapping[str, Any] | None = None,
+        context: StatelessMessageContext | Mapping[str, Any] | None = None,
+        user_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> StatelessMessageResponse:
+        """Send one turn without a session; pass the returned ``context`` to the next turn."""
+        request = _wire.message_stateless(assistant_id, environment_id, input, context, user_id)
+        return await self._call(request, StatelessMessageResponse, headers, timeout)
+
+    # --- assistants -------------------------------------------------------------
+
+    async def create_assistant(
+        self,
+        *,
+        language: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> AssistantData:
+        """Create an assistant (name at most 64, description at most 128 characters)."""
+        request = _wire.create_assistant(language, name, description)
+        return await self._call(request, AssistantData, headers, timeout)
+
+    async def list_assistants(
+        self,
+        *,
+        page_limit: int | None = None,
+        include_count: bool | None = None,
+        sort: str | None = None,
+        cursor: str | None = None,
+        include_audit: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> AssistantCollection:
+        """One page of assistants; see :meth:`iter_assistants` for all of them."""
+        request = _wire.list_assistants(page_limit, include_count, sort, cursor, include_audit)
+        return await self._call(request, AssistantCollection, headers, timeout)
+
+    def iter_assistants(
+        self,
+        *,
+        page_limit: int | None = None,
+        sort: str | None = None,
+        include_audit: bool | None = None,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[AssistantData]:
+        """Every assistant, page after page (following the cursor), at most ``limit``.
+
+        ``async for assistant in client.iter_assistants(page_limit=50): ...``. Arguments
+        are checked right away; pages are fetched as the loop consumes them.
+        """
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise ValueError("limit must be an integer")
+        if limit is not None and limit < 0:
+            raise ValueError("limit must not be negative")
+        # Validate the options before the first page is requested.
+        _wire.list_assistants(page_limit, None, sort, None, include_audit)
+        return self._iter_assistants(page_limit, sort, include_audit, limit, headers, timeout)
+
+    async def _iter_assistants(
+        self,
+        page_limit: int | None,
+        sort: str | None,
+        include_audit: bool | None,
+        limit: int | None,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+    ) -> AsyncIterator[AssistantData]:
+        cursor: str | None = None
+        seen = 0
+        while limit is None or seen < limit:
+            page = await self.list_assistants(
+                page_limit=page_limit,
+                sort=sort,
+                cursor=cursor,
+                include_audit=include_audit,
+                headers=headers,
+                timeout=timeout,
+            )
+            for assistant in page.assistants or ():
+                if limit is not None and seen >= limit:
+                    return
+                seen += 1
+                yield assistant
+            cursor = page.pagination.next_cursor if page.pagination else None
+            if not cursor:
+                return
+
+    async def delete_assistant(
+        self,
+        assistant_id: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Delete an assistant and everything in it."""
+        request = _wire.delete_assistant(assistant_id)
+        await self._send(request, headers, timeout)

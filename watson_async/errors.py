@@ -1,0 +1,180 @@
+"""The exception hierarchy.
+
+Every error raised by a client call derives from :class:`WatsonError`. Errors the
+service answered with are :class:`ApiError` subclasses chosen by status code and carry
+everything needed to debug them or to quote them to IBM support: status, message,
+``code``, ``errors``, the ``X-Global-Transaction-Id``, response headers and the raw
+body (JSON or not). Secrets never appear in an error: request headers are not kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseParseError",
+    "ServerError",
+    "SessionNotFoundError",
+    "TransportError",
+    "WatsonError",
+]
+
+
+class WatsonError(Exception):
+    """Base class of every error raised by watson_async."""
+
+
+class TransportError(WatsonError):
+    """The request got no HTTP response: connection refused or reset, DNS, TLS, timeout.
+
+    ``request_sent`` is ``False`` when the failure happened before any byte of the
+    request could have reached the service (connection not established), so repeating
+    it is always safe; ``True`` when the service may have received and processed it.
+    """
+
+    def __init__(
+        self, message: str, *, method: str, url: str, request_sent: bool, timeout: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+        self.request_sent = request_sent
+        self.timeout = timeout
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.method} {self.url})"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.message!r}, method={self.method!r}, url={self.url!r}, "
+            f"request_sent={self.request_sent!r}, timeout={self.timeout!r})"
+        )
+
+
+class ApiError(WatsonError):
+    """The service answered with an error status (4xx/5xx).
+
+    ``body`` is the response text as received (JSON, plain text or HTML), ``json`` its
+    parsed form when it was JSON. ``message`` is the most specific text found:
+    ``errors[0].message``, ``error``, ``message``, IAM's ``errorMessage``, else the
+    HTTP reason phrase.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: int | str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        global_transaction_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: str = "",
+        json: Any = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.code = code
+        self.errors = errors or []
+        self.global_transaction_id = global_transaction_id
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.body = body
+        self.json = json
+        self.method = method
+        self.url = url
+
+    def __str__(self) -> str:
+        where = f" on {self.method} {self.url}" if self.method else ""
+        txid = (
+            f" [X-Global-Transaction-Id: {self.global_transaction_id}]"
+            if self.global_transaction_id
+            else ""
+        )
+        return f"{self.status_code} {self.message}{where}{txid}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code!r}, message={self.message!r}, "
+            f"code={self.code!r}, global_transaction_id={self.global_transaction_id!r})"
+        )
+
+
+class BadRequestError(ApiError):
+    """400, 413 or 422: the service rejected the request as invalid."""
+
+
+class AuthenticationError(ApiError):
+    """401, or the token service (IAM, Cloud Pak for Data) refused to issue a token."""
+
+
+class PermissionDeniedError(ApiError):
+    """403: the credentials are valid but not allowed to do this."""
+
+
+class NotFoundError(ApiError):
+    """404: the assistant, environment or other resource does not exist."""
+
+
+class SessionNotFoundError(NotFoundError):
+    """404 ``Invalid Session``: the session expired or never existed; create a new one."""
+
+
+class ConflictError(ApiError):
+    """409: the request conflicts with the resource's current state."""
+
+
+class RateLimitError(ApiError):
+    """429: over the rate limit.
+
+    ``retry_after`` is how many seconds to wait according to the response
+    (``Retry-After``, else ``X-RateLimit-Reset`` against the response's ``Date``);
+    ``reset_at`` the UNIX time the limit resets, when the service said so.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        reset_at: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+        self.reset_at = reset_at
+
+
+class ServerError(ApiError):
+    """5xx: the service failed."""
+
+
+class ResponseParseError(WatsonError):
+    """A successful response whose body is not the JSON the method expects."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: str,
+        headers: Mapping[str, str],
+        global_transaction_id: str | None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.body = body
+        self.headers = headers
+        self.global_transaction_id = global_transaction_id

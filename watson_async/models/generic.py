@@ -1,0 +1,452 @@
+"""Items of ``output.generic[]``: the responses the assistant sends back, one per item.
+
+The items form a union keyed by ``response_type`` (:data:`RuntimeResponseGeneric`).
+Every ``response_type`` the SDK models has its own class; anything else (``carousel``,
+``text_to_speech``, a channel's own types, ...) becomes :class:`GenericUnknown`, whose
+keys all land in ``extra`` so the item round-trips intact.
+"""
+
+from typing import Any
+
+import attrs
+
+from watson_async._convert import register_tagged_union
+
+from ._base import Model
+
+__all__ = [
+    "AgentAvailabilityMessage",
+    "ChannelTransferInfo",
+    "ChannelTransferTarget",
+    "ChannelTransferTargetChat",
+    "DialogNodeOutputConnectToAgentTransferInfo",
+    "DialogNodeOutputOptionsElement",
+    "DialogNodeOutputOptionsElementValue",
+    "DialogSuggestion",
+    "DialogSuggestionValue",
+    "DtmfCommandInfo",
+    "GenericAudio",
+    "GenericChannelTransfer",
+    "GenericConnectToAgent",
+    "GenericConversationalSearch",
+    "GenericDate",
+    "GenericDtmf",
+    "GenericEndSession",
+    "GenericIframe",
+    "GenericImage",
+    "GenericOption",
+    "GenericPause",
+    "GenericSearch",
+    "GenericSuggestion",
+    "GenericText",
+    "GenericUnknown",
+    "GenericUserDefined",
+    "GenericVideo",
+    "ResponseGenericChannel",
+    "ResponseGenericCitation",
+    "ResponseGenericCitationRangesItem",
+    "ResponseGenericConfidenceScores",
+    "RuntimeResponseGeneric",
+    "SearchResult",
+    "SearchResultAnswer",
+    "SearchResultHighlight",
+    "SearchResultMetadata",
+    "SearchResults",
+    "SearchResultsResultMetadata",
+]
+
+
+# --------------------------------------------------------------------------- shared shapes
+
+
+@attrs.define(kw_only=True)
+class ResponseGenericChannel(Model):
+    """A channel a response is meant for (``channels[]``)."""
+
+    channel: str | None = None
+
+
+@attrs.define(kw_only=True)
+class DialogNodeOutputOptionsElementValue(Model):
+    """What is sent back when the user picks an option (``input`` is a ``MessageInput``)."""
+
+    input: dict[str, Any] | None = None
+
+
+@attrs.define(kw_only=True)
+class DialogNodeOutputOptionsElement(Model):
+    """One choice of an ``option`` response."""
+
+    label: str | None = None
+    value: DialogNodeOutputOptionsElementValue | None = None
+
+
+@attrs.define(kw_only=True)
+class DialogSuggestionValue(Model):
+    """What is sent back when the user picks a suggestion (``input`` is a ``MessageInput``)."""
+
+    input: dict[str, Any] | None = None
+
+
+@attrs.define(kw_only=True)
+class DialogSuggestion(Model):
+    """One suggestion of a ``suggestion`` (disambiguation) response."""
+
+    label: str | None = None
+    value: DialogSuggestionValue | None = None
+    output: dict[str, Any] | None = None
+
+
+@attrs.define(kw_only=True)
+class ChannelTransferTargetChat(Model):
+    """Where a web chat user is transferred to."""
+
+    url: str | None = None
+
+
+@attrs.define(kw_only=True)
+class ChannelTransferTarget(Model):
+    """The target of a channel transfer, per channel."""
+
+    chat: ChannelTransferTargetChat | None = None
+
+
+@attrs.define(kw_only=True)
+class ChannelTransferInfo(Model):
+    """Information used by an integration to transfer the conversation to another channel."""
+
+    target: ChannelTransferTarget | None = None
+
+
+@attrs.define(kw_only=True)
+class AgentAvailabilityMessage(Model):
+    """A message shown when a human agent is (or is not) available."""
+
+    message: str | None = None
+
+
+@attrs.define(kw_only=True)
+class DialogNodeOutputConnectToAgentTransferInfo(Model):
+    """Routing information for a transfer to a human agent (free-form per integration)."""
+
+    target: dict[str, Any] | None = None
+
+
+@attrs.define(kw_only=True)
+class DtmfCommandInfo(Model):
+    """A DTMF command for the phone channel (``collect``, ``send``, barge-in on/off)."""
+
+    type: str | None = None
+    parameters: dict[str, Any] | None = None
+
+
+@attrs.define(kw_only=True)
+class SearchResultMetadata(Model):
+    """Confidence and score of a search skill result."""
+
+    confidence: float | None = None
+    score: float | None = None
+
+
+@attrs.define(kw_only=True)
+class SearchResultHighlight(Model):
+    """Highlighted passages of a search result; other fields arrive as extra keys."""
+
+    body: list[str] | None = None
+    title: list[str] | None = None
+    url: list[str] | None = None
+
+
+@attrs.define(kw_only=True)
+class SearchResultAnswer(Model):
+    """A short answer extracted from a search result."""
+
+    text: str | None = None
+    confidence: float | None = None
+
+
+@attrs.define(kw_only=True)
+class SearchResult(Model):
+    """One result of a search skill (``search`` response)."""
+
+    id: str | None = None
+    result_metadata: SearchResultMetadata | None = None
+    body: str | None = None
+    title: str | None = None
+    url: str | None = None
+    highlight: SearchResultHighlight | None = None
+    answers: list[SearchResultAnswer] | None = None
+
+
+@attrs.define(kw_only=True)
+class SearchResultsResultMetadata(Model):
+    """Where a conversational search result came from and its score."""
+
+    document_retrieval_source: str | None = None
+    score: int | None = None
+
+
+@attrs.define(kw_only=True)
+class SearchResults(Model):
+    """A search result a conversational search answer was generated from."""
+
+    result_metadata: SearchResultsResultMetadata | None = None
+    id: str | None = None
+    title: str | None = None
+    body: str | None = None
+
+
+@attrs.define(kw_only=True)
+class ResponseGenericCitationRangesItem(Model):
+    """A character range of the answer text that a citation supports."""
+
+    start: int | None = None
+    end: int | None = None
+
+
+@attrs.define(kw_only=True)
+class ResponseGenericCitation(Model):
+    """A citation of a conversational search answer."""
+
+    title: str | None = None
+    text: str | None = None
+    body: str | None = None
+    search_result_index: int | None = None
+    ranges: list[ResponseGenericCitationRangesItem] | None = None
+
+
+@attrs.define(kw_only=True)
+class ResponseGenericConfidenceScores(Model):
+    """Confidence scores of a conversational search answer."""
+
+    threshold: float | None = None
+    pre_gen: float | None = None
+    post_gen: float | None = None
+    extractiveness: float | None = None
+
+
+# --------------------------------------------------------------------------- the items
+
+
+@attrs.define(kw_only=True)
+class GenericText(Model):
+    """A text response (``response_type: text``)."""
+
+    response_type: str
+    text: str | None = None
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericPause(Model):
+    """A pause before the next response, in milliseconds (``response_type: pause``)."""
+
+    response_type: str
+    time: int | None = None
+    typing: bool | None = None
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericImage(Model):
+    """An image (``response_type: image``)."""
+
+    response_type: str
+    source: str | None = None
+    title: str | None = None
+    description: str | None = None
+    channels: list[ResponseGenericChannel] | None = None
+    alt_text: str | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericOption(Model):
+    """A list of options to choose from (``response_type: option``)."""
+
+    response_type: str
+    title: str | None = None
+    description: str | None = None
+    preference: str | None = None
+    options: list[DialogNodeOutputOptionsElement] | None = None
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericConnectToAgent(Model):
+    """A request to transfer the conversation to a human agent (``connect_to_agent``)."""
+
+    response_type: str
+    message_to_human_agent: str | None = None
+    agent_available: AgentAvailabilityMessage | None = None
+    agent_unavailable: AgentAvailabilityMessage | None = None
+    transfer_info: DialogNodeOutputConnectToAgentTransferInfo | None = None
+    topic: str | None = None
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericSuggestion(Model):
+    """Suggestions for disambiguation (``response_type: suggestion``)."""
+
+    response_type: str
+    title: str | None = None
+    suggestions: list[DialogSuggestion] | None = None
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericChannelTransfer(Model):
+    """A transfer of the conversation to another channel (``channel_transfer``)."""
+
+    response_type: str
+    message_to_user: str | None = None
+    transfer_info: ChannelTransferInfo | None = None
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericSearch(Model):
+    """Results of a search skill (``response_type: search``)."""
+
+    response_type: str
+    header: str | None = None
+    primary_results: list[SearchResult] | None = None
+    additional_results: list[SearchResult] | None = None
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericUserDefined(Model):
+    """A custom response for the client to render (``response_type: user_defined``)."""
+
+    response_type: str
+    user_defined: dict[str, Any] | None = None
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericVideo(Model):
+    """A video (``response_type: video``)."""
+
+    response_type: str
+    source: str | None = None
+    title: str | None = None
+    description: str | None = None
+    channels: list[ResponseGenericChannel] | None = None
+    channel_options: dict[str, Any] | None = None
+    alt_text: str | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericAudio(Model):
+    """An audio clip (``response_type: audio``)."""
+
+    response_type: str
+    source: str | None = None
+    title: str | None = None
+    description: str | None = None
+    channels: list[ResponseGenericChannel] | None = None
+    channel_options: dict[str, Any] | None = None
+    alt_text: str | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericIframe(Model):
+    """Embedded content shown in an iframe (``response_type: iframe``)."""
+
+    response_type: str
+    source: str | None = None
+    title: str | None = None
+    description: str | None = None
+    image_url: str | None = None
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericDate(Model):
+    """A date picker (``response_type: date``)."""
+
+    response_type: str
+
+
+@attrs.define(kw_only=True)
+class GenericDtmf(Model):
+    """A DTMF command for the phone channel (``response_type: dtmf``)."""
+
+    response_type: str
+    command_info: DtmfCommandInfo | None = None
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericEndSession(Model):
+    """The end of the session, e.g. hang up the call (``response_type: end_session``)."""
+
+    response_type: str
+    channel_options: dict[str, Any] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericConversationalSearch(Model):
+    """A generated answer (``conversational_search``; the SDKs say ``conversation_search``)."""
+
+    response_type: str
+    text: str | None = None
+    citations_title: str | None = None
+    citations: list[ResponseGenericCitation] | None = None
+    confidence_scores: ResponseGenericConfidenceScores | None = None
+    response_length_option: str | None = None
+    search_results: list[SearchResults] | None = None
+    disclaimer: str | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericUnknown(Model):
+    """An item of a ``response_type`` this version does not model; its keys are in ``extra``."""
+
+    response_type: str
+
+
+RuntimeResponseGeneric = (
+    GenericText
+    | GenericPause
+    | GenericImage
+    | GenericOption
+    | GenericConnectToAgent
+    | GenericSuggestion
+    | GenericChannelTransfer
+    | GenericSearch
+    | GenericUserDefined
+    | GenericVideo
+    | GenericAudio
+    | GenericIframe
+    | GenericDate
+    | GenericDtmf
+    | GenericEndSession
+    | GenericConversationalSearch
+    | GenericUnknown
+)
+"""An ``output.generic[]`` item, chosen by its ``response_type``."""
+
+_RESPONSE_TYPES: dict[str, type] = {
+    "text": GenericText,
+    "pause": GenericPause,
+    "image": GenericImage,
+    "option": GenericOption,
+    "connect_to_agent": GenericConnectToAgent,
+    "suggestion": GenericSuggestion,
+    "channel_transfer": GenericChannelTransfer,
+    "search": GenericSearch,
+    "user_defined": GenericUserDefined,
+    "video": GenericVideo,
+    "audio": GenericAudio,
+    "iframe": GenericIframe,
+    "date": GenericDate,
+    "dtmf": GenericDtmf,
+    "end_session": GenericEndSession,
+    # Web chat says "conversational_search"; the SDKs' discriminator says "conversation_search".
+    "conversational_search": GenericConversationalSearch,
+    "conversation_search": GenericConversationalSearch,
+}
+
+register_tagged_union(RuntimeResponseGeneric, "response_type", _RESPONSE_TYPES, GenericUnknown)

@@ -1,0 +1,322 @@
+"""``message`` / ``message_stateless``: the input clients send and the replies.
+
+Request models (``MessageInput`` and below) are sent as they are: ``to_dict()`` gives
+the JSON body with unset (``None``) fields left out. Enumerated values (``message_type``,
+``granularity``, ...) are plain strings so values added by the service still parse.
+"""
+
+from typing import Any
+
+import attrs
+
+from ._base import Model
+from .context import MessageContext, StatelessMessageContext
+from .generic import RuntimeResponseGeneric
+from .log_messages import DialogLogMessage
+from .session import RequestAnalytics
+from .turn_events import MessageOutputDebugTurnEvent
+
+__all__ = [
+    "CaptureGroup",
+    "DialogNodeAction",
+    "DialogNodeVisited",
+    "MessageInput",
+    "MessageInputAttachment",
+    "MessageInputOptions",
+    "MessageInputOptionsSpelling",
+    "MessageOutput",
+    "MessageOutputDebug",
+    "MessageOutputLLMMetadata",
+    "MessageOutputSpelling",
+    "RuntimeEntity",
+    "RuntimeEntityAlternative",
+    "RuntimeEntityInterpretation",
+    "RuntimeEntityRole",
+    "RuntimeIntent",
+    "StatefulMessageResponse",
+    "StatelessMessageInput",
+    "StatelessMessageInputOptions",
+    "StatelessMessageResponse",
+]
+
+
+# --- intents and entities (input and output) --------------------------------------
+
+
+@attrs.define(kw_only=True)
+class RuntimeIntent(Model):
+    """An intent recognized in the user input, or supplied by the client."""
+
+    intent: str | None = None
+    #: 0..1; ``None`` for intents the client supplied.
+    confidence: float | None = None
+    #: The skill that recognized the intent (``main skill`` / ``actions skill``).
+    skill: str | None = None
+
+
+@attrs.define(kw_only=True)
+class CaptureGroup(Model):
+    """A capture group of a pattern entity."""
+
+    group: str | None = None
+    #: ``[start, end)`` character offsets in the input text.
+    location: list[int] | None = None
+
+
+@attrs.define(kw_only=True)
+class RuntimeEntityInterpretation(Model):
+    """How a system entity (``@sys-date``, ``@sys-number``, ...) was understood."""
+
+    calendar_type: str | None = None
+    datetime_link: str | None = None
+    festival: str | None = None
+    #: ``day``, ``fortnight``, ``hour``, ``instant``, ``minute``, ``month``, ``quarter``,
+    #: ``second``, ``week``, ``weekend`` or ``year``.
+    granularity: str | None = None
+    range_link: str | None = None
+    range_modifier: str | None = None
+    relative_day: float | None = None
+    relative_month: float | None = None
+    relative_week: float | None = None
+    relative_weekend: float | None = None
+    relative_year: float | None = None
+    specific_day: float | None = None
+    specific_day_of_week: str | None = None
+    specific_month: float | None = None
+    specific_quarter: float | None = None
+    specific_year: float | None = None
+    numeric_value: float | None = None
+    subtype: str | None = None
+    part_of_day: str | None = None
+    relative_hour: float | None = None
+    relative_minute: float | None = None
+    relative_second: float | None = None
+    specific_hour: float | None = None
+    specific_minute: float | None = None
+    specific_second: float | None = None
+    timezone: str | None = None
+
+
+@attrs.define(kw_only=True)
+class RuntimeEntityAlternative(Model):
+    """Another possible value of an entity mention."""
+
+    value: str | None = None
+    confidence: float | None = None
+
+
+@attrs.define(kw_only=True)
+class RuntimeEntityRole(Model):
+    """The role of a mention in a range (``date_from``, ``number_to``, ...)."""
+
+    type: str | None = None
+
+
+@attrs.define(kw_only=True)
+class RuntimeEntity(Model):
+    """An entity mention recognized in the user input, or supplied by the client."""
+
+    entity: str | None = None
+    #: ``[start, end)`` character offsets in the input text.
+    location: list[int] | None = None
+    value: str | None = None
+    confidence: float | None = None
+    groups: list[CaptureGroup] | None = None
+    interpretation: RuntimeEntityInterpretation | None = None
+    alternatives: list[RuntimeEntityAlternative] | None = None
+    role: RuntimeEntityRole | None = None
+    skill: str | None = None
+
+
+# --- input --------------------------------------------------------------------------
+
+
+@attrs.define(kw_only=True)
+class MessageInputAttachment(Model):
+    """A file attached to the user input (a URL, for example an image)."""
+
+    url: str | None = None
+    media_type: str | None = None
+
+
+@attrs.define(kw_only=True)
+class MessageInputOptionsSpelling(Model):
+    """Spelling correction options (``input.options.spelling``)."""
+
+    #: Return spelling suggestions in ``output.spelling`` without applying them.
+    suggestions: bool | None = None
+    #: Correct the input before it is processed.
+    auto_correct: bool | None = None
+
+
+@attrs.define(kw_only=True)
+class StatelessMessageInputOptions(Model):
+    """Processing options of a ``message_stateless`` input."""
+
+    #: Start a new conversation, ignoring the dialog stack of the context.
+    restart: bool | None = None
+    #: Return up to 10 intents instead of the best one.
+    alternate_intents: bool | None = None
+    #: Run the callout asynchronously (actions only).
+    async_callout: bool | None = None
+    spelling: MessageInputOptionsSpelling | None = None
+    #: Return ``output.debug`` (nodes visited, log messages, turn events).
+    debug: bool | None = None
+
+
+@attrs.define(kw_only=True)
+class MessageInputOptions(Model):
+    """Processing options of a stateful ``message`` input."""
+
+    #: Start a new conversation, ignoring the dialog stack of the context.
+    restart: bool | None = None
+    #: Return up to 10 intents instead of the best one.
+    alternate_intents: bool | None = None
+    #: Run the callout asynchronously (actions only).
+    async_callout: bool | None = None
+    spelling: MessageInputOptionsSpelling | None = None
+    #: Return ``output.debug`` (nodes visited, log messages, turn events).
+    debug: bool | None = None
+    #: Return the session context in the response.
+    return_context: bool | None = None
+    #: Return the context variables of all skills, not only the active one.
+    export: bool | None = None
+
+
+@attrs.define(kw_only=True)
+class MessageInput(Model):
+    """The user input of a stateful ``message`` call (and ``masked_input`` replies).
+
+    The service accepts ``text`` of 1 to 2048 characters without ``\\r``, ``\\n``
+    or ``\\t``.
+    """
+
+    #: ``text`` (default) or ``search`` (send the text to the search skill).
+    message_type: str | None = None
+    text: str | None = None
+    intents: list[RuntimeIntent] | None = None
+    entities: list[RuntimeEntity] | None = None
+    #: Set when the input is a suggestion the user picked.
+    suggestion_id: str | None = None
+    attachments: list[MessageInputAttachment] | None = None
+    analytics: RequestAnalytics | None = None
+    options: MessageInputOptions | None = None
+
+
+@attrs.define(kw_only=True)
+class StatelessMessageInput(Model):
+    """The user input of a ``message_stateless`` call."""
+
+    #: ``text`` (default) or ``search`` (send the text to the search skill).
+    message_type: str | None = None
+    text: str | None = None
+    intents: list[RuntimeIntent] | None = None
+    entities: list[RuntimeEntity] | None = None
+    #: Set when the input is a suggestion the user picked.
+    suggestion_id: str | None = None
+    attachments: list[MessageInputAttachment] | None = None
+    analytics: RequestAnalytics | None = None
+    options: StatelessMessageInputOptions | None = None
+
+
+# --- output -------------------------------------------------------------------------
+
+
+@attrs.define(kw_only=True)
+class DialogNodeAction(Model):
+    """An action the client (or the service) should run (``output.actions[]``)."""
+
+    name: str | None = None
+    #: ``client``, ``server``, ``web-action`` or ``cloud-function``.
+    type: str | None = None
+    parameters: dict[str, Any] | None = None
+    #: Context variable that receives the result.
+    result_variable: str | None = None
+    #: Context variable holding the credentials for the action.
+    credentials: str | None = None
+
+
+@attrs.define(kw_only=True)
+class DialogNodeVisited(Model):
+    """A dialog node visited during the turn (``output.debug.nodes_visited[]``)."""
+
+    dialog_node: str | None = None
+    title: str | None = None
+    conditions: str | None = None
+
+
+@attrs.define(kw_only=True)
+class MessageOutputDebug(Model):
+    """Debug information; present when ``input.options.debug`` is true."""
+
+    nodes_visited: list[DialogNodeVisited] | None = None
+    log_messages: list[DialogLogMessage] | None = None
+    #: The turn left the current branch of the dialog.
+    branch_exited: bool | None = None
+    #: ``completed`` or ``fallback``.
+    branch_exited_reason: str | None = None
+    turn_events: list[MessageOutputDebugTurnEvent] | None = None
+
+
+@attrs.define(kw_only=True)
+class MessageOutputSpelling(Model):
+    """Spelling correction of the input (``output.spelling``)."""
+
+    #: The text that was processed (corrected if ``auto_correct`` was on).
+    text: str | None = None
+    original_text: str | None = None
+    suggested_text: str | None = None
+
+
+@attrs.define(kw_only=True)
+class MessageOutputLLMMetadata(Model):
+    """A large language model used during the turn (``output.llm_metadata[]``)."""
+
+    task: str | None = None
+    model_id: str | None = None
+
+
+@attrs.define(kw_only=True)
+class MessageOutput(Model):
+    """What the assistant answered (``output``)."""
+
+    #: The responses to show, in order; unknown ``response_type`` values still parse.
+    generic: list[RuntimeResponseGeneric] | None = None
+    intents: list[RuntimeIntent] | None = None
+    entities: list[RuntimeEntity] | None = None
+    actions: list[DialogNodeAction] | None = None
+    debug: MessageOutputDebug | None = None
+    #: Arbitrary data set by the dialog (``output.user_defined``).
+    user_defined: dict[str, Any] | None = None
+    spelling: MessageOutputSpelling | None = None
+    llm_metadata: list[MessageOutputLLMMetadata] | None = None
+
+
+# --- responses ----------------------------------------------------------------------
+
+
+@attrs.define(kw_only=True)
+class StatefulMessageResponse(Model):
+    """The reply of a stateful ``message`` call."""
+
+    output: MessageOutput
+    #: Present only when ``input.options.return_context`` was set.
+    context: MessageContext | None = None
+    user_id: str | None = None
+    #: ``output`` with sensitive values masked (when masking is on).
+    masked_output: MessageOutput | None = None
+    #: The input with sensitive values masked (when masking is on).
+    masked_input: MessageInput | None = None
+
+
+@attrs.define(kw_only=True)
+class StatelessMessageResponse(Model):
+    """The reply of ``message_stateless``; send ``context`` back on the next turn."""
+
+    output: MessageOutput
+    context: StatelessMessageContext | None = None
+    #: ``output`` with sensitive values masked (when masking is on).
+    masked_output: MessageOutput | None = None
+    #: The input with sensitive values masked (when masking is on).
+    masked_input: MessageInput | None = None
+    user_id: str | None = None
