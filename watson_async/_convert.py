@@ -13,8 +13,9 @@ Conventions every model follows (see ``models/_base.py``):
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 
 import attrs
 from cattrs import Converter
@@ -103,7 +104,30 @@ def _structure_bool(value: Any, _: Any) -> bool:
     raise TypeError(f"expected a JSON boolean, got {type(value).__name__}")
 
 
+def _structure_int(value: Any, _: Any) -> int:
+    # cattrs' default is ``int(value)``: 1.5 would silently become 1 and True become 1.
+    # Numeric strings are still accepted (an old fixture sends turn_count as "10").
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return int(value)
+    raise TypeError(f"expected a JSON integer, got {value!r}")
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    # An int stays an int, so 9 is written back as 9 (not 9.0).
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return float(value)
+    raise TypeError(f"expected a JSON number, got {type(value).__name__}")
+
+
 converter.register_structure_hook(str, _structure_str)
+converter.register_structure_hook(int, _structure_int)
+converter.register_structure_hook(float, _structure_float)
 converter.register_structure_hook(bool, _structure_bool)
 converter.register_structure_hook_factory(is_model, _structure_factory)
 converter.register_unstructure_hook_factory(is_model, _unstructure_factory)
@@ -117,16 +141,25 @@ def register_tagged_union(
     Several tag values may map to one class (``conversational_search`` and
     ``conversation_search`` are both seen in the wild).
     """
+    if get_origin(union) not in (Union, types.UnionType) or len(get_args(union)) < 2:
+        # Union[X] is X itself: registering it would replace X's own hook (and recurse).
+        raise TypeError(f"register_tagged_union needs a union of two or more classes: {union!r}")
     hooks: dict[Any, Callable[[Any, Any], Any]] = {}
 
     def structure(value: Any, _: Any) -> Any:
         if not isinstance(value, Mapping):
             raise TypeError(f"expected a JSON object with {tag!r}, got {type(value).__name__}")
         tag_value = value.get(tag)
-        cls = classes.get(tag_value, fallback) if isinstance(tag_value, str) else fallback
+        if not isinstance(tag_value, str):
+            raise TypeError(f"expected a JSON object with a string {tag!r}, got {tag_value!r}")
+        cls = classes.get(tag_value, fallback)
         hook = hooks.get(cls)
         if hook is None:
             hook = hooks[cls] = converter.get_structure_hook(cls)
         return hook(value, cls)
 
+    def structure_optional(value: Any, _: Any) -> Any:
+        return None if value is None else structure(value, union)
+
     converter.register_structure_hook(union, structure)
+    converter.register_structure_hook(union | None, structure_optional)

@@ -124,9 +124,9 @@ class MessageContextSkills(Model):
     """Per-skill context (``context.skills``) of the stateful API."""
 
     #: The dialog skill (JSON ``"main skill"``).
-    main_skill: MessageContextDialogSkill | None = json_field("main skill")  # noqa: RUF009
+    main_skill: MessageContextDialogSkill | None = json_field("main skill")
     #: The actions skill (JSON ``"actions skill"``).
-    actions_skill: MessageContextActionSkill | None = json_field("actions skill")  # noqa: RUF009
+    actions_skill: MessageContextActionSkill | None = json_field("actions skill")
 
 
 @attrs.define(kw_only=True)
@@ -134,11 +134,9 @@ class StatelessMessageContextSkills(Model):
     """Per-skill context (``context.skills``) of the stateless API."""
 
     #: The dialog skill (JSON ``"main skill"``).
-    main_skill: MessageContextDialogSkill | None = json_field("main skill")  # noqa: RUF009
+    main_skill: MessageContextDialogSkill | None = json_field("main skill")
     #: The actions skill (JSON ``"actions skill"``).
-    actions_skill: StatelessMessageContextSkillsActionsSkill | None = json_field(  # noqa: RUF009
-        "actions skill"
-    )
+    actions_skill: StatelessMessageContextSkillsActionsSkill | None = json_field("actions skill")
 
 
 @attrs.define(kw_only=True)
@@ -146,7 +144,7 @@ class MessageContext(Model):
     """Context of a stateful ``message`` call (request and response)."""
 
     #: Global context (JSON ``"global"``).
-    global_: MessageContextGlobal | None = json_field("global")  # noqa: RUF009
+    global_: MessageContextGlobal | None = json_field("global")
     skills: MessageContextSkills | None = None
     #: Integration-specific data (channels, Segment, ...), free-form.
     integrations: dict[str, Any] | None = None
@@ -157,7 +155,7 @@ class StatelessMessageContext(Model):
     """Context of a ``message_stateless`` call; send the returned one back next turn."""
 
     #: Global context (JSON ``"global"``).
-    global_: StatelessMessageContextGlobal | None = json_field("global")  # noqa: RUF009
+    global_: StatelessMessageContextGlobal | None = json_field("global")
     skills: StatelessMessageContextSkills | None = None
     #: Integration-specific data (channels, Segment, ...), free-form.
     integrations: dict[str, Any] | None = None

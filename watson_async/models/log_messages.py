@@ -6,7 +6,7 @@ unknown ``type`` becomes :class:`LogMessageSourceUnknown` with its keys in ``ext
 
 import attrs
 
-from watson_async._convert import converter, register_tagged_union
+from watson_async._convert import register_tagged_union
 
 from ._base import Model
 
@@ -82,13 +82,6 @@ register_tagged_union(
         "handler": LogMessageSourceHandler,
     },
     LogMessageSourceUnknown,
-)
-
-# An optional union is a union of its own; a JSON null stays None.
-_structure_source = converter.get_structure_hook(LogMessageSource)
-converter.register_structure_hook(
-    LogMessageSource | None,
-    lambda value, _: None if value is None else _structure_source(value, LogMessageSource),
 )
 
 

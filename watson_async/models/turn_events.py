@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from watson_async._convert import converter, register_tagged_union
+from watson_async._convert import register_tagged_union
 
 from ._base import Model, json_field
 from .generic import SearchResults
@@ -103,7 +103,7 @@ class TurnEventCalloutCalloutRequest(Model):
     url: str | None = None
     path: str | None = None
     query_parameters: str | None = None
-    headers_: dict[str, Any] | None = json_field("headers")  # noqa: RUF009
+    headers_: dict[str, Any] | None = json_field("headers")
     body: dict[str, Any] | None = None
 
 
@@ -210,13 +210,6 @@ register_tagged_union(
     GenerativeAITaskUnknown,
 )
 
-# An optional union is a union of its own; a JSON null stays None.
-_structure_task = converter.get_structure_hook(GenerativeAITask)
-converter.register_structure_hook(
-    GenerativeAITask | None,
-    lambda value, _: None if value is None else _structure_task(value, GenerativeAITask),
-)
-
 
 @attrs.define(kw_only=True)
 class TurnEventGenerativeAICalledCalloutRequest(Model):
@@ -227,7 +220,7 @@ class TurnEventGenerativeAICalledCalloutRequest(Model):
     port: str | None = None
     path: str | None = None
     query_parameters: str | None = None
-    headers_: dict[str, Any] | None = json_field("headers")  # noqa: RUF009
+    headers_: dict[str, Any] | None = json_field("headers")
     body: dict[str, Any] | None = None
 
 
