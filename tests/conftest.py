@@ -1,0 +1,14 @@
+"""Shared test configuration.
+
+The ``watson_async`` pytest plugin normally arrives through the package's ``pytest11``
+entry point; when the package is not installed (running from a checkout) load it here.
+"""
+
+from importlib.metadata import entry_points
+
+_PLUGIN = "watson_async.testing.pytest_plugin"
+
+if not any(ep.value == _PLUGIN for ep in entry_points(group="pytest11")):
+    pytest_plugins = [_PLUGIN]
+
+import _aioresponses_shim  # noqa: E402, F401  - patches aioresponses for aiohttp >= 3.14

@@ -1,0 +1,60 @@
+"""The watson-async command."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+import pytest
+
+from watson_async import AssistantClient, IAMAuthenticator
+from watson_async.cli import build_parser, main
+
+
+def test_demo_runs_conversations_and_reports(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--conversations", "4", "--concurrency", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "you> book a trip" in out
+    assert "bot> Booked a trip to Paris." in out
+    assert "calls      28" in out  # 4 x (create + 5 turns + delete)
+    assert "errors     0" in out
+    assert "p99" in out
+
+
+def test_demo_rejects_bad_arguments() -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["demo", "--conversations", "0"])
+
+
+async def test_fake_server_prints_credentials_serves_and_stops_on_sigint() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "watson_async.cli",
+        "fake-server",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        fields: dict[str, str] = {}
+        assert proc.stdout is not None
+        while "environment_id" not in fields:
+            line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+            assert line, "fake-server exited before printing its credentials"
+            parts = line.split()
+            if len(parts) == 2:
+                fields[parts[0]] = parts[1]
+        async with AssistantClient(
+            "2024-08-25",
+            IAMAuthenticator(fields["apikey"], url=fields["iam_url"]),
+            service_url=fields["service_url"],
+        ) as client:
+            session = await client.create_session(fields["assistant_id"], fields["environment_id"])
+            assert session.session_id
+        proc.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(proc.wait(), 20) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

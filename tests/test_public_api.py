@@ -1,0 +1,101 @@
+"""The public surface: exactly these names, each documented (like httpx's __all__ test)."""
+
+from __future__ import annotations
+
+import inspect
+
+import watson_async
+import watson_async.models
+from watson_async.models import Model
+
+EXPECTED = {
+    # client and responses
+    "AssistantClient",
+    "DetailedResponse",
+    "RateLimit",
+    "DEFAULT_SERVICE_URL",
+    "USER_AGENT",
+    "__version__",
+    # authenticators
+    "Authenticator",
+    "IAMAuthenticator",
+    "BearerTokenAuthenticator",
+    "BasicAuthenticator",
+    "NoAuthAuthenticator",
+    # transport seam
+    "Transport",
+    "AiohttpTransport",
+    "HttpResponse",
+    # errors
+    "WatsonError",
+    "ApiError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "SessionNotFoundError",
+    "ConflictError",
+    "RateLimitError",
+    "ServerError",
+    "TransportError",
+    "ResponseParseError",
+    # the models of the message flow (all models live in watson_async.models)
+    "MessageInput",
+    "StatelessMessageInput",
+    "MessageContext",
+    "StatelessMessageContext",
+    "SessionResponse",
+    "StatefulMessageResponse",
+    "StatelessMessageResponse",
+    "RequestAnalytics",
+}
+
+
+def test_all_is_exactly_the_contract() -> None:
+    assert set(watson_async.__all__) == EXPECTED
+    assert len(watson_async.__all__) == len(EXPECTED)
+
+
+def test_every_public_name_resolves_and_is_documented() -> None:
+    for name in watson_async.__all__:
+        obj = getattr(watson_async, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert inspect.getdoc(obj), f"{name} has no docstring"
+
+
+def test_error_hierarchy() -> None:
+    w = watson_async
+    assert issubclass(w.ApiError, w.WatsonError)
+    assert issubclass(w.TransportError, w.WatsonError)
+    assert issubclass(w.ResponseParseError, w.WatsonError)
+    for cls in (
+        w.AuthenticationError,
+        w.NotFoundError,
+        w.RateLimitError,
+        w.ServerError,
+        w.BadRequestError,
+        w.PermissionDeniedError,
+        w.ConflictError,
+    ):
+        assert issubclass(cls, w.ApiError)
+    assert issubclass(w.SessionNotFoundError, w.NotFoundError)
+
+
+def test_models_package_exports_documented_models() -> None:
+    names = watson_async.models.__all__
+    assert len(names) == len(set(names))
+    for name in names:
+        obj = getattr(watson_async.models, name)
+        if inspect.isclass(obj):
+            assert issubclass(obj, Model) or obj is Model, name
+            assert inspect.getdoc(obj), f"models.{name} has no docstring"
+    for union in ("RuntimeResponseGeneric", "MessageOutputDebugTurnEvent", "LogMessageSource"):
+        assert union in names
+
+
+def test_every_model_has_from_dict_and_to_dict() -> None:
+    for name in watson_async.models.__all__:
+        obj = getattr(watson_async.models, name)
+        if inspect.isclass(obj) and issubclass(obj, Model):
+            assert callable(obj.from_dict)
+            assert callable(obj.to_dict)

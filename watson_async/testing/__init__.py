@@ -1,0 +1,29 @@
+"""Testing helpers: :class:`FakeAssistant`, a fake Watson Assistant v2 service.
+
+``async with FakeAssistant() as fake:`` serves IAM (``fake.iam_url``) and the v2 API
+(``fake.service_url``) on a loopback socket, with a small scripted bot, fault
+injection (:meth:`FakeAssistant.enqueue_error`, :meth:`FakeAssistant.enqueue_disconnect`)
+and request recording (:attr:`FakeAssistant.requests`). The pytest plugin
+(``watson_async.testing.pytest_plugin``) provides the ``fake_assistant`` fixture.
+"""
+
+from ._fake import (
+    DEFAULT_APIKEY,
+    DEFAULT_ASSISTANT_ID,
+    DEFAULT_ENVIRONMENT_ID,
+    DEFAULT_INSTANCE_ID,
+    FakeAssistant,
+)
+from ._records import RecordedAnalytics, RecordedRequest
+from ._script import BotState
+
+__all__ = [
+    "DEFAULT_APIKEY",
+    "DEFAULT_ASSISTANT_ID",
+    "DEFAULT_ENVIRONMENT_ID",
+    "DEFAULT_INSTANCE_ID",
+    "BotState",
+    "FakeAssistant",
+    "RecordedAnalytics",
+    "RecordedRequest",
+]

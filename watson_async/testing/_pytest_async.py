@@ -1,0 +1,44 @@
+"""The plugin's fixtures when pytest-asyncio is active."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from ._fake import FakeAssistant
+
+__all__ = ["fake_assistant", "fake_assistant_factory"]
+
+
+@pytest_asyncio.fixture
+async def fake_assistant(request: pytest.FixtureRequest) -> AsyncIterator[FakeAssistant]:
+    """A started :class:`FakeAssistant`, stopped after the test.
+
+    Constructor arguments come from ``@pytest.mark.fake_assistant(**kwargs)``.
+    """
+    marker = request.node.get_closest_marker("fake_assistant")
+    kwargs: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}
+    async with FakeAssistant(**kwargs) as fake:
+        yield fake
+
+
+@pytest_asyncio.fixture
+async def fake_assistant_factory() -> AsyncIterator[Callable[..., Awaitable[FakeAssistant]]]:
+    """``await fake_assistant_factory(**kwargs)`` starts a :class:`FakeAssistant`;
+    every one is stopped after the test."""
+    started: list[FakeAssistant] = []
+
+    async def make(**kwargs: Any) -> FakeAssistant:
+        fake = FakeAssistant(**kwargs)
+        await fake.start()
+        started.append(fake)
+        return fake
+
+    try:
+        yield make
+    finally:
+        for fake in reversed(started):
+            await fake.stop()
