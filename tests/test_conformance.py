@@ -1,16 +1,17 @@
 """Parse every shared response sample and check that it round-trips.
 
-The samples live in ``/work/shared/conformance/responses`` (``../shared`` next to the
-repository). Every file there is either mapped to the model that parses it or listed in
+The samples live in ``tests/conformance/responses`` (copied from the project's shared
+conformance set, provenance in ``tests/conformance/README.md``). Every file there is
+either mapped to the model that parses it or listed in
 ``OUT_OF_SCOPE``; a new sample that is neither fails ``test_every_sample_is_accounted``.
 """
 
 import importlib
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from _samples import RESPONSES, assert_round_trip, load
 
 from watson_async._convert import converter
 from watson_async.models.assistants import AssistantCollection, AssistantData
@@ -19,10 +20,7 @@ from watson_async.models.context import MessageContext, StatelessMessageContext
 from watson_async.models.message import StatefulMessageResponse, StatelessMessageResponse
 from watson_async.models.session import SessionResponse
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "responses"
-
-if not SAMPLES.is_dir():
-    pytest.skip(f"conformance samples not found at {SAMPLES}", allow_module_level=True)
+SAMPLES = RESPONSES
 
 
 # Models of other modules are named lazily ("module:attribute", a union alias or class)
@@ -161,10 +159,6 @@ COERCED: dict[str, dict[tuple[str, ...], Any]] = {
 }
 
 
-def load(name: str) -> Any:
-    return json.loads((SAMPLES / name).read_text(encoding="utf-8"))
-
-
 def resolve(target: Any) -> Any:
     """The type to structure with: a class, or a lazily imported "module:name"."""
     if not isinstance(target, str):
@@ -181,37 +175,6 @@ def parse(name: str) -> Any:
 
 def dump(obj: Any) -> Any:
     return converter.unstructure(obj)
-
-
-def assert_round_trip(original: Any, produced: Any, path: str = "$") -> None:
-    """``produced`` equals ``original`` except that JSON nulls may have been dropped.
-
-    Numbers compare by value (an ``int`` may come back as ``float``), but a ``bool``
-    must stay a ``bool``.
-    """
-    if isinstance(original, dict):
-        assert isinstance(produced, dict), f"{path}: expected an object, got {produced!r}"
-        for key, value in original.items():
-            if key not in produced:
-                assert value is None, f"{path}.{key}: lost (was {value!r})"
-            else:
-                assert_round_trip(value, produced[key], f"{path}.{key}")
-        added = set(produced) - set(original)
-        assert not added, f"{path}: keys added by the round trip: {sorted(added)}"
-    elif isinstance(original, list):
-        assert isinstance(produced, list), f"{path}: expected an array, got {produced!r}"
-        assert len(produced) == len(original), f"{path}: length changed"
-        for i, (a, b) in enumerate(zip(original, produced, strict=True)):
-            assert_round_trip(a, b, f"{path}[{i}]")
-    elif isinstance(original, bool) or isinstance(produced, bool):
-        assert type(original) is type(produced), f"{path}: {original!r} != {produced!r}"
-        assert original == produced, f"{path}: {original!r} != {produced!r}"
-    elif isinstance(original, (int, float)):
-        assert isinstance(produced, (int, float)), f"{path}: {original!r} != {produced!r}"
-        assert original == produced, f"{path}: {original!r} != {produced!r}"
-    else:
-        assert type(original) is type(produced), f"{path}: {original!r} != {produced!r}"
-        assert original == produced, f"{path}: {original!r} != {produced!r}"
 
 
 def with_coercions(name: str, data: Any) -> Any:

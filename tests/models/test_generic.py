@@ -1,12 +1,10 @@
 """``output.generic[]`` items: dispatch on ``response_type``, field values, round trips."""
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
+from _samples import RESPONSES, assert_round_trip, load
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,57 +30,6 @@ from watson_async.models.generic import (
     ResponseGenericChannel,
     RuntimeResponseGeneric,
 )
-
-
-def _responses_dir() -> Path:
-    candidates = [
-        os.environ.get("WATSON_ASYNC_CONFORMANCE_DIR", ""),
-        str(Path(__file__).resolve().parents[1] / "conformance" / "responses"),
-        "/work/shared/conformance/responses",
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return Path(candidates[-1])
-
-
-RESPONSES = _responses_dir()
-needs_samples = pytest.mark.skipif(not RESPONSES.is_dir(), reason="conformance samples missing")
-
-
-def load(name: str) -> Any:
-    return json.loads((RESPONSES / name).read_text(encoding="utf-8"))
-
-
-def assert_round_trip(original: Any, result: Any, path: str = "$") -> None:
-    """``result`` equals ``original`` except that keys whose value was ``null`` may be gone.
-
-    JSON numbers compare by value (``9`` and ``9.0`` are the same number); any other
-    change of type is a failure.
-    """
-    if isinstance(original, dict):
-        assert isinstance(result, dict), f"{path}: expected an object, got {result!r}"
-        for key, value in original.items():
-            if key not in result:
-                assert value is None, f"{path}.{key}: lost {value!r}"
-            else:
-                assert_round_trip(value, result[key], f"{path}.{key}")
-        added = set(result) - set(original)
-        assert not added, f"{path}: keys added: {sorted(added)}"
-    elif isinstance(original, list):
-        assert isinstance(result, list), f"{path}: expected an array, got {result!r}"
-        assert len(original) == len(result), f"{path}: length {len(original)} -> {len(result)}"
-        for i, (a, b) in enumerate(zip(original, result, strict=True)):
-            assert_round_trip(a, b, f"{path}[{i}]")
-    elif isinstance(original, bool) or isinstance(result, bool):
-        assert type(original) is type(result), f"{path}: {original!r} -> {result!r}"
-        assert original == result, f"{path}: {original!r} -> {result!r}"
-    elif isinstance(original, (int, float)) and isinstance(result, (int, float)):
-        assert original == result, f"{path}: {original!r} -> {result!r}"
-    else:
-        assert type(original) is type(result), f"{path}: {original!r} -> {result!r}"
-        assert original == result, f"{path}: {original!r} -> {result!r}"
-
 
 # A union alias is not a ``type[T]`` for mypy; hand it to cattrs as ``Any``.
 _UNION: Any = RuntimeResponseGeneric
@@ -119,12 +66,10 @@ SAMPLES = {
 }
 
 
-@needs_samples
 def test_every_generic_sample_is_covered() -> None:
     assert {p.name for p in RESPONSES.glob("generic_*.json")} == set(SAMPLES)
 
 
-@needs_samples
 @pytest.mark.parametrize(("name", "cls"), sorted(SAMPLES.items()))
 def test_sample_parses_to_class_and_round_trips(name: str, cls: type[Any]) -> None:
     data = load(name)
@@ -136,7 +81,6 @@ def test_sample_parses_to_class_and_round_trips(name: str, cls: type[Any]) -> No
     assert cls.from_dict(data) == item
 
 
-@needs_samples
 def test_modelled_samples_have_no_unknown_keys() -> None:
     """Every key of the SDK-shaped samples is a known field (nothing lands in ``extra``)."""
 
@@ -164,7 +108,6 @@ def test_modelled_samples_have_no_unknown_keys() -> None:
     ]
 
 
-@needs_samples
 def test_text_fields() -> None:
     item = parse(load("generic_text.json"))
     assert isinstance(item, GenericText)
@@ -172,7 +115,6 @@ def test_text_fields() -> None:
     assert item.channels == [ResponseGenericChannel(channel="testString")]
 
 
-@needs_samples
 def test_pause_and_media_fields() -> None:
     pause = parse(load("generic_pause.json"))
     assert isinstance(pause, GenericPause)
@@ -189,7 +131,6 @@ def test_pause_and_media_fields() -> None:
     assert iframe.image_url == "testString"
 
 
-@needs_samples
 def test_option_fields() -> None:
     item = parse(load("generic_option.json"))
     assert isinstance(item, GenericOption)
@@ -203,7 +144,6 @@ def test_option_fields() -> None:
     assert option.value.input["analytics"]["pageUrl"] == "testString"
 
 
-@needs_samples
 def test_suggestion_fields() -> None:
     item = parse(load("generic_suggestion.json"))
     assert isinstance(item, GenericSuggestion)
@@ -214,7 +154,6 @@ def test_suggestion_fields() -> None:
     assert item.suggestions[0].value.input["suggestion_id"] == "testString"
 
 
-@needs_samples
 def test_connect_to_agent_and_channel_transfer_fields() -> None:
     agent = parse(load("generic_connect_to_agent.json"))
     assert isinstance(agent, GenericConnectToAgent)
@@ -234,7 +173,6 @@ def test_connect_to_agent_and_channel_transfer_fields() -> None:
     assert transfer.transfer_info.target.chat.url == "testString"
 
 
-@needs_samples
 def test_search_fields() -> None:
     item = parse(load("generic_search.json"))
     assert isinstance(item, GenericSearch)
@@ -250,7 +188,6 @@ def test_search_fields() -> None:
     assert result.answers[0].confidence == 0
 
 
-@needs_samples
 def test_conversational_search_fields() -> None:
     item = parse(load("generic_conversational_search_sdk.json"))
     assert isinstance(item, GenericConversationalSearch)
@@ -270,7 +207,6 @@ def test_conversational_search_fields() -> None:
     assert item.disclaimer == "disclaimer"
 
 
-@needs_samples
 def test_both_conversational_search_spellings_give_the_same_class() -> None:
     sdk = parse(load("generic_conversational_search_sdk.json"))
     web = parse(load("generic_conversational_search.json"))
@@ -282,7 +218,6 @@ def test_both_conversational_search_spellings_give_the_same_class() -> None:
     assert attrs.evolve(sdk, response_type="conversational_search") == web
 
 
-@needs_samples
 def test_phone_items() -> None:
     dtmf = parse(load("generic_dtmf.json"))
     assert isinstance(dtmf, GenericDtmf)
@@ -302,7 +237,6 @@ def test_phone_items() -> None:
     )
 
 
-@needs_samples
 def test_user_defined_and_date() -> None:
     item = parse(load("generic_user_defined.json"))
     assert isinstance(item, GenericUserDefined)
@@ -310,7 +244,6 @@ def test_user_defined_and_date() -> None:
     assert parse({"response_type": "date"}) == GenericDate(response_type="date")
 
 
-@needs_samples
 @pytest.mark.parametrize(
     "name", ["generic_unmodelled_carousel.json", "generic_unmodelled_text_to_speech.json"]
 )
@@ -325,8 +258,6 @@ def test_unknown_response_type_keeps_the_whole_item(name: str) -> None:
 def _generic_lists() -> list[tuple[str, str, Any]]:
     """Every ``generic`` array in the full-response samples, with where it was found."""
     found: list[tuple[str, str, Any]] = []
-    if not RESPONSES.is_dir():
-        return found
 
     def walk(obj: Any, path: str, name: str) -> None:
         if isinstance(obj, dict):
@@ -350,12 +281,10 @@ def _generic_lists() -> list[tuple[str, str, Any]]:
 GENERIC_LISTS = _generic_lists()
 
 
-@needs_samples
 def test_full_responses_have_generic_lists() -> None:
     assert len(GENERIC_LISTS) >= 20
 
 
-@needs_samples
 @pytest.mark.parametrize(
     ("name", "path", "items"), GENERIC_LISTS, ids=[f"{n}:{p}" for n, p, _ in GENERIC_LISTS]
 )
@@ -371,7 +300,6 @@ def test_generic_lists_in_full_responses_round_trip(name: str, path: str, items:
     assert_round_trip(items, [item.to_dict() for item in parsed])
 
 
-@needs_samples
 def test_docs_search_results_key_is_kept_as_extra() -> None:
     item = parse(load("message_docs_search_results_key.json")["output"]["generic"][0])
     assert isinstance(item, GenericSearch)
@@ -381,7 +309,6 @@ def test_docs_search_results_key_is_kept_as_extra() -> None:
     assert results[0]["highlight"]["Shortdesc"]
 
 
-@needs_samples
 def test_docs_suggestion_extra_keys_survive() -> None:
     data = load("message_docs_suggestion.json")["output"]["generic"][0]
     item = parse(data)
@@ -395,7 +322,6 @@ def test_docs_suggestion_extra_keys_survive() -> None:
     assert item.to_dict() == data
 
 
-@needs_samples
 def test_legacy_mixed_item_keeps_foreign_fields() -> None:
     data = load("legacy_mixed_generic_java_fixture.json")["output"]["generic"][0]
     item = parse(data)
@@ -406,7 +332,6 @@ def test_legacy_mixed_item_keeps_foreign_fields() -> None:
     assert item.to_dict() == data
 
 
-@needs_samples
 def test_stream_item_streaming_metadata_is_kept() -> None:
     data = load("synth_stream_final_response_stateful.json")
     raw = data["final_response"]["output"]["generic"][0]

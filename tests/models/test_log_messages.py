@@ -1,11 +1,9 @@
 """``output.debug.log_messages[]`` and the ``source`` union keyed by ``type``."""
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
+from _samples import RESPONSES, assert_round_trip, load
 
 from watson_async._convert import converter
 from watson_async.models.log_messages import (
@@ -17,48 +15,6 @@ from watson_async.models.log_messages import (
     LogMessageSourceStep,
     LogMessageSourceUnknown,
 )
-
-
-def _responses_dir() -> Path:
-    candidates = [
-        os.environ.get("WATSON_ASYNC_CONFORMANCE_DIR", ""),
-        str(Path(__file__).resolve().parents[1] / "conformance" / "responses"),
-        "/work/shared/conformance/responses",
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return Path(candidates[-1])
-
-
-RESPONSES = _responses_dir()
-needs_samples = pytest.mark.skipif(not RESPONSES.is_dir(), reason="conformance samples missing")
-
-
-def load(name: str) -> Any:
-    return json.loads((RESPONSES / name).read_text(encoding="utf-8"))
-
-
-def assert_round_trip(original: Any, result: Any, path: str = "$") -> None:
-    """``result`` equals ``original`` except that keys whose value was ``null`` may be gone."""
-    if isinstance(original, dict):
-        assert isinstance(result, dict), f"{path}: expected an object, got {result!r}"
-        for key, value in original.items():
-            if key not in result:
-                assert value is None, f"{path}.{key}: lost {value!r}"
-            else:
-                assert_round_trip(value, result[key], f"{path}.{key}")
-        added = set(result) - set(original)
-        assert not added, f"{path}: keys added: {sorted(added)}"
-    elif isinstance(original, list):
-        assert isinstance(result, list), f"{path}: expected an array, got {result!r}"
-        assert len(original) == len(result), f"{path}: length {len(original)} -> {len(result)}"
-        for i, (a, b) in enumerate(zip(original, result, strict=True)):
-            assert_round_trip(a, b, f"{path}[{i}]")
-    else:
-        assert type(original) is type(result), f"{path}: {original!r} -> {result!r}"
-        assert original == result, f"{path}: {original!r} -> {result!r}"
-
 
 # A union alias is not a ``type[T]`` for mypy; hand it to cattrs as ``Any``.
 _UNION: Any = LogMessageSource
@@ -76,12 +32,10 @@ SAMPLES = {
 }
 
 
-@needs_samples
 def test_every_source_sample_is_covered() -> None:
     assert {p.name for p in RESPONSES.glob("log_message_source_*.json")} == set(SAMPLES)
 
 
-@needs_samples
 @pytest.mark.parametrize(("name", "cls"), sorted(SAMPLES.items()))
 def test_source_sample_parses_to_class_and_round_trips(name: str, cls: type[Any]) -> None:
     data = load(name)
@@ -95,7 +49,6 @@ def test_source_sample_parses_to_class_and_round_trips(name: str, cls: type[Any]
     assert DialogLogMessage.from_dict(message).to_dict() == message
 
 
-@needs_samples
 def test_source_fields() -> None:
     handler = parse_source(load("log_message_source_handler.json"))
     assert handler == LogMessageSourceHandler(
@@ -107,7 +60,6 @@ def test_source_fields() -> None:
     assert node == LogMessageSourceDialogNode(type="dialog_node", dialog_node="testString")
 
 
-@needs_samples
 def test_log_messages_in_full_responses_round_trip() -> None:
     seen = 0
     names = sorted(p.name for p in RESPONSES.glob("message_*.json"))
@@ -124,7 +76,6 @@ def test_log_messages_in_full_responses_round_trip() -> None:
     assert seen >= 5
 
 
-@needs_samples
 def test_log_message_from_full_response() -> None:
     raw = load("message_stateful_full.json")["output"]["debug"]["log_messages"][0]
     message = DialogLogMessage.from_dict(raw)

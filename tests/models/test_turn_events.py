@@ -1,12 +1,11 @@
 """``output.debug.turn_events[]``: dispatch on ``event`` (and ``generative_ai.task``)."""
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
+from _samples import RESPONSES, assert_round_trip, load
 
 from watson_async._convert import converter
 from watson_async.models.turn_events import (
@@ -33,53 +32,6 @@ from watson_async.models.turn_events import (
     TurnEventTopicSwitchDenied,
     TurnEventUnknown,
 )
-
-
-def _responses_dir() -> Path:
-    candidates = [
-        os.environ.get("WATSON_ASYNC_CONFORMANCE_DIR", ""),
-        str(Path(__file__).resolve().parents[1] / "conformance" / "responses"),
-        "/work/shared/conformance/responses",
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return Path(candidates[-1])
-
-
-RESPONSES = _responses_dir()
-needs_samples = pytest.mark.skipif(not RESPONSES.is_dir(), reason="conformance samples missing")
-
-
-def load(name: str) -> Any:
-    return json.loads((RESPONSES / name).read_text(encoding="utf-8"))
-
-
-def assert_round_trip(original: Any, result: Any, path: str = "$") -> None:
-    """``result`` equals ``original`` except that keys whose value was ``null`` may be gone."""
-    if isinstance(original, dict):
-        assert isinstance(result, dict), f"{path}: expected an object, got {result!r}"
-        for key, value in original.items():
-            if key not in result:
-                assert value is None, f"{path}.{key}: lost {value!r}"
-            else:
-                assert_round_trip(value, result[key], f"{path}.{key}")
-        added = set(result) - set(original)
-        assert not added, f"{path}: keys added: {sorted(added)}"
-    elif isinstance(original, list):
-        assert isinstance(result, list), f"{path}: expected an array, got {result!r}"
-        assert len(original) == len(result), f"{path}: length {len(original)} -> {len(result)}"
-        for i, (a, b) in enumerate(zip(original, result, strict=True)):
-            assert_round_trip(a, b, f"{path}[{i}]")
-    elif isinstance(original, bool) or isinstance(result, bool):
-        assert type(original) is type(result), f"{path}: {original!r} -> {result!r}"
-        assert original == result, f"{path}: {original!r} -> {result!r}"
-    elif isinstance(original, (int, float)) and isinstance(result, (int, float)):
-        assert original == result, f"{path}: {original!r} -> {result!r}"
-    else:
-        assert type(original) is type(result), f"{path}: {original!r} -> {result!r}"
-        assert original == result, f"{path}: {original!r} -> {result!r}"
-
 
 # A union alias is not a ``type[T]`` for mypy; hand it to cattrs as ``Any``.
 _UNION: Any = MessageOutputDebugTurnEvent
@@ -130,12 +82,10 @@ NEWER = [
 ]
 
 
-@needs_samples
 def test_every_turn_event_sample_is_covered() -> None:
     assert {p.name for p in RESPONSES.glob("turn_event_*.json")} == set(SAMPLES)
 
 
-@needs_samples
 @pytest.mark.parametrize(("name", "cls"), sorted(SAMPLES.items()))
 def test_sample_parses_to_class_and_round_trips(name: str, cls: type[Any]) -> None:
     data = load(name)
@@ -147,7 +97,6 @@ def test_sample_parses_to_class_and_round_trips(name: str, cls: type[Any]) -> No
     assert event.to_dict() == data
 
 
-@needs_samples
 def test_newer_synthesized_events() -> None:
     data = load("synth_turn_events_newer.json")
     events = parse_list(data)
@@ -156,7 +105,6 @@ def test_newer_synthesized_events() -> None:
     assert [e.to_dict() for e in events] == data
 
 
-@needs_samples
 def test_action_event_fields() -> None:
     visited = parse(load("turn_event_action_visited.json"))
     assert isinstance(visited, TurnEventActionVisited)
@@ -186,7 +134,6 @@ def test_action_event_fields() -> None:
     assert node.reason == "welcome"
 
 
-@needs_samples
 def test_callout_fields_and_headers_rename() -> None:
     data = load("turn_event_callout.json")
     event = parse(data)
@@ -205,7 +152,6 @@ def test_callout_fields_and_headers_rename() -> None:
     assert "headers_" not in out["callout"]["request"]
 
 
-@needs_samples
 def test_search_event_error() -> None:
     event = parse(load("turn_event_search.json"))
     assert isinstance(event, TurnEventSearch)
@@ -213,7 +159,6 @@ def test_search_event_error() -> None:
     assert event.error.message == "testString"
 
 
-@needs_samples
 def test_newer_event_fields() -> None:
     events = parse_list(load("synth_turn_events_newer.json"))
     route, denied, clients, gen = events[1], events[4], events[5], events[6]
@@ -286,7 +231,6 @@ def test_llm_request_uses_search_results() -> None:
     assert event.to_dict() == data
 
 
-@needs_samples
 def test_turn_events_in_full_responses_round_trip() -> None:
     seen = 0
     for path in sorted(RESPONSES.glob("message_*.json")):
