@@ -4,7 +4,11 @@ The ``watson_async`` pytest plugin normally arrives through the package's ``pyte
 entry point; when the package is not installed (running from a checkout) load it here.
 """
 
+from collections.abc import AsyncIterator
 from importlib.metadata import entry_points
+
+import aiohttp
+import pytest
 
 _PLUGIN = "watson_async.testing.pytest_plugin"
 
@@ -12,3 +16,10 @@ if not any(ep.value == _PLUGIN for ep in entry_points(group="pytest11")):
     pytest_plugins = [_PLUGIN]
 
 import _aioresponses_shim  # noqa: E402, F401  - patches aioresponses for aiohttp >= 3.14
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain aiohttp session, for tests that talk to the fake without our client."""
+    async with aiohttp.ClientSession() as session:
+        yield session

@@ -78,9 +78,9 @@ class ScriptedTransport:
 
 
 class ManualClock:
-    """A monotonic clock the test moves by hand."""
+    """A clock (wall or monotonic) the test moves by hand."""
 
-    def __init__(self, now: float = 1000.0) -> None:
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
         self.now = now
 
     def __call__(self) -> float:
@@ -88,3 +88,11 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def scoped(fake: Any, tail: str = "") -> str:
+    """URL of an environment-scoped v2 route of a FakeAssistant."""
+    return (
+        f"{fake.service_url}/v2/assistants/{fake.assistant_id}"
+        f"/environments/{fake.environment_id}{tail}"
+    )

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from fakes import ManualClock as Clock
 
 from watson_async import (
     AssistantClient,
@@ -23,14 +24,6 @@ from watson_async.models import GenericConnectToAgent, GenericOption, GenericTex
 from watson_async.testing import FakeAssistant
 
 VERSION = "2024-08-25"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
+from fakes import ManualClock as Clock
 
 from watson_async.testing import FakeAssistant
 
 VERSION = {"version": "2024-08-25"}
 GRANT = "urn:ibm:params:oauth:grant-type:apikey"
-
-
-class Clock:
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def get_token(http: aiohttp.ClientSession, fake: FakeAssistant, **form: str) -> Any:

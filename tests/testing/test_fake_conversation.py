@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from fakes import scoped
 
 from watson_async.testing import FakeAssistant
 from watson_async.testing._script import GREETING_TEXT
@@ -20,19 +21,6 @@ VERSION = {"version": "2024-08-25"}
 async def fake() -> AsyncIterator[FakeAssistant]:
     async with FakeAssistant(auth=False) as fake:
         yield fake
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-def scoped(fake: FakeAssistant, tail: str = "") -> str:
-    return (
-        f"{fake.service_url}/v2/assistants/{fake.assistant_id}"
-        f"/environments/{fake.environment_id}{tail}"
-    )
 
 
 async def post(http: aiohttp.ClientSession, url: str, body: Any = None) -> Any:

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
 import pytest
+from fakes import ManualClock as Clock
 
 from watson_async.testing import FakeAssistant
 
 VERSION = {"version": "2024-08-25"}
 T0 = 1_699_999_990.0  # 10 s into a 60 s window (1_699_999_980 is a multiple of 60)
-
-
-class Clock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def sessions_url(fake: FakeAssistant) -> str:
@@ -43,7 +29,7 @@ async def create(http: aiohttp.ClientSession, fake: FakeAssistant) -> aiohttp.Cl
 
 
 async def test_rate_limit(http: aiohttp.ClientSession) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with FakeAssistant(auth=False, clock=clock, rate_limit=2) as fake:
         window_end = (int(clock.now) // 60 + 1) * 60
         first = await create(http, fake)
@@ -76,7 +62,7 @@ async def test_rate_limit(http: aiohttp.ClientSession) -> None:
 
 
 async def test_rate_limit_retry_after(http: aiohttp.ClientSession) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with FakeAssistant(
         auth=False, clock=clock, rate_limit=1, retry_after_header=True
     ) as fake:
@@ -94,7 +80,7 @@ async def test_rate_limit_headers_can_be_omitted(http: aiohttp.ClientSession) ->
 
 
 async def test_standard_headers_everywhere(http: aiohttp.ClientSession) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     async with FakeAssistant(clock=clock) as fake:
         responses = []
         async with http.post(fake.iam_url, data={"grant_type": "x"}) as r:  # IAM error

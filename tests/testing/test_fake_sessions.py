@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import pytest
+from fakes import ManualClock as Clock
+from fakes import scoped
 
 from watson_async.testing import FakeAssistant
 
 VERSION = {"version": "2024-08-25"}
-
-
-class Clock:
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-def scoped(fake: FakeAssistant, tail: str = "") -> str:
-    return (
-        f"{fake.service_url}/v2/assistants/{fake.assistant_id}"
-        f"/environments/{fake.environment_id}{tail}"
-    )
 
 
 async def call(

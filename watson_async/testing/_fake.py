@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from email.utils import formatdate
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
@@ -57,6 +57,14 @@ _FORBIDDEN_TEXT_CHARS = ("\r", "\n", "\t")
 
 _Result = tuple[int, Any]  # (status, JSON payload or None for an empty body)
 _Handler = Callable[..., _Result]
+
+
+class _Parsed(NamedTuple):
+    assistant: _Assistant
+    body: dict[str, Any]
+    text: str
+    options: dict[str, Any]
+    context: dict[str, Any] | None
 
 
 def _error(status: int, error: str, errors: list[dict[str, str]] | None = None) -> _Result:
@@ -935,7 +943,8 @@ class FakeAssistant:
                         return state
         return None
 
-    def _message(self, call: _Call, aid: str, eid: str | None, sid: str) -> _Result:
+    def _parse_message(self, call: _Call, aid: str, eid: str | None) -> _Parsed | _Result:
+        """What both message routes check first: the assistant, the body, the input."""
         assistant = self._resolve(aid, eid)
         if assistant is None:
             return _NOT_FOUND
@@ -945,6 +954,13 @@ class FakeAssistant:
         text, options, context, err = self._check_message(body)
         if err is not None:
             return err
+        return _Parsed(assistant, body, text, options, context)
+
+    def _message(self, call: _Call, aid: str, eid: str | None, sid: str) -> _Result:
+        parsed = self._parse_message(call, aid, eid)
+        if not isinstance(parsed, _Parsed):
+            return parsed
+        assistant, body, text, options, context = parsed
         session = self._live_session(sid, assistant, call.now)
         if session is None:
             return _INVALID_SESSION
@@ -978,15 +994,10 @@ class FakeAssistant:
         return 200, response
 
     def _message_stateless(self, call: _Call, aid: str, eid: str | None) -> _Result:
-        assistant = self._resolve(aid, eid)
-        if assistant is None:
-            return _NOT_FOUND
-        body, err = self._body_object(call)
-        if err is not None:
-            return err
-        text, options, context, err = self._check_message(body)
-        if err is not None:
-            return err
+        parsed = self._parse_message(call, aid, eid)
+        if not isinstance(parsed, _Parsed):
+            return parsed
+        assistant, body, text, options, context = parsed
         if len(call.body) > MAX_STATELESS_BODY:
             return _bad_body("Context is larger than 250 KB", "context")
         state = self._context_state(context)
