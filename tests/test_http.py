@@ -93,3 +93,29 @@ async def test_second_event_loop_is_refused_clearly() -> None:
 def test_ca_bundle_with_verification_off_is_refused() -> None:
     with pytest.raises(ValueError, match="ca_bundle"):
         AiohttpTransport(verify_ssl=False, ca_bundle="/etc/ssl/certs/ca-certificates.crt")
+
+
+def test_ca_bundle_must_exist_and_builds_a_verifying_context() -> None:
+    import ssl
+
+    with pytest.raises(ValueError, match="is not a file"):
+        AiohttpTransport(ca_bundle="/no/such/ca.pem")
+    context = ssl.create_default_context()
+    assert AiohttpTransport(ca_bundle=context)._ssl() is context
+    assert AiohttpTransport(verify_ssl=False)._ssl() is False
+    assert AiohttpTransport()._ssl() is True
+
+
+async def test_proxy_and_per_call_timeout_reach_aiohttp() -> None:
+    with aioresponses() as mocked:
+        mocked.delete(f"{URL}/v2/assistants/a/sessions/s?version=2024-08-25", status=200)
+        async with AssistantClient(
+            "2024-08-25", NoAuthAuthenticator(), service_url=URL, proxy="http://127.0.0.1:3128"
+        ) as client:
+            await client.delete_session("a", None, "s", timeout=2.5)
+            with pytest.raises(ValueError, match="timeout must be a positive number"):
+                await client.delete_session("a", None, "s", timeout=0)
+        ((_, calls),) = mocked.requests.items()
+        assert calls[0].kwargs["proxy"] == "http://127.0.0.1:3128"
+        assert calls[0].kwargs["timeout"].total == 2.5
+        assert "Authorization" not in calls[0].kwargs["headers"]

@@ -9,6 +9,7 @@ with the same two methods.
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 from collections.abc import Mapping
 from typing import Protocol
@@ -92,6 +93,8 @@ class AiohttpTransport:
         _check_timeout("connect_timeout", connect_timeout)
         if not verify_ssl and ca_bundle is not None:
             raise ValueError("ca_bundle has no effect with TLS verification disabled")
+        if isinstance(ca_bundle, str) and not os.path.isfile(ca_bundle):
+            raise ValueError(f"ca_bundle {ca_bundle!r} is not a file")
         self._max_connections = max_connections
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
         self._connect_timeout = connect_timeout
@@ -151,6 +154,8 @@ class AiohttpTransport:
         timeout: float | None,
     ) -> HttpResponse:
         session = self._get_session()
+        if timeout is not None:
+            _check_timeout("timeout", timeout)
         request_timeout = (
             self._timeout
             if timeout is None
