@@ -96,3 +96,64 @@ def scoped(fake: Any, tail: str = "") -> str:
         f"{fake.service_url}/v2/assistants/{fake.assistant_id}"
         f"/environments/{fake.environment_id}{tail}"
     )
+
+
+class VirtualTime:
+    """A monotonic clock and a matching ``sleep`` that only the test moves forward.
+
+    ``sleep(d)`` parks the caller until :meth:`advance` passes its deadline, so code with
+    background timers (token refresh) runs deterministically and instantly.
+    """
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+        self._slept: asyncio.Event | None = None
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + max(delay, 0.0), future))
+        if self._slept is not None:
+            self._slept.set()
+        await future
+
+    async def until_sleeping(self, count: int = 1) -> None:
+        """Return once ``count`` sleeps are pending (a background task reached its timer)."""
+        while self.sleepers < count:
+            self._slept = asyncio.Event()
+            await self._slept.wait()
+
+    @property
+    def sleepers(self) -> int:
+        """How many sleeps are pending."""
+        return sum(1 for _, f in self._sleepers if not f.done())
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward and wake every sleep that is due."""
+        self.now += seconds
+        due = [(t, f) for t, f in self._sleepers if t <= self.now]
+        self._sleepers = [(t, f) for t, f in self._sleepers if t > self.now and not f.done()]
+        for _, future in due:
+            if not future.done():
+                future.set_result(None)
+
+
+class Events:
+    """Collects refresh events; ``wait(n)`` returns once n events have arrived."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, event: Any) -> None:
+        self.events.append(event)
+        self._changed.set()
+
+    async def wait(self, count: int) -> list[Any]:
+        while len(self.events) < count:
+            self._changed.clear()
+            await self._changed.wait()
+        return self.events

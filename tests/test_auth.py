@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 from urllib.parse import parse_qs
 
 import pytest
-from fakes import ManualClock, ScriptedTransport, response
+from fakes import Events, ManualClock, ScriptedTransport, VirtualTime, response
 
 from watson_async import _json
 from watson_async.auth import (
@@ -16,6 +17,7 @@ from watson_async.auth import (
     BearerTokenAuthenticator,
     IAMAuthenticator,
     NoAuthAuthenticator,
+    RefreshEvent,
     iam_token_url,
 )
 from watson_async.errors import AuthenticationError, TransportError
@@ -122,44 +124,105 @@ async def test_iam_request_shape() -> None:
     }
 
 
-async def test_token_is_cached_until_refresh_point() -> None:
-    clock = ManualClock()
+def iam(transport: ScriptedTransport, vt: VirtualTime, events: Events) -> IAMAuthenticator:
+    return IAMAuthenticator(
+        APIKEY, transport=transport, clock=vt, sleep=vt.sleep, on_refresh=events
+    )
+
+
+async def test_background_refresh_at_80_percent_of_the_usable_lifetime() -> None:
+    vt, events = VirtualTime(), Events()
     transport = ScriptedTransport(
         response(200, token_body("tok-1", 100)), response(200, token_body("tok-2", 100))
     )
-    auth = IAMAuthenticator(APIKEY, transport=transport, clock=clock)
+    auth = iam(transport, vt, events)
     assert await auth.authorization() == "Bearer tok-1"
-    clock.advance(79)
+    await vt.until_sleeping()
+    # Usable lifetime 100 - 10 s margin = 90 s; refresh at 80% of it, 72 s.
+    vt.advance(71.9)
     assert await auth.authorization() == "Bearer tok-1"
-    assert auth.iam_requests == 1
-    clock.advance(2)  # past 80% of 100 s
+    assert auth.token_requests == 1
+    await vt.until_sleeping()
+    transport.gate = asyncio.Event()
+    vt.advance(0.2)  # the background task wakes up and asks IAM, gated
+    # While the refresh is in flight, callers get the still-valid token at once.
+    assert await auth.authorization() == "Bearer tok-1"
+    transport.gate.set()
+    first, second = await events.wait(2)
+    assert (first.reason, first.ok) == ("initial", True)
+    assert (second.reason, second.ok, second.expires_in) == ("scheduled", True, 100.0)
     assert await auth.authorization() == "Bearer tok-2"
-    assert auth.iam_requests == 2
+    await auth.aclose()
 
 
-async def test_failed_refresh_keeps_a_still_valid_token() -> None:
-    clock = ManualClock()
+async def test_failed_background_refresh_keeps_the_token_and_recovers() -> None:
+    vt, events = VirtualTime(), Events()
+    down = response(500, {"errorCode": "BXNIM0001E", "errorMessage": "IAM is down"})
+    refused = TransportError("refused", method="POST", url="x", request_sent=False)
+    transport = ScriptedTransport(
+        response(200, token_body("tok-1", 100)), down, refused, response(200, token_body("tok-2"))
+    )
+    auth = iam(transport, vt, events)
+    await auth.authorization()
+    await vt.until_sleeping()
+    vt.advance(73)
+    await events.wait(2)  # first scheduled attempt failed
+    assert await auth.authorization() == "Bearer tok-1"  # no caller fails
+    for _ in range(2):  # each retry waits a jittered backoff (< 1 s here), then tries again
+        await vt.until_sleeping()
+        vt.advance(1.0)
+        await events.wait(len(events.events) + 1)
+    assert [e.ok for e in events.events] == [True, False, False, True]
+    assert [e.failures for e in events.events] == [0, 1, 2, 0]
+    assert isinstance(events.events[1].error, AuthenticationError)
+    assert await auth.authorization() == "Bearer tok-2"
+    await auth.aclose()
+
+
+async def test_backoff_never_waits_past_expiry_and_the_refresher_then_stops() -> None:
+    vt, events = VirtualTime(), Events()
+    down = response(503, {"errorCode": "X", "errorMessage": "busy"})
+    transport = ScriptedTransport(response(200, token_body("tok-1", 100)), *[down] * 50)
+    auth = IAMAuthenticator(
+        APIKEY,
+        transport=transport,
+        clock=vt,
+        sleep=vt.sleep,
+        on_refresh=events,
+        retry_base=1000.0,
+        retry_cap=1000.0,  # backoff far longer than the time left
+    )
+    await auth.authorization()
+    expires_at = vt.now + 90
+    await vt.until_sleeping()
+    vt.advance(72)
+    await events.wait(2)
+    await vt.until_sleeping()
+    (deadline,) = [t for t, f in vt._sleepers if not f.done()]
+    assert deadline <= expires_at  # capped by the time left, not 0..1000 s
+    vt.advance(expires_at - vt.now)  # the token is gone: the refresher exits, no retry
+    refresher = auth._refresher
+    if refresher is not None:
+        await refresher
+    assert auth._refresher is None
+    assert vt.sleepers == 0
+    assert len(events.events) == 2
+    await auth.aclose()
+
+
+async def test_expired_token_and_failing_iam_raise_authentication_error_promptly() -> None:
+    vt, events = VirtualTime(), Events()
+    body = {"errorCode": "BXNIM0415E", "errorMessage": "Provided API key could not be found."}
     transport = ScriptedTransport(
         response(200, token_body("tok-1", 100)),
-        response(500, {"errorCode": "BXNIM0001E", "errorMessage": "IAM is down"}),
-        TransportError("refused", method="POST", url="x", request_sent=False),
+        *[response(400, body)] * 4,
+        response(200, token_body("tok-3", 100)),
     )
-    auth = IAMAuthenticator(APIKEY, transport=transport, clock=clock)
+    auth = iam(transport, vt, events)
     await auth.authorization()
-    clock.advance(85)
-    assert await auth.authorization() == "Bearer tok-1"  # refresh failed: old token used
-    clock.advance(1)
-    assert await auth.authorization() == "Bearer tok-1"
-    assert auth.iam_requests == 3
-
-
-async def test_expired_token_and_failing_iam_raise_authentication_error() -> None:
-    clock = ManualClock()
-    body = {"errorCode": "BXNIM0415E", "errorMessage": "Provided API key could not be found."}
-    transport = ScriptedTransport(response(200, token_body("tok-1", 100)), response(400, body))
-    auth = IAMAuthenticator(APIKEY, transport=transport, clock=clock)
-    await auth.authorization()
-    clock.advance(95)  # within the 10 s safety margin: treated as expired
+    transport.gate = asyncio.Event()
+    vt.advance(91)  # past expiry (the refresher's first attempt is gated)
+    transport.gate.set()
     with pytest.raises(AuthenticationError) as info:
         await auth.authorization()
     err = info.value
@@ -169,6 +232,75 @@ async def test_expired_token_and_failing_iam_raise_authentication_error() -> Non
     assert APIKEY not in str(err)
     assert APIKEY not in repr(err)
     assert APIKEY not in err.body
+    # Every failure reached its caller; once IAM answers again the next call succeeds.
+    while transport.script and transport.script[0].status == 400:  # type: ignore[union-attr]
+        with pytest.raises(AuthenticationError):
+            await auth.authorization()
+    assert await auth.authorization() == "Bearer tok-3"
+    await auth.aclose()
+
+
+async def test_invalidate_refreshes_once_for_many_concurrent_401s() -> None:
+    vt, events = VirtualTime(), Events()
+    transport = ScriptedTransport(
+        response(200, token_body("tok-1")), response(200, token_body("tok-2"))
+    )
+    auth = iam(transport, vt, events)
+    rejected = await auth.authorization()
+    transport.gate = asyncio.Event()
+    waiters = [asyncio.create_task(auth.invalidate(rejected)) for _ in range(50)]
+    await asyncio.sleep(0)
+    transport.gate.set()
+    assert all(await asyncio.gather(*waiters))
+    assert auth.token_requests == 2
+    assert events.events[-1].reason == "unauthorized"
+    assert await auth.authorization() == "Bearer tok-2"
+    # A 401 for a token that was already replaced needs no new request.
+    assert await auth.invalidate(rejected) is True
+    assert auth.token_requests == 2
+    await auth.aclose()
+
+
+async def test_static_authenticators_do_not_replay() -> None:
+    assert await BearerTokenAuthenticator("abc").invalidate("Bearer abc") is False
+    assert await NoAuthAuthenticator().invalidate(None) is False
+
+
+async def test_listener_errors_are_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(event: RefreshEvent) -> None:
+        raise RuntimeError("listener bug")
+
+    auth = IAMAuthenticator(APIKEY, transport=ScriptedTransport(response(200, token_body())))
+    auth.add_refresh_listener(broken)
+    with caplog.at_level(logging.DEBUG, logger="watson_async"):
+        assert await auth.authorization() == "Bearer tok-1"
+    assert "listener" in caplog.text
+    auth.remove_refresh_listener(broken)
+    await auth.aclose()
+
+
+async def test_secrets_never_reach_logs(caplog: pytest.LogCaptureFixture) -> None:
+    vt, events = VirtualTime(), Events()
+    transport = ScriptedTransport(
+        response(200, token_body("tok-SECRET-1", 100)),
+        response(500, {"errorCode": "E", "errorMessage": "down"}),
+        response(200, token_body("tok-SECRET-2", 100)),
+    )
+    auth = iam(transport, vt, events)
+    with caplog.at_level(logging.DEBUG):
+        await auth.authorization()
+        await vt.until_sleeping()
+        vt.advance(73)
+        await events.wait(2)
+        await vt.until_sleeping()
+        vt.advance(1.0)
+        await events.wait(3)
+    assert "token request failed" in caplog.text
+    for secret in (APIKEY, "tok-SECRET-1", "tok-SECRET-2"):
+        assert secret not in caplog.text
+        assert all(secret not in repr(e) for e in events.events)
+    assert "tok-SECRET-2" not in repr(auth.token)
+    await auth.aclose()
 
 
 async def test_concurrent_callers_share_one_iam_request() -> None:
@@ -179,7 +311,7 @@ async def test_concurrent_callers_share_one_iam_request() -> None:
     await asyncio.sleep(0)  # let every waiter reach the shared refresh
     transport.gate.set()
     assert set(await asyncio.gather(*waiters)) == {"Bearer tok-1"}
-    assert auth.iam_requests == 1
+    assert auth.token_requests == 1
     assert len(transport.sent) == 1
 
 
@@ -195,7 +327,7 @@ async def test_cancelled_waiter_does_not_cancel_the_shared_refresh() -> None:
         await first
     transport.gate.set()
     assert await second == "Bearer tok-1"
-    assert auth.iam_requests == 1
+    assert auth.token_requests == 1
 
 
 async def test_concurrent_failure_is_shared_too() -> None:
@@ -207,7 +339,7 @@ async def test_concurrent_failure_is_shared_too() -> None:
     transport.gate.set()
     results = await asyncio.gather(*waiters, return_exceptions=True)
     assert all(isinstance(r, AuthenticationError) for r in results)
-    assert auth.iam_requests == 1
+    assert auth.token_requests == 1
 
 
 async def test_lifetime_from_jwt_when_expires_in_missing() -> None:
@@ -234,7 +366,9 @@ async def test_unusable_token_responses_are_clear_and_redacted(body: bytes) -> N
     from watson_async.errors import ResponseParseError
 
     auth = IAMAuthenticator(APIKEY, transport=ScriptedTransport(response(200, body)))
-    with pytest.raises(ResponseParseError, match="IAM token response unusable") as info:
+    with pytest.raises(
+        ResponseParseError, match="IAMAuthenticator: token response unusable"
+    ) as info:
         await auth.authorization()
     assert info.value.body == "<redacted>"
 

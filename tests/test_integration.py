@@ -218,14 +218,34 @@ async def test_disconnect_is_a_transport_error(
     assert info.value.request_sent is True
 
 
-async def test_revoked_token_is_an_authentication_error(
+async def test_revoked_token_is_refreshed_and_the_request_replayed_once(
+    fake: FakeAssistant, client: AssistantClient
+) -> None:
+    aid, eid = fake.assistant_id, fake.environment_id
+    session = await client.create_session(aid, eid)
+    await client.message(aid, eid, session.session_id, input={"text": "hello"})
+    fake.revoke_tokens()
+    reply = await client.message(
+        aid, eid, session.session_id, input={"text": "menu", "options": {"return_context": True}}
+    )
+    assert fake.unauthorized_responses == 1
+    assert fake.iam_calls == 2
+    # The stateful turn was processed once, not twice.
+    assert reply.context is not None
+    assert reply.context.global_ is not None
+    assert reply.context.global_.system is not None
+    assert reply.context.global_.system.turn_count == 2
+
+
+async def test_second_401_is_an_authentication_error(
     fake: FakeAssistant, client: AssistantClient
 ) -> None:
     await client.create_session(fake.assistant_id, fake.environment_id)
-    fake.revoke_tokens()
+    fake.enqueue_error(401, path_contains="/sessions", times=2)
     with pytest.raises(AuthenticationError) as info:
         await client.create_session(fake.assistant_id, fake.environment_id)
     assert info.value.status_code == 401
+    assert len(fake.requests_to("/sessions", method="POST")) == 3  # 1 ok + 1 + 1 replay
 
 
 async def test_wrong_apikey_fails_with_iams_error_code(fake: FakeAssistant) -> None:
@@ -266,7 +286,7 @@ async def test_many_concurrent_conversations_share_one_token(fake: FakeAssistant
 
         results = await asyncio.gather(*(conversation() for _ in range(200)))
     assert results == ["You said: 42"] * 200
-    assert auth.iam_requests == 1
+    assert auth.token_requests == 1
     assert fake.iam_calls == 1
     assert not fake.sessions
 

@@ -22,6 +22,10 @@ EXPECTED = {
     "BearerTokenAuthenticator",
     "BasicAuthenticator",
     "NoAuthAuthenticator",
+    "CloudPakForDataAuthenticator",
+    "TokenAuthenticator",
+    "AccessToken",
+    "RefreshEvent",
     # transport seam
     "Transport",
     "AiohttpTransport",

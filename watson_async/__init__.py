@@ -5,11 +5,15 @@ from ._response import DetailedResponse
 from ._version import __version__
 from ._wire import RateLimit
 from .auth import (
+    AccessToken,
     Authenticator,
     BasicAuthenticator,
     BearerTokenAuthenticator,
+    CloudPakForDataAuthenticator,
     IAMAuthenticator,
     NoAuthAuthenticator,
+    RefreshEvent,
+    TokenAuthenticator,
 )
 from .client import DEFAULT_SERVICE_URL, USER_AGENT, AssistantClient
 from .errors import (
@@ -40,6 +44,7 @@ from .models import (
 __all__ = [
     "DEFAULT_SERVICE_URL",
     "USER_AGENT",
+    "AccessToken",
     "AiohttpTransport",
     "ApiError",
     "AssistantClient",
@@ -48,6 +53,7 @@ __all__ = [
     "BadRequestError",
     "BasicAuthenticator",
     "BearerTokenAuthenticator",
+    "CloudPakForDataAuthenticator",
     "ConflictError",
     "DetailedResponse",
     "HttpResponse",
@@ -59,6 +65,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "RefreshEvent",
     "RequestAnalytics",
     "ResponseParseError",
     "ServerError",
@@ -68,6 +75,7 @@ __all__ = [
     "StatelessMessageContext",
     "StatelessMessageInput",
     "StatelessMessageResponse",
+    "TokenAuthenticator",
     "Transport",
     "TransportError",
     "WatsonError",

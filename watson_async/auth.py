@@ -1,7 +1,9 @@
 """Authenticators: each hands the client the ``Authorization`` header for a request.
 
 * :class:`IAMAuthenticator` — IBM Cloud API key exchanged for an IAM access token,
-  cached and refreshed before it expires; one IAM call however many callers wait.
+  kept fresh by a background task; one IAM call however many callers wait.
+* :class:`CloudPakForDataAuthenticator` — Cloud Pak for Data user name with a
+  password or an API key, same refresh machinery.
 * :class:`BearerTokenAuthenticator` — a token you obtained yourself.
 * :class:`BasicAuthenticator` — user name and password (``apikey`` + key on some
   deployments).
@@ -16,30 +18,39 @@ import abc
 import asyncio
 import base64
 import contextlib
+import logging
+import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 import attrs
 
 from . import _json
-from ._http import AiohttpTransport, Transport
+from ._http import AiohttpTransport, HttpResponse, Transport
 from ._wire import error_from_response
-from .errors import AuthenticationError, ResponseParseError, TransportError
+from .errors import AuthenticationError, ResponseParseError
 
 __all__ = [
     "DEFAULT_IAM_URL",
+    "AccessToken",
     "Authenticator",
     "BasicAuthenticator",
     "BearerTokenAuthenticator",
+    "CloudPakForDataAuthenticator",
     "IAMAuthenticator",
-    "IAMToken",
     "NoAuthAuthenticator",
+    "RefreshEvent",
+    "RefreshListener",
+    "TokenAuthenticator",
 ]
 
 DEFAULT_IAM_URL = "https://iam.cloud.ibm.com"
 _IAM_TOKEN_PATH = "/identity/token"
+_CP4D_AUTHORIZE_PATH = "/v1/authorize"
+
+_log = logging.getLogger("watson_async.auth")
 _APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
 
 
@@ -62,6 +73,14 @@ class Authenticator(abc.ABC):
     @abc.abstractmethod
     async def authorization(self) -> str | None:
         """The ``Authorization`` header value to send, or ``None`` for no header."""
+
+    async def invalidate(self, rejected: str | None) -> bool:
+        """The service answered 401 to a request sent with ``rejected`` as its header.
+
+        Return True when a new header is now available and the request is worth sending
+        once more; the default (static credentials) is False.
+        """
+        return False
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most need nothing
         """Release what the authenticator holds (connections, tasks). Idempotent."""
@@ -116,17 +135,279 @@ class BasicAuthenticator(Authenticator):
 
 
 @attrs.frozen(slots=True, repr=False)
-class IAMToken:
-    """An access token and when (monotonic seconds) it should be refreshed and dropped."""
+class AccessToken:
+    """An access token and when (on the authenticator's monotonic clock) to refresh and drop it."""
 
     access_token: str
     refresh_at: float
     expires_at: float
     expiration: float | None = None
-    """UNIX time the token expires, as IAM reported it."""
+    """UNIX time the token expires, as the token service reported it."""
 
     def __repr__(self) -> str:
-        return f"IAMToken(access_token=<hidden>, expiration={self.expiration!r})"
+        return f"AccessToken(access_token=<hidden>, expiration={self.expiration!r})"
+
+
+@attrs.frozen(slots=True)
+class RefreshEvent:
+    """One attempt to get a token, reported to :meth:`TokenAuthenticator.add_refresh_listener`.
+
+    ``reason`` is ``"initial"`` (no token yet), ``"scheduled"`` (background refresh at
+    ``refresh_fraction`` of the lifetime), ``"expired"`` (a caller found no valid token)
+    or ``"unauthorized"`` (the service answered 401 to the current token).
+    ``failures`` counts consecutive failed attempts including this one (0 on success).
+    """
+
+    authenticator: str
+    reason: str
+    ok: bool
+    duration: float
+    failures: int
+    expires_in: float | None = None
+    """Lifetime of the new token in seconds (success only)."""
+    expiration: float | None = None
+    """UNIX time the new token expires, when the token service said (success only)."""
+    error: BaseException | None = None
+
+
+RefreshListener = Callable[[RefreshEvent], None]
+
+
+class TokenAuthenticator(Authenticator):
+    """Base of authenticators that fetch expiring tokens (IAM, Cloud Pak for Data).
+
+    * A background task, started on first use inside the running loop, refreshes the
+      token once ``refresh_fraction`` of its lifetime has passed; callers never wait
+      while a usable token exists.
+    * The token counts as expired ``expiry_margin`` seconds before its real end.
+    * Single-flight: at most one token request at a time; every caller that has to
+      wait shares its outcome. A cancelled caller never cancels the shared request.
+    * Fail-soft: a failed background refresh keeps the current token and tries again
+      with jittered exponential backoff (``retry_base``..``retry_cap`` seconds), never
+      waiting past the token's expiry. Only when no valid token is left does a failure
+      reach callers, at once.
+    * A 401 from the service for the current token forces one shared refresh
+      (:meth:`invalidate`).
+
+    Subclasses implement :meth:`_request_token`.
+    """
+
+    def __init__(
+        self,
+        *,
+        refresh_fraction: float = 0.8,
+        expiry_margin: float = 10.0,
+        retry_base: float = 0.5,
+        retry_cap: float = 30.0,
+        timeout: float = 30.0,
+        verify_ssl: bool = True,
+        transport: Transport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_refresh: RefreshListener | None = None,
+    ) -> None:
+        if not 0.0 < refresh_fraction <= 1.0:
+            raise ValueError("refresh_fraction must be in (0, 1]")
+        if expiry_margin < 0:
+            raise ValueError("expiry_margin must not be negative")
+        if not 0 < retry_base <= retry_cap:
+            raise ValueError("retry_base must be positive and at most retry_cap")
+        self._refresh_fraction = refresh_fraction
+        self._expiry_margin = expiry_margin
+        self._retry_base = retry_base
+        self._retry_cap = retry_cap
+        self._timeout = timeout
+        self._verify_ssl = verify_ssl
+        self._transport = transport
+        self._owns_transport = transport is None
+        self._clock = clock
+        self._sleep = sleep
+        self._listeners: list[RefreshListener] = [on_refresh] if on_refresh else []
+        self._token: AccessToken | None = None
+        self._header: str | None = None
+        self._fetching: asyncio.Task[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
+        self._failures = 0
+        self.token_requests = 0
+        """How many token requests this authenticator has sent."""
+
+    # --- public -------------------------------------------------------------------
+
+    @property
+    def token(self) -> AccessToken | None:
+        """The current token, if one has been fetched."""
+        return self._token
+
+    def add_refresh_listener(self, listener: RefreshListener) -> None:
+        """Call ``listener(event)`` after every token request, successful or not."""
+        self._listeners.append(listener)
+
+    def remove_refresh_listener(self, listener: RefreshListener) -> None:
+        """Stop calling ``listener``."""
+        self._listeners.remove(listener)
+
+    async def authorization(self) -> str | None:
+        token = self._token
+        if token is not None and self._clock() < token.expires_at:
+            if self._refresher is None:
+                self._start_refresher()
+            return self._header
+        await self._fetch("initial" if token is None else "expired")
+        self._start_refresher()
+        return self._header
+
+    async def invalidate(self, rejected: str | None) -> bool:
+        if rejected is not None and rejected != self._header:
+            return True  # already replaced since that request was sent
+        self._token = None  # nobody may use the rejected token any more
+        await self._fetch("unauthorized")
+        return True
+
+    async def aclose(self) -> None:
+        for name in ("_refresher", "_fetching"):
+            task = getattr(self, name)
+            setattr(self, name, None)
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        transport = self._transport
+        if transport is not None and self._owns_transport:
+            self._transport = None
+            await transport.aclose()
+
+    # --- for subclasses -------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def _request_token(self, transport: Transport) -> tuple[str, float, float | None]:
+        """Ask the token service: ``(access_token, lifetime_seconds, unix_expiration)``."""
+
+    def _redacted_parse_error(
+        self, why: str, status: int, headers: Mapping[str, str]
+    ) -> ResponseParseError:
+        # The body may hold a token: never attach it.
+        return ResponseParseError(
+            f"{type(self).__name__}: token response unusable: {why}",
+            status_code=status,
+            body="<redacted>",
+            headers=headers,
+            global_transaction_id=None,
+        )
+
+    # --- machinery ------------------------------------------------------------------
+
+    def _get_transport(self) -> Transport:
+        if self._transport is None:
+            self._transport = AiohttpTransport(
+                max_connections=4, timeout=self._timeout, verify_ssl=self._verify_ssl
+            )
+        return self._transport
+
+    async def _fetch(self, reason: str) -> None:
+        """Single-flight: join the request in flight, or start one in its own task."""
+        task = self._fetching
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._fetch_now(reason))
+            task.add_done_callback(self._fetch_done)
+            self._fetching = task
+        await asyncio.shield(task)
+
+    def _fetch_done(self, task: asyncio.Task[None]) -> None:
+        if self._fetching is task:
+            self._fetching = None
+        if not task.cancelled():
+            task.exception()  # retrieved here: a failure nobody awaited is not logged
+
+    async def _fetch_now(self, reason: str) -> None:
+        started = self._clock()
+        self.token_requests += 1
+        try:
+            access_token, lifetime, expiration = await self._request_token(self._get_transport())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._failures += 1
+            self._emit(
+                RefreshEvent(
+                    type(self).__name__,
+                    reason,
+                    False,
+                    self._clock() - started,
+                    self._failures,
+                    error=exc,
+                )
+            )
+            raise
+        # The margin never eats more than half of a (short, test) lifetime, and the
+        # refresh point is a fraction of what is left, so it always comes first.
+        usable = lifetime - min(self._expiry_margin, lifetime / 2)
+        self._token = AccessToken(
+            access_token=access_token,
+            refresh_at=started + usable * self._refresh_fraction,
+            expires_at=started + usable,
+            expiration=expiration,
+        )
+        self._header = "Bearer " + access_token
+        self._failures = 0
+        self._emit(
+            RefreshEvent(
+                type(self).__name__,
+                reason,
+                True,
+                self._clock() - started,
+                0,
+                expires_in=lifetime,
+                expiration=expiration,
+            )
+        )
+
+    def _emit(self, event: RefreshEvent) -> None:
+        if not event.ok:
+            _log.warning(
+                "%s: token request failed (%s, %d in a row): %s",
+                event.authenticator,
+                event.reason,
+                event.failures,
+                event.error,
+            )
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                _log.exception("refresh listener %r raised", listener)
+
+    def _start_refresher(self) -> None:
+        if self._refresher is None:
+            task = asyncio.get_running_loop().create_task(self._refresh_loop())
+            task.add_done_callback(self._refresher_done)
+            self._refresher = task
+
+    def _refresher_done(self, task: asyncio.Task[None]) -> None:
+        if self._refresher is task:
+            self._refresher = None
+        if not task.cancelled() and task.exception() is not None:
+            _log.error("token refresher stopped", exc_info=task.exception())
+
+    async def _refresh_loop(self) -> None:
+        """Keep the token fresh; return when there is none left to keep (callers refetch)."""
+        while True:
+            token = self._token
+            if token is None:
+                return
+            now = self._clock()
+            if now < token.refresh_at:
+                await self._sleep(token.refresh_at - now)
+                continue
+            if now >= token.expires_at:
+                return
+            try:
+                await self._fetch("scheduled")
+            except Exception:
+                left = token.expires_at - self._clock()
+                if left <= 0:
+                    return
+                ceiling = min(self._retry_cap, self._retry_base * 2 ** (self._failures - 1))
+                await self._sleep(min(random.uniform(0, ceiling), left))
 
 
 def iam_token_url(url: str | None) -> str:
@@ -137,15 +418,13 @@ def iam_token_url(url: str | None) -> str:
     return base if base.endswith(_IAM_TOKEN_PATH) else base + _IAM_TOKEN_PATH
 
 
-class IAMAuthenticator(Authenticator):
+class IAMAuthenticator(TokenAuthenticator):
     """Exchanges an IBM Cloud API key for IAM access tokens and keeps one fresh.
 
-    The token is refreshed once ``refresh_fraction`` of its lifetime has passed and
-    treated as expired ``expiry_margin`` seconds before its end. One IAM request at a
-    time however many callers wait. If a refresh fails while the old token is still
-    valid, callers keep using the old token; only when no valid token exists does a
-    failure reach the caller, as :class:`~watson_async.AuthenticationError` (IAM said
-    no) or :class:`~watson_async.TransportError` (IAM unreachable).
+    ``url`` is the IAM base (default ``https://iam.cloud.ibm.com``) or its
+    ``/identity/token`` endpoint. ``client_id`` and ``client_secret`` (both or neither)
+    are sent as HTTP Basic credentials; ``scope`` is passed through. See
+    :class:`TokenAuthenticator` for the refresh behaviour and its options.
     """
 
     def __init__(
@@ -160,18 +439,30 @@ class IAMAuthenticator(Authenticator):
         headers: Mapping[str, str] | None = None,
         refresh_fraction: float = 0.8,
         expiry_margin: float = 10.0,
+        retry_base: float = 0.5,
+        retry_cap: float = 30.0,
         timeout: float = 30.0,
         transport: Transport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_refresh: RefreshListener | None = None,
     ) -> None:
-        self._apikey = _check_secret("apikey", apikey)
+        super().__init__(
+            refresh_fraction=refresh_fraction,
+            expiry_margin=expiry_margin,
+            retry_base=retry_base,
+            retry_cap=retry_cap,
+            timeout=timeout,
+            verify_ssl=not disable_ssl_verification,
+            transport=transport,
+            clock=clock,
+            sleep=sleep,
+            on_refresh=on_refresh,
+        )
+        apikey = _check_secret("apikey", apikey)
         if (client_id is None) != (client_secret is None):
             raise ValueError("client_id and client_secret must be given together")
         self._url = iam_token_url(url)
-        if not 0.0 < refresh_fraction <= 1.0:
-            raise ValueError("refresh_fraction must be in (0, 1]")
-        if expiry_margin < 0:
-            raise ValueError("expiry_margin must not be negative")
         self._request_headers = {
             "Accept": "application/json",
             "Content-Type": "application/x-www-form-urlencoded",
@@ -180,22 +471,10 @@ class IAMAuthenticator(Authenticator):
         if client_id is not None and client_secret is not None:
             basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
             self._request_headers["Authorization"] = "Basic " + basic
-        form = {"grant_type": _APIKEY_GRANT, "apikey": self._apikey, "response_type": "cloud_iam"}
+        form = {"grant_type": _APIKEY_GRANT, "apikey": apikey, "response_type": "cloud_iam"}
         if scope is not None:
             form["scope"] = scope
         self._form = urlencode(form).encode()
-        self._refresh_fraction = refresh_fraction
-        self._expiry_margin = expiry_margin
-        self._timeout = timeout
-        self._verify_ssl = not disable_ssl_verification
-        self._transport = transport
-        self._owns_transport = transport is None
-        self._clock = clock
-        self._token: IAMToken | None = None
-        self._header: str | None = None
-        self._refreshing: asyncio.Task[IAMToken] | None = None
-        self.iam_requests = 0
-        """How many token requests this authenticator has sent (for tests and load tests)."""
 
     def __repr__(self) -> str:
         return f"IAMAuthenticator(url={self._url!r}, apikey=<hidden>)"
@@ -205,131 +484,139 @@ class IAMAuthenticator(Authenticator):
         """The IAM token endpoint."""
         return self._url
 
-    @property
-    def token(self) -> IAMToken | None:
-        """The current token, if one has been fetched."""
-        return self._token
-
-    async def authorization(self) -> str | None:
-        token = self._token
-        if token is not None:
-            now = self._clock()
-            if now < token.refresh_at:
-                return self._header
-            if now < token.expires_at:
-                # Due for refresh but still valid: refresh, and on failure keep using it.
-                with contextlib.suppress(AuthenticationError, TransportError, ResponseParseError):
-                    await self._refresh()
-                return self._header
-        await self._refresh()
-        return self._header
-
-    async def _refresh(self) -> IAMToken:
-        """Single-flight: every concurrent caller shares one IAM request and its outcome.
-
-        The request runs in its own task and callers wait through ``shield``, so a
-        caller that is cancelled never cancels the refresh the others wait for.
-        """
-        task = self._refreshing
-        if task is None:
-            task = asyncio.get_running_loop().create_task(self._fetch())
-            task.add_done_callback(self._fetch_done)
-            self._refreshing = task
-        return await asyncio.shield(task)
-
-    async def _fetch(self) -> IAMToken:
-        token = await self._request_token()
-        self._token = token
-        self._header = "Bearer " + token.access_token
-        return token
-
-    def _fetch_done(self, task: asyncio.Task[IAMToken]) -> None:
-        if self._refreshing is task:
-            self._refreshing = None
-        if not task.cancelled():
-            task.exception()  # retrieved here so an unawaited failure is never logged
-
-    def _get_transport(self) -> Transport:
-        if self._transport is None:
-            self._transport = AiohttpTransport(
-                max_connections=4, timeout=self._timeout, verify_ssl=self._verify_ssl
-            )
-        return self._transport
-
-    async def _request_token(self) -> IAMToken:
-        started = self._clock()
-        self.iam_requests += 1
-        response = await self._get_transport().send(
-            "POST", self._url, self._request_headers, self._form, None
-        )
+    async def _request_token(self, transport: Transport) -> tuple[str, float, float | None]:
+        response = await transport.send("POST", self._url, self._request_headers, self._form, None)
         if response.status >= 300:
-            error = error_from_response(
-                response.status,
-                response.reason,
-                response.headers,
-                response.body,
-                method="POST",
-                url=self._url,
-            )
-            raise AuthenticationError(
-                f"IAM token request failed: {error.message}",
-                status_code=error.status_code,
-                code=error.code,
-                errors=error.errors,
-                global_transaction_id=error.global_transaction_id,
-                headers=error.headers,
-                body=error.body,
-                json=error.json,
-                method="POST",
-                url=self._url,
-            )
-        return self._parse(response.status, response.headers, response.body, started)
-
-    def _parse(
-        self, status: int, headers: Mapping[str, str], body: bytes, started: float
-    ) -> IAMToken:
-        def fail(why: str) -> ResponseParseError:
-            # The body may hold a token: never attach it.
-            return ResponseParseError(
-                f"IAM token response unusable: {why}",
-                status_code=status,
-                body="<redacted>",
-                headers=headers,
-                global_transaction_id=None,
-            )
-
+            raise _token_service_error("IAM", response, self._url)
         try:
-            data: Any = _json.loads(body)
+            data: Any = _json.loads(response.body)
         except ValueError:
-            raise fail("not JSON") from None
+            raise self._redacted_parse_error(
+                "not JSON", response.status, response.headers
+            ) from None
         if not isinstance(data, dict):
-            raise fail("not a JSON object")
+            raise self._redacted_parse_error("not a JSON object", response.status, response.headers)
         access_token = data.get("access_token")
         if not isinstance(access_token, str) or not access_token:
-            raise fail("no access_token")
+            raise self._redacted_parse_error("no access_token", response.status, response.headers)
         lifetime = _lifetime(data, access_token)
         if lifetime is None or lifetime <= 0:
-            raise fail("no usable expires_in, expiration or JWT exp")
+            raise self._redacted_parse_error(
+                "no usable expires_in, expiration or JWT exp", response.status, response.headers
+            )
         expiration = data.get("expiration")
-        expires_at = started + lifetime - self._expiry_margin
-        refresh_at = started + lifetime * self._refresh_fraction
-        return IAMToken(
-            access_token=access_token,
-            refresh_at=min(refresh_at, expires_at),
-            expires_at=expires_at,
-            expiration=float(expiration) if isinstance(expiration, (int, float)) else None,
+        return (
+            access_token,
+            lifetime,
+            float(expiration) if isinstance(expiration, (int, float)) else None,
         )
 
-    async def aclose(self) -> None:
-        task, self._refreshing = self._refreshing, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        transport = self._transport
-        if transport is not None and self._owns_transport:
-            self._transport = None
-            await transport.aclose()
+
+class CloudPakForDataAuthenticator(TokenAuthenticator):
+    """Cloud Pak for Data: ``POST {url}/v1/authorize`` with a password or an API key.
+
+    The returned token is a JWT whose ``exp``/``iat`` give its lifetime; it is kept
+    fresh exactly like IAM tokens (see :class:`TokenAuthenticator`).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        username: str,
+        password: str | None = None,
+        *,
+        apikey: str | None = None,
+        disable_ssl_verification: bool = False,
+        headers: Mapping[str, str] | None = None,
+        refresh_fraction: float = 0.8,
+        expiry_margin: float = 10.0,
+        retry_base: float = 0.5,
+        retry_cap: float = 30.0,
+        timeout: float = 30.0,
+        transport: Transport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_refresh: RefreshListener | None = None,
+    ) -> None:
+        super().__init__(
+            refresh_fraction=refresh_fraction,
+            expiry_margin=expiry_margin,
+            retry_base=retry_base,
+            retry_cap=retry_cap,
+            timeout=timeout,
+            verify_ssl=not disable_ssl_verification,
+            transport=transport,
+            clock=clock,
+            sleep=sleep,
+            on_refresh=on_refresh,
+        )
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise ValueError(f"Cloud Pak for Data url must start with https:// or http://: {url!r}")
+        base = url.rstrip("/")
+        self._url = base if base.endswith(_CP4D_AUTHORIZE_PATH) else base + _CP4D_AUTHORIZE_PATH
+        if not isinstance(username, str) or not username:
+            raise ValueError("username must be a non-empty string")
+        if (password is None) == (apikey is None):
+            raise ValueError("give exactly one of password and apikey")
+        body: dict[str, str] = {"username": username}
+        if password is not None:
+            body["password"] = _check_secret("password", password)
+        else:
+            body["api_key"] = _check_secret("apikey", apikey)
+        self._username = username
+        self._body = _json.dumps(body)
+        self._request_headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            **(headers or {}),
+        }
+
+    def __repr__(self) -> str:
+        return f"CloudPakForDataAuthenticator(url={self._url!r}, username={self._username!r})"
+
+    @property
+    def url(self) -> str:
+        """The authorize endpoint."""
+        return self._url
+
+    async def _request_token(self, transport: Transport) -> tuple[str, float, float | None]:
+        response = await transport.send("POST", self._url, self._request_headers, self._body, None)
+        if response.status >= 300:
+            raise _token_service_error("Cloud Pak for Data", response, self._url)
+        try:
+            data: Any = _json.loads(response.body)
+        except ValueError:
+            raise self._redacted_parse_error(
+                "not JSON", response.status, response.headers
+            ) from None
+        token = data.get("token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise self._redacted_parse_error("no token", response.status, response.headers)
+        claims = _jwt_claims(token)
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)) or exp <= iat:
+            raise self._redacted_parse_error(
+                "token is not a JWT with exp and iat", response.status, response.headers
+            )
+        return token, float(exp) - float(iat), float(exp)
+
+
+def _token_service_error(service: str, response: HttpResponse, url: str) -> AuthenticationError:
+    error = error_from_response(
+        response.status, response.reason, response.headers, response.body, method="POST", url=url
+    )
+    return AuthenticationError(
+        f"{service} token request failed: {error.message}",
+        status_code=error.status_code,
+        code=error.code,
+        errors=error.errors,
+        global_transaction_id=error.global_transaction_id,
+        headers=error.headers,
+        body=error.body,
+        json=error.json,
+        method="POST",
+        url=url,
+    )
 
 
 def _lifetime(data: Mapping[str, Any], access_token: str) -> float | None:

@@ -225,15 +225,31 @@ class AssistantClient:
                 else _wire.query_string(self._version, request.query)
             )
         )
-        send_headers = dict(self._json_headers if request.body is not None else self._headers)
+        base_headers = self._json_headers if request.body is not None else self._headers
         authorization = await self._authenticator.authorization()
-        if authorization is not None:
-            send_headers["Authorization"] = authorization
-        if headers:
-            send_headers.update(headers)
         response = await self._transport.send(
-            request.method, url, send_headers, request.body, timeout
+            request.method,
+            url,
+            _merge(base_headers, authorization, headers),
+            request.body,
+            timeout,
         )
+        # A 401 for the token we sent: the service processed nothing, so after one shared
+        # refresh the request is sent once more, even a stateful message.
+        if (
+            response.status == 401
+            and authorization is not None
+            and not (headers and "Authorization" in headers)
+            and await self._authenticator.invalidate(authorization)
+        ):
+            authorization = await self._authenticator.authorization()
+            response = await self._transport.send(
+                request.method,
+                url,
+                _merge(base_headers, authorization, headers),
+                request.body,
+                timeout,
+            )
         sink = capture.get()
         if sink is not None:
             sink.append(response)
@@ -427,3 +443,14 @@ class AssistantClient:
         """Delete an assistant and everything in it."""
         request = _wire.delete_assistant(assistant_id)
         await self._send(request, headers, timeout)
+
+
+def _merge(
+    base: Mapping[str, str], authorization: str | None, extra: Mapping[str, str] | None
+) -> dict[str, str]:
+    headers = dict(base)
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    if extra:
+        headers.update(extra)
+    return headers

@@ -1,9 +1,13 @@
 """Testing helpers: :class:`FakeAssistant`, a fake Watson Assistant v2 service.
 
-``async with FakeAssistant() as fake:`` serves IAM (``fake.iam_url``) and the v2 API
+``async with FakeAssistant() as fake:`` serves IAM (``fake.iam_url``), the Cloud Pak for
+Data authorize endpoint (``fake.cp4d_url`` + ``/v1/authorize``) and the v2 API
 (``fake.service_url``) on a loopback socket, with a small scripted bot, fault
-injection (:meth:`FakeAssistant.enqueue_error`, :meth:`FakeAssistant.enqueue_disconnect`)
-and request recording (:attr:`FakeAssistant.requests`). The pytest plugin
+injection (:meth:`FakeAssistant.enqueue_error`, :meth:`FakeAssistant.enqueue_disconnect`,
+:meth:`FakeAssistant.iam_outage`, :meth:`FakeAssistant.rotate_apikey`), auth counters
+(:attr:`FakeAssistant.unauthorized_responses`,
+:attr:`FakeAssistant.expired_token_requests`) and request recording
+(:attr:`FakeAssistant.requests`). The pytest plugin
 (``watson_async.testing.pytest_plugin``) provides the ``fake_assistant`` fixture.
 """
 

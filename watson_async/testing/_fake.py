@@ -1,4 +1,5 @@
-"""``FakeAssistant``: a fake Watson Assistant v2 service (and IAM) on a loopback socket.
+"""``FakeAssistant``: a fake Watson Assistant v2 service (with IAM and the Cloud Pak for
+Data authorize endpoint) on a loopback socket.
 
 It speaks plain HTTP through aiohttp's low-level server and deliberately knows nothing
 about the client package: requests and responses are plain dicts.
@@ -18,7 +19,7 @@ from datetime import datetime, timezone
 from email.utils import formatdate
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
@@ -43,6 +44,7 @@ DEFAULT_INSTANCE_ID = "fake-instance"
 
 APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
 IAM_PATH = "/identity/token"
+CP4D_PATH = "/v1/authorize"
 MAX_TEXT = 2048
 MAX_USER_ID = 256
 MAX_STATEFUL_BODY = 100 * 1024
@@ -85,6 +87,10 @@ _METHOD_NOT_ALLOWED = _error(405, "Method Not Allowed")
 _MISSING_VERSION = _error(400, "Missing required query parameter `version`")
 
 
+def _cp4d_error(status: int, message: str) -> dict[str, Any]:
+    return {"_messageCode_": str(status), "message": message, "exception": _phrase(status)}
+
+
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -98,6 +104,29 @@ def _flag(value: str | None) -> bool:
     return value is not None and value.lower() == "true"
 
 
+def _num(value: float) -> int | float:
+    """``value`` as an int when it is whole (JSON ``3600``, not ``3600.0``)."""
+    return int(value) if math.isfinite(value) and value == int(value) else value
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _encode_body(
+    body: bytes | str | Mapping[str, Any] | list[Any],
+) -> tuple[bytes, str]:
+    """(raw bytes, content type) of a fault body: str/bytes as text, else JSON."""
+    if isinstance(body, bytes):
+        return body, _TEXT
+    if isinstance(body, str):
+        return body.encode(), _TEXT
+    return _json.dumps(body), _JSON
+
+
 @dataclass(slots=True)
 class _Fault:
     kind: str  # "error" | "disconnect" | "delay"
@@ -109,6 +138,22 @@ class _Fault:
     content_type: str | None = None
     headers: dict[str, str] | None = None
     delay: float = 0.0
+
+
+@dataclass(slots=True)
+class _Outage:
+    """An active token-endpoint outage (see :meth:`FakeAssistant.iam_outage`)."""
+
+    status: int
+    until: float | None
+    remaining: int | None
+    disconnect: bool
+    body: bytes | None  # None: the endpoint's own error shape
+    content_type: str | None
+    headers: dict[str, str] | None
+
+
+_OutageBody: TypeAlias = "bytes | str | Mapping[str, Any] | list[Any] | None"
 
 
 @dataclass(slots=True)
@@ -167,9 +212,25 @@ class FakeAssistant:
     """A fake Watson Assistant v2 service and IAM token endpoint on a real socket.
 
     ``async with FakeAssistant() as fake:`` binds ``host`` on a free port; point a
-    client at :attr:`service_url` and :attr:`iam_url` with :attr:`apikey`. Time comes
-    from ``clock`` (wall-clock seconds), so tests can expire tokens, sessions and
+    client at :attr:`service_url` and :attr:`iam_url` with :attr:`apikey`, or at
+    :attr:`cp4d_url` with :attr:`cp4d_username` and :attr:`cp4d_password` /
+    :attr:`cp4d_apikey` (Cloud Pak for Data, ``POST /v1/authorize``). Time comes from
+    ``clock`` (wall-clock seconds), so tests can expire tokens, sessions and
     rate-limit windows without sleeping.
+
+    Tokens (IAM and CP4D alike) are valid from ``clock()`` at issue until issue time
+    plus ``token_lifetime`` (a positive float; ``2.0`` is fine): the v2 routes accept
+    ``Authorization: Bearer <token>`` while ``clock() < expiry``. IAM's ``expires_in``
+    is ``token_lifetime``, and ``expiration`` and the JWT ``iat``/``exp`` claims are the
+    issue and expiry times; each is a JSON int when whole, else a float (with a
+    whole-second test clock and a whole lifetime, all are ints; with ``time.time``
+    they are floats).
+
+    Counters: :attr:`iam_calls`, :attr:`cp4d_calls`,
+    :attr:`token_requests`, :attr:`tokens_issued`, :attr:`unauthorized_responses`,
+    :attr:`expired_token_requests`. Token-endpoint outages: :meth:`iam_outage` /
+    :meth:`iam_recover`, :meth:`cp4d_outage` / :meth:`cp4d_recover`; a wrong key:
+    :meth:`rotate_apikey`.
     """
 
     def __init__(
@@ -193,6 +254,9 @@ class FakeAssistant:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
         record_requests: bool = True,
+        cp4d_username: str = "admin",
+        cp4d_password: str = "password",
+        cp4d_apikey: str = "cp4d-apikey",
     ) -> None:
         if rate_limit is not None and rate_limit < 0:
             raise ValueError("rate_limit must be >= 0 or None")
@@ -215,11 +279,21 @@ class FakeAssistant:
         self.retry_after_header = retry_after_header
         self.latency = latency
         self.record_requests = record_requests
+        self.cp4d_username = cp4d_username
+        self.cp4d_password = cp4d_password
+        self.cp4d_apikey = cp4d_apikey
         self._sleep = sleep
         self._clock = clock
 
+        #: Requests to the IAM token endpoint (any method or outcome).
         self.iam_calls = 0
+        #: Requests to the CP4D ``/v1/authorize`` endpoint (any method or outcome).
+        self.cp4d_calls = 0
+        #: Access tokens minted (IAM, CP4D and :meth:`issue_token`).
         self.tokens_issued = 0
+        self._unauthorized_responses = 0
+        self._expired_token_requests = 0
+        self._outages: dict[str, _Outage] = {}  # "iam" | "cp4d" -> active outage
         self.requests: list[RecordedRequest] = []
         self.analytics: list[RecordedAnalytics] = []
 
@@ -306,6 +380,12 @@ class FakeAssistant:
         """The IAM token endpoint (``.../identity/token``)."""
         return f"{self.url}{IAM_PATH}"
 
+    @property
+    def cp4d_url(self) -> str:
+        """The Cloud Pak for Data ``url`` a client is configured with (the token
+        endpoint is ``{cp4d_url}/v1/authorize``); the same as :attr:`url`."""
+        return self.url
+
     # ------------------------------------------------------------------ inspection
 
     @property
@@ -330,6 +410,35 @@ class FakeAssistant:
         """Make a session invalid now (the next use gets 404); False if unknown."""
         return self._sessions.pop(session_id, None) is not None
 
+    @property
+    def token_requests(self) -> int:
+        """Requests to either token endpoint: ``iam_calls + cp4d_calls``."""
+        return self.iam_calls + self.cp4d_calls
+
+    @property
+    def unauthorized_responses(self) -> int:
+        """How many 401s the v2 routes sent because the credentials were missing,
+        unknown, revoked or expired (401s injected with :meth:`enqueue_error` are not
+        counted)."""
+        return self._unauthorized_responses
+
+    @property
+    def expired_token_requests(self) -> int:
+        """How many v2-route requests arrived carrying ``Bearer`` a token this fake
+        issued but which had expired (per ``clock``) when the request arrived, whatever
+        their outcome (counted before latency, injected faults and rate limiting, and
+        also with ``auth=False``). Revoked tokens are unknown, not expired."""
+        return self._expired_token_requests
+
+    def rotate_apikey(self, new: str, *, revoke: bool = False) -> None:
+        """Replace :attr:`apikey` with ``new``: the old key becomes unknown to IAM
+        (400 ``BXNIM0415E``) and to ``Basic`` auth. Tokens already issued stay valid
+        until they expire unless ``revoke`` (then as :meth:`revoke_tokens`)."""
+        self.apikey = new
+        self._basic = "Basic " + base64.b64encode(f"apikey:{new}".encode()).decode("ascii")
+        if revoke:
+            self.revoke_tokens()
+
     def revoke_tokens(self) -> None:
         """Invalidate every issued access and refresh token (v2 calls get 401)."""
         self._tokens.clear()
@@ -337,7 +446,7 @@ class FakeAssistant:
 
     def issue_token(self, *, lifetime: float | None = None) -> str:
         """Mint a valid access token directly (for bearer-token clients)."""
-        return self._mint_token(self._clock(), lifetime or self.token_lifetime)[0]
+        return self._mint_token(self._clock(), lifetime or self.token_lifetime, "iam")[0]
 
     def clear_requests(self) -> None:
         self.requests.clear()
@@ -375,20 +484,12 @@ class FakeAssistant:
         content_type: str | None
         if body is None:
             if status >= 400:
-                try:
-                    reason = HTTPStatus(status).phrase
-                except ValueError:
-                    reason = "Error"
-                raw = _json.dumps({"error": reason, "code": status})
+                raw = _json.dumps({"error": _phrase(status), "code": status})
                 content_type = _JSON
             else:
                 raw, content_type = b"", None
-        elif isinstance(body, bytes):
-            raw, content_type = body, _TEXT
-        elif isinstance(body, str):
-            raw, content_type = body.encode(), _TEXT
         else:
-            raw, content_type = _json.dumps(body), _JSON
+            raw, content_type = _encode_body(body)
         self._faults.append(
             _Fault(
                 "error",
@@ -425,7 +526,111 @@ class FakeAssistant:
         )
 
     def clear_faults(self) -> None:
+        """Drop pending enqueued faults (not outages: see :meth:`iam_recover`)."""
         self._faults.clear()
+
+    def iam_outage(
+        self,
+        *,
+        status: int = 500,
+        until: float | None = None,
+        times: int | None = None,
+        body: _OutageBody = None,
+        headers: Mapping[str, str] | None = None,
+        disconnect: bool = False,
+    ) -> None:
+        """Make ``POST /identity/token`` fail until the outage ends.
+
+        Each request (after latency and any enqueued fault, e.g. a delay) gets
+        ``status`` with an IAM-style body (``{"errorCode": "BXNIM0001E",
+        "errorMessage": ..., "context": {...}}``) or ``body`` (a mapping/list as JSON,
+        str/bytes as ``text/plain``), plus ``headers``. ``disconnect=True`` (or
+        ``status=0``) closes the connection unanswered instead.
+
+        It ends at ``clock() >= until``, after ``times`` requests, whichever comes
+        first, or (both None) at :meth:`iam_recover`. A new call replaces the current
+        outage. The CP4D endpoint is unaffected.
+        """
+        self._outages["iam"] = self._new_outage(status, until, times, body, headers, disconnect)
+
+    def iam_recover(self) -> None:
+        """End any IAM outage now."""
+        self._outages.pop("iam", None)
+
+    @property
+    def iam_outage_active(self) -> bool:
+        """Whether the next IAM request would hit an outage."""
+        return self._outage_active("iam")
+
+    def cp4d_outage(
+        self,
+        *,
+        status: int = 500,
+        until: float | None = None,
+        times: int | None = None,
+        body: _OutageBody = None,
+        headers: Mapping[str, str] | None = None,
+        disconnect: bool = False,
+    ) -> None:
+        """Like :meth:`iam_outage`, for ``POST /v1/authorize``; the default body is
+        CP4D-style ``{"_messageCode_": "<status>", "message": ..., "exception": ...}``.
+        IAM is unaffected."""
+        self._outages["cp4d"] = self._new_outage(status, until, times, body, headers, disconnect)
+
+    def cp4d_recover(self) -> None:
+        """End any CP4D outage now."""
+        self._outages.pop("cp4d", None)
+
+    @property
+    def cp4d_outage_active(self) -> bool:
+        """Whether the next CP4D authorize request would hit an outage."""
+        return self._outage_active("cp4d")
+
+    @staticmethod
+    def _new_outage(
+        status: int,
+        until: float | None,
+        times: int | None,
+        body: _OutageBody,
+        headers: Mapping[str, str] | None,
+        disconnect: bool,
+    ) -> _Outage:
+        if status == 0:
+            disconnect = True
+        elif not 100 <= status <= 599:
+            raise ValueError("status must be an HTTP status (100-599), or 0 to disconnect")
+        if times is not None and times < 1:
+            raise ValueError("times must be >= 1 or None")
+        raw, content_type = (None, None) if body is None else _encode_body(body)
+        return _Outage(
+            status,
+            until,
+            times,
+            disconnect,
+            raw,
+            content_type,
+            dict(headers) if headers else None,
+        )
+
+    def _outage_active(self, kind: str) -> bool:
+        outage = self._outages.get(kind)
+        if outage is None:
+            return False
+        if outage.until is not None and self._clock() >= outage.until:
+            del self._outages[kind]
+            return False
+        return True
+
+    def _take_outage(self, kind: str) -> _Outage | None:
+        """The active outage of ``kind`` for one request (counting it down), or None."""
+        if not self._outage_active(kind):
+            return None
+        outage = self._outages[kind]
+        if outage.remaining is not None:
+            outage.remaining -= 1
+            if outage.remaining <= 0:
+                del self._outages[kind]
+        return outage
 
     @property
     def pending_faults(self) -> int:
@@ -501,13 +706,36 @@ class FakeAssistant:
             return f"Basic {credentials.strip()}" == self._basic
         return False
 
+    def _note_expired(self, request: web.BaseRequest) -> None:
+        """Count a request carrying an issued-but-expired bearer token."""
+        value = request.headers.get("Authorization")
+        if value:
+            scheme, _, credentials = value.partition(" ")
+            if scheme.lower() == "bearer":
+                expiry = self._tokens.get(credentials.strip())
+                if expiry is not None and self._clock() >= expiry:
+                    self._expired_token_requests += 1
+
+    @staticmethod
+    def _disconnect(request: web.BaseRequest) -> web.Response:
+        transport = request.transport
+        if transport is not None:
+            transport.close()
+        # Writing this to the closed transport fails; aiohttp drops it.
+        return web.Response(status=500)
+
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         method = request.method
         path = request.path
         body = await request.read() if request.body_exists else b""
         is_iam = path == IAM_PATH
+        is_cp4d = path == CP4D_PATH
         if is_iam:
             self.iam_calls += 1
+        elif is_cp4d:
+            self.cp4d_calls += 1
+        elif self._tokens and path.startswith(self._v2_prefix):
+            self._note_expired(request)
         parsed: Any = None
         json_ok = True
         if body and not is_iam:
@@ -528,11 +756,7 @@ class FakeAssistant:
             fault = self._take_fault(method, path)
             if fault is not None:
                 if fault.kind == "disconnect":
-                    transport = request.transport
-                    if transport is not None:
-                        transport.close()
-                    # Writing this to the closed transport fails; aiohttp drops it.
-                    return web.Response(status=500)
+                    return self._disconnect(request)
                 if fault.kind == "delay":
                     await self._sleep(fault.delay)
                 else:
@@ -546,8 +770,14 @@ class FakeAssistant:
                     return web.Response(status=fault.status, body=fault.body, headers=headers)
 
         now = self._clock()
-        if is_iam:
-            return self._iam(request, method, body, now)
+        if is_iam or is_cp4d:
+            if self._outages:
+                outage = self._take_outage("iam" if is_iam else "cp4d")
+                if outage is not None:
+                    return self._outage_response(request, outage, is_iam, now)
+            if is_iam:
+                return self._iam(request, method, body, now)
+            return self._cp4d(method, parsed, json_ok, now)
         if not path.startswith(self._v2_prefix):
             return self._json_response(*_NOT_FOUND, self._std_headers(now))
         match = self._route(method, path[len(self._v2_prefix) :].split("/"))
@@ -563,6 +793,7 @@ class FakeAssistant:
         if limited:
             return self._json_response(429, {"error": "Rate limit exceeded", "code": 429}, headers)
         if not self._authorized(request, now):
+            self._unauthorized_responses += 1
             return self._json_response(*_UNAUTHORIZED, headers)
         query = request.query
         if not query.get("version"):
@@ -625,22 +856,38 @@ class FakeAssistant:
 
     # ------------------------------------------------------------------ IAM
 
-    def _mint_token(self, now: float, lifetime: float) -> tuple[str, float]:
+    def _mint_token(self, now: float, lifetime: float, issuer: str) -> tuple[str, float]:
+        """A new access token valid until ``now + lifetime``: (token, expiry)."""
         expiry = now + lifetime
         header = _b64url(b'{"kid":"fake-key","alg":"RS256"}')
-        claims = {
-            "iam_id": "iam-ServiceId-fake",
-            "id": "iam-ServiceId-fake",
-            "sub": "ServiceId-fake",
-            "sub_type": "ServiceId",
-            "iss": "https://iam.fake/identity",
-            "grant_type": APIKEY_GRANT,
-            "scope": "ibm openid",
-            "client_id": "default",
-            "jti": uuid.uuid4().hex,
-            "iat": int(now),
-            "exp": int(expiry),
-        }
+        claims: dict[str, Any]
+        if issuer == "cp4d":
+            claims = {
+                "username": self.cp4d_username,
+                "role": "Admin",
+                "permissions": ["administrator"],
+                "groups": [10000],
+                "sub": self.cp4d_username,
+                "iss": "KNOXSSO",
+                "aud": "DSX",
+                "uid": "1000330999",
+                "authenticator": "default",
+                "display_name": self.cp4d_username,
+            }
+        else:
+            claims = {
+                "iam_id": "iam-ServiceId-fake",
+                "id": "iam-ServiceId-fake",
+                "sub": "ServiceId-fake",
+                "sub_type": "ServiceId",
+                "iss": "https://iam.fake/identity",
+                "grant_type": APIKEY_GRANT,
+                "scope": "ibm openid",
+                "client_id": "default",
+            }
+        claims["jti"] = uuid.uuid4().hex
+        claims["iat"] = _num(now)
+        claims["exp"] = _num(expiry)
         token = f"{header}.{_b64url(_json.dumps(claims))}.{_b64url(secrets.token_bytes(32))}"
         self._tokens[token] = expiry
         self.tokens_issued += 1
@@ -692,18 +939,75 @@ class FakeAssistant:
                 )
         else:
             return self._iam_error(request, "BXNIM0103E", "Unsupported grant type.", now)
-        token, expiry = self._mint_token(now, self.token_lifetime)
+        token, expiry = self._mint_token(now, self.token_lifetime, "iam")
         refresh = secrets.token_urlsafe(24)
         self._refresh_tokens.add(refresh)
         payload = {
             "access_token": token,
             "refresh_token": refresh,
             "token_type": "Bearer",
-            "expires_in": int(self.token_lifetime),
-            "expiration": int(expiry),
+            "expires_in": _num(self.token_lifetime),
+            "expiration": _num(expiry),
             "scope": "ibm openid",
         }
         return self._json_response(200, payload, self._std_headers(now))
+
+    def _outage_response(
+        self, request: web.BaseRequest, outage: _Outage, is_iam: bool, now: float
+    ) -> web.Response:
+        if outage.disconnect:
+            return self._disconnect(request)
+        status = outage.status
+        if outage.body is not None:
+            headers = self._std_headers(now)
+            if outage.content_type is not None:
+                headers["Content-Type"] = outage.content_type
+            if outage.headers:
+                headers.update(outage.headers)
+            return web.Response(status=status, body=outage.body, headers=headers)
+        if is_iam:
+            response = self._iam_error(request, "BXNIM0001E", _phrase(status) + ".", now, status)
+        else:
+            response = self._json_response(
+                status, _cp4d_error(status, _phrase(status)), self._std_headers(now)
+            )
+        if outage.headers:
+            response.headers.update(outage.headers)
+        return response
+
+    # ------------------------------------------------------------------ CP4D
+
+    def _cp4d(self, method: str, parsed: Any, json_ok: bool, now: float) -> web.Response:
+        """``POST /v1/authorize``: a Cloud Pak for Data bearer token for a username
+        and a password or an API key."""
+        headers = self._std_headers(now)
+        if method != "POST":
+            return self._json_response(405, _cp4d_error(405, "Method Not Allowed"), headers)
+        if not json_ok or not isinstance(parsed, dict):
+            return self._json_response(400, _cp4d_error(400, "Invalid request body"), headers)
+        username = parsed.get("username")
+        password = parsed.get("password")
+        api_key = parsed.get("api_key")
+        secret = password if api_key is None else api_key
+        if (
+            not isinstance(username, str)
+            or not username
+            or (password is None) == (api_key is None)
+            or not isinstance(secret, str)
+        ):
+            return self._json_response(
+                400,
+                _cp4d_error(400, "username and one of password or api_key are required"),
+                headers,
+            )
+        expected = self.cp4d_password if api_key is None else self.cp4d_apikey
+        if username != self.cp4d_username or secret != expected:
+            return self._json_response(
+                401, _cp4d_error(401, "Invalid user name or password"), headers
+            )
+        token, _ = self._mint_token(now, self.token_lifetime, "cp4d")
+        payload = {"_messageCode_": "200", "message": "Success", "token": token}
+        return self._json_response(200, payload, headers)
 
     # ------------------------------------------------------------------ assistants
 
