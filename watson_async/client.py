@@ -136,6 +136,33 @@ class AssistantClient:
         self._transport = transport
         self._closed = False
 
+    @classmethod
+    def from_env(
+        cls,
+        version: str,
+        *,
+        service_name: str = "assistant",
+        environ: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> AssistantClient:
+        """A client configured the way IBM's SDKs are, so deployments work unchanged.
+
+        Reads the first of: the credentials file (``IBM_CREDENTIALS_FILE``, then
+        ``./ibm-credentials.env``, then ``~/ibm-credentials.env``), environment
+        variables, ``VCAP_SERVICES`` that has any ``ASSISTANT_*`` key (the prefix follows
+        ``service_name``). ``ASSISTANT_URL`` gives ``service_url`` and
+        ``ASSISTANT_DISABLE_SSL`` ``disable_ssl_verification``; the authenticator comes
+        from ``ASSISTANT_AUTH_TYPE`` and its keys. ``options`` are the constructor's
+        keyword arguments and win over the configuration. A missing or contradictory
+        setting is a ``ValueError`` naming the key.
+        """
+        from .config import authenticator_from_config, read_external_config
+
+        config = read_external_config(service_name, environ=environ)
+        options.setdefault("service_url", config.url or DEFAULT_SERVICE_URL)
+        options.setdefault("disable_ssl_verification", config.disable_ssl)
+        return cls(version, authenticator_from_config(config), **options)
+
     def __repr__(self) -> str:
         return (
             f"AssistantClient(version={self._version!r}, service_url={self._service_url!r}, "
