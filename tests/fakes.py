@@ -157,3 +157,24 @@ class Events:
             self._changed.clear()
             await self._changed.wait()
         return self.events
+
+
+class JumpClock:
+    """A clock whose ``sleep(d)`` returns at once and moves time to the sleeper's deadline.
+
+    Shared by the client (clock, sleep) and FakeAssistant (as ``WALL0 + now``), it lets
+    minutes of rate-limit windows pass in milliseconds while keeping their order.
+    """
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        deadline = self.now + max(delay, 0.0)
+        self.slept.append(delay)
+        await asyncio.sleep(0)
+        self.now = max(self.now, deadline)

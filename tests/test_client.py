@@ -18,6 +18,7 @@ URL = "https://api.example/instances/abc"
 
 def make(*responses: object, **kwargs: object) -> tuple[AssistantClient, ScriptedTransport]:
     transport = ScriptedTransport(*responses)  # type: ignore[arg-type]
+    kwargs.setdefault("retry", None)  # retries have their own tests (test_retry.py)
     client = AssistantClient(
         VERSION,
         BearerTokenAuthenticator("t0ken"),

@@ -44,7 +44,7 @@ async def test_connection_refused_is_a_transport_error_not_sent() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     async with AssistantClient(
-        "2024-08-25", NoAuthAuthenticator(), service_url=f"http://127.0.0.1:{port}"
+        "2024-08-25", NoAuthAuthenticator(), service_url=f"http://127.0.0.1:{port}", retry=None
     ) as client:
         with pytest.raises(TransportError) as info:
             await client.create_session("a", "e")

@@ -184,7 +184,11 @@ async def test_rate_limit_error_carries_wait_and_headers(clock: Clock) -> None:
     async with (
         FakeAssistant(clock=clock, rate_limit=2, rate_limit_window=60.0) as fake,
         AssistantClient(
-            VERSION, IAMAuthenticator(fake.apikey, url=fake.iam_url), service_url=fake.service_url
+            VERSION,
+            IAMAuthenticator(fake.apikey, url=fake.iam_url),
+            service_url=fake.service_url,
+            retry=None,  # the raw error, not its handling (tests/test_retry_integration.py)
+            rate_limit_gate=False,
         ) as client,
     ):
         await client.create_session(fake.assistant_id, fake.environment_id)
@@ -203,7 +207,7 @@ async def test_rate_limit_error_carries_wait_and_headers(clock: Clock) -> None:
 async def test_plain_text_429_body(fake: FakeAssistant, client: AssistantClient) -> None:
     fake.enqueue_error(429, body="Rate limit exceeded", path_contains="/sessions")
     with pytest.raises(RateLimitError) as info:
-        await client.create_session(fake.assistant_id, fake.environment_id)
+        await client.with_options(retry=None).create_session(fake.assistant_id, fake.environment_id)
     assert info.value.message == "Rate limit exceeded"
     assert info.value.body == "Rate limit exceeded"
 

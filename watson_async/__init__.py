@@ -15,7 +15,7 @@ from .auth import (
     RefreshEvent,
     TokenAuthenticator,
 )
-from .client import DEFAULT_SERVICE_URL, USER_AGENT, AssistantClient
+from .client import DEFAULT_RETRY, DEFAULT_SERVICE_URL, USER_AGENT, AssistantClient
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -40,8 +40,18 @@ from .models import (
     StatelessMessageInput,
     StatelessMessageResponse,
 )
+from .retry import (
+    GateEvent,
+    RateLimitGate,
+    RateLimitState,
+    RetryEvent,
+    RetryPolicy,
+    is_testing,
+    set_testing,
+)
 
 __all__ = [
+    "DEFAULT_RETRY",
     "DEFAULT_SERVICE_URL",
     "USER_AGENT",
     "AccessToken",
@@ -56,6 +66,7 @@ __all__ = [
     "CloudPakForDataAuthenticator",
     "ConflictError",
     "DetailedResponse",
+    "GateEvent",
     "HttpResponse",
     "IAMAuthenticator",
     "MessageContext",
@@ -65,9 +76,13 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "RateLimitGate",
+    "RateLimitState",
     "RefreshEvent",
     "RequestAnalytics",
     "ResponseParseError",
+    "RetryEvent",
+    "RetryPolicy",
     "ServerError",
     "SessionNotFoundError",
     "SessionResponse",
@@ -80,4 +95,6 @@ __all__ = [
     "TransportError",
     "WatsonError",
     "__version__",
+    "is_testing",
+    "set_testing",
 ]

@@ -8,7 +8,7 @@ arguments, and reads responses: error bodies, ``X-RateLimit-*``, ``Retry-After``
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -26,9 +26,11 @@ from .errors import (
     RateLimitError,
     ServerError,
     SessionNotFoundError,
+    TransportError,
 )
 
 __all__ = [
+    "AMBIGUOUS_STATUSES",
     "MAX_ASSISTANT_DESCRIPTION",
     "MAX_ASSISTANT_NAME",
     "MAX_STATEFUL_CONTEXT_BYTES",
@@ -37,10 +39,14 @@ __all__ = [
     "MAX_USER_ID_LENGTH",
     "RateLimit",
     "Request",
+    "backoff_wait",
     "error_from_response",
     "parse_http_date",
     "parse_rate_limit",
+    "reset_seconds",
     "retry_after_seconds",
+    "retry_reason",
+    "retry_wait",
 ]
 
 MAX_TEXT_LENGTH = 2048
@@ -370,11 +376,22 @@ def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
         when = parse_http_date(retry_after)
         if when is not None:
             return max(0.0, when - reference)
+    return reset_seconds(headers, now)
+
+
+def reset_seconds(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds until ``X-RateLimit-Reset`` by the response's own ``Date`` (else ``now``).
+
+    ``Date`` has whole-second resolution, so up to one second is added; a reset in the
+    past means 0.0. ``None`` when there is no usable reset header.
+    """
     reset = _float(_header(headers, "X-RateLimit-Reset"))
-    if reset is not None:
-        # Whole-second resolution on both sides: the reset may be up to a second later.
-        return max(0.0, reset - reference + (1.0 if server_now is not None else 0.0))
-    return None
+    if reset is None:
+        return None
+    server_now = parse_http_date(_header(headers, "Date"))
+    if server_now is None:
+        return max(0.0, reset - now)
+    return max(0.0, reset - server_now + 1.0)
 
 
 def _message_from(data: Any, reason: str) -> tuple[str, Any, list[dict[str, Any]] | None]:
@@ -457,3 +474,57 @@ def error_from_response(
     else:
         cls = ApiError
     return cls(message, **kwargs)
+
+
+# --- retry rules ----------------------------------------------------------------
+
+#: Statuses that say the service did not (or may not have) completed the request.
+AMBIGUOUS_STATUSES = frozenset({408, 500, 502, 503, 504})
+
+
+def retry_reason(error: BaseException, idempotent: bool, retry_ambiguous: bool) -> str | None:
+    """Why ``error`` may be retried, or ``None`` when it must not be.
+
+    * 429 — always: the service rejected the request without acting on it.
+    * no connection (``request_sent=False``) — always: nothing was sent.
+    * 408/5xx, disconnects and read timeouts — the service may have acted: only for
+      requests that are safe to repeat, or when ``retry_ambiguous`` says so.
+    * anything else (400, 401, 403, 404, 409, 413, 422, parse errors) — never.
+    """
+    if isinstance(error, RateLimitError):
+        return "rate_limited"
+    if isinstance(error, TransportError):
+        if not error.request_sent:
+            return "timeout_connecting" if error.timeout else "connect_error"
+        reason = "timeout" if error.timeout else "disconnected"
+    elif isinstance(error, ApiError) and error.status_code in AMBIGUOUS_STATUSES:
+        reason = f"status_{error.status_code}"
+    else:
+        return None
+    return reason if idempotent or retry_ambiguous else None
+
+
+def backoff_wait(attempt: int, base: float, cap: float, rand: Callable[[], float]) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]."""
+    return rand() * min(cap, base * 2.0 ** (attempt - 1))
+
+
+def retry_wait(
+    error: BaseException,
+    attempt: int,
+    base: float,
+    cap: float,
+    now: float,
+    rand: Callable[[], float],
+) -> float:
+    """Seconds to wait before the next attempt after ``error`` on attempt ``attempt``.
+
+    The service's word first (``Retry-After``, else ``X-RateLimit-Reset`` against the
+    response's ``Date``) plus up to ``base`` seconds of jitter so waiters don't arrive
+    together; otherwise exponential backoff with full jitter.
+    """
+    if isinstance(error, ApiError):
+        told = retry_after_seconds(error.headers, now)
+        if told is not None:
+            return told + rand() * base
+    return backoff_wait(attempt, base, cap, rand)

@@ -6,7 +6,10 @@ transport with the authenticator's header, and converts the JSON reply to a mode
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import platform
+import random
 import re
 import ssl
 import sys
@@ -40,8 +43,19 @@ from .models.message import (
     StatelessMessageResponse,
 )
 from .models.session import RequestAnalytics, SessionResponse
+from .retry import (
+    GateEvent,
+    RateLimitGate,
+    RateLimitState,
+    RetryEvent,
+    RetryPolicy,
+    call_with_retries,
+)
 
-__all__ = ["DEFAULT_SERVICE_URL", "USER_AGENT", "AssistantClient"]
+__all__ = ["DEFAULT_RETRY", "DEFAULT_SERVICE_URL", "USER_AGENT", "AssistantClient"]
+
+#: The retry policy clients use unless told otherwise (``retry=None`` turns retries off).
+DEFAULT_RETRY = RetryPolicy()
 
 DEFAULT_SERVICE_URL = "https://api.us-south.assistant.watson.cloud.ibm.com"
 USER_AGENT = (
@@ -78,6 +92,13 @@ class AssistantClient:
             request data to improve its services.
         customer_id: Label requests with ``X-Watson-Metadata: customer_id=...`` so the
             data can be deleted later with ``delete_user_data``.
+        retry: The :class:`RetryPolicy` for every call (default :data:`DEFAULT_RETRY`);
+            ``None`` sends each request once. :meth:`with_options` changes it per call.
+        rate_limit_gate: Hold requests back while the service reports an endpoint's rate
+            limit spent, instead of sending them to collect 429s (see
+            :class:`RateLimitGate`). Turn off together with retries for capacity tests.
+        on_retry: Called with a :class:`RetryEvent` before each retry's wait.
+        on_gate_wait: Called with a :class:`GateEvent` whenever the gate holds a request.
         transport: Replace the aiohttp transport (tests, custom stacks); the options
             above that configure the transport must then be left at their defaults.
     """
@@ -97,7 +118,13 @@ class AssistantClient:
         proxy: str | None = None,
         learning_opt_out: bool = False,
         customer_id: str | None = None,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        rate_limit_gate: bool = True,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+        on_gate_wait: Callable[[GateEvent], None] | None = None,
         transport: Transport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if not isinstance(version, str) or not _VERSION_RE.match(version):
             raise ValueError(f"version must be a date like '2024-08-25', got {version!r}")
@@ -133,8 +160,20 @@ class AssistantClient:
                 ca_bundle=ca_bundle,
                 proxy=proxy,
             )
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ValueError(f"retry must be a RetryPolicy or None, got {type(retry).__name__}")
         self._transport = transport
-        self._closed = False
+        self._retry = retry
+        self._on_retry = on_retry
+        self._clock = clock
+        self._sleep = sleep
+        self._gate = (
+            RateLimitGate(clock=clock, sleep=sleep, on_wait=on_gate_wait)
+            if rate_limit_gate
+            else None
+        )
+        self._life = _Lifecycle()  # shared with views from with_options()
+        self._is_view = False
 
     @classmethod
     def from_env(
@@ -189,7 +228,30 @@ class AssistantClient:
     @property
     def closed(self) -> bool:
         """True once :meth:`aclose` has been called."""
-        return self._closed
+        return self._life.closed
+
+    @property
+    def retry(self) -> RetryPolicy | None:
+        """The retry policy of this client (or view)."""
+        return self._retry
+
+    @property
+    def rate_limits(self) -> dict[str, RateLimitState]:
+        """What the rate-limit gate knows, per endpoint family (empty with the gate off)."""
+        return self._gate.state() if self._gate is not None else {}
+
+    def with_options(self, *, retry: RetryPolicy | None = DEFAULT_RETRY) -> AssistantClient:
+        """A view of this client with other options, sharing its connections and gate.
+
+        ``await client.with_options(retry=None).message(...)`` sends that one call without
+        retries. Closing a view does nothing; close the client itself.
+        """
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ValueError(f"retry must be a RetryPolicy or None, got {type(retry).__name__}")
+        view = copy.copy(self)
+        view._retry = retry
+        view._is_view = True
+        return view
 
     async def __aenter__(self) -> AssistantClient:
         return self
@@ -204,9 +266,9 @@ class AssistantClient:
 
     async def aclose(self) -> None:
         """Close connections and stop background work. Safe to call more than once."""
-        if self._closed:
+        if self._life.closed or self._is_view:
             return
-        self._closed = True
+        self._life.closed = True
         try:
             await self._authenticator.aclose()
         finally:
@@ -240,8 +302,29 @@ class AssistantClient:
         headers: Mapping[str, str] | None,
         timeout: float | None,
     ) -> HttpResponse:
-        if self._closed:
+        if self._life.closed:
             raise RuntimeError("this client is closed; create a new one")
+        policy = self._retry
+        if policy is None:
+            return await self._attempt(request, headers, timeout)
+        return await call_with_retries(
+            lambda: self._attempt(request, headers, timeout),
+            endpoint=request.endpoint,
+            idempotent=request.idempotent,
+            policy=policy,
+            clock=self._clock,
+            sleep=self._sleep,
+            rand=random.random,
+            on_retry=self._on_retry,
+        )
+
+    async def _attempt(
+        self,
+        request: _wire.Request,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+    ) -> HttpResponse:
+        """One attempt: wait for the gate, authenticate, send, read the outcome."""
         url = (
             self._service_url
             + request.path
@@ -252,6 +335,9 @@ class AssistantClient:
                 else _wire.query_string(self._version, request.query)
             )
         )
+        gate = self._gate
+        if gate is not None:
+            await gate.acquire(request.endpoint)
         base_headers = self._json_headers if request.body is not None else self._headers
         authorization = await self._authenticator.authorization()
         response = await self._transport.send(
@@ -277,6 +363,8 @@ class AssistantClient:
                 request.body,
                 timeout,
             )
+        if gate is not None:
+            gate.observe(request.endpoint, response.status, response.headers)
         sink = capture.get()
         if sink is not None:
             sink.append(response)
@@ -470,6 +558,13 @@ class AssistantClient:
         """Delete an assistant and everything in it."""
         request = _wire.delete_assistant(assistant_id)
         await self._send(request, headers, timeout)
+
+
+class _Lifecycle:
+    __slots__ = ("closed",)
+
+    def __init__(self) -> None:
+        self.closed = False
 
 
 def _merge(

@@ -29,7 +29,16 @@ __all__ = [
 
 
 class WatsonError(Exception):
-    """Base class of every error raised by watson_async."""
+    """Base class of every error raised by watson_async.
+
+    When a call was retried, the error it finally raised also tells the story:
+    ``attempts`` (how many were made), ``waited`` (seconds spent between them) and
+    ``retry_history`` (a :class:`~watson_async.RetryEvent` per retry).
+    """
+
+    attempts: int = 1
+    waited: float = 0.0
+    retry_history: tuple[Any, ...] = ()
 
 
 class TransportError(WatsonError):

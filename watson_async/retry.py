@@ -1,0 +1,365 @@
+"""Resilience: the retry policy (on tenacity) and the client-wide rate-limit gate.
+
+What is retried is decided by :func:`watson_async._wire.retry_reason` and how long to
+wait by :func:`watson_async._wire.retry_wait` (pure functions). This module runs them:
+:class:`RetryPolicy` says how hard to try, the runner sleeps between attempts, and
+:class:`RateLimitGate` holds back every request of an endpoint family while the service
+says its budget is spent, so concurrent coroutines don't each collect their own 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import attrs
+from tenacity import AsyncRetrying, RetryCallState, stop_never
+
+from ._wire import parse_rate_limit, reset_seconds, retry_after_seconds, retry_reason, retry_wait
+from .errors import WatsonError
+
+__all__ = [
+    "GateEvent",
+    "RateLimitGate",
+    "RateLimitState",
+    "RetryEvent",
+    "RetryPolicy",
+    "is_testing",
+    "set_testing",
+]
+
+T = TypeVar("T")
+
+
+def _positive(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{attribute.name} must be a positive number, got {value!r}")
+
+
+def _at_least_one(instance: Any, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{attribute.name} must be an integer of at least 1, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How hard a call tries before giving up. Immutable; pass one as ``retry=``.
+
+    * ``max_attempts`` — attempts in all, the first included.
+    * ``total_timeout`` — seconds from the first attempt after which no new attempt
+      starts (a wait that would cross it is not taken).
+    * ``backoff_base``, ``backoff_cap`` — exponential backoff with full jitter:
+      attempt *n* waits uniformly in ``[0, min(cap, base * 2**(n-1))]`` when the service
+      doesn't say how long.
+    * ``max_wait`` — the longest single wait accepted. When the service asks for more
+      (a rate-limit reset far away), the :class:`~watson_async.RateLimitError` is raised
+      at once, carrying ``retry_after`` and ``reset_at``.
+    * ``retry_ambiguous`` — also retry a stateful ``message`` after a 5xx, 408, a
+      disconnect or a read timeout. Off by default: the service may have processed the
+      turn, and sending it again would move the dialog twice.
+
+    429s and failures to connect are always retried; 400/403/404/409/413/422 never.
+    """
+
+    max_attempts: int = attrs.field(default=5, validator=_at_least_one)
+    total_timeout: float = attrs.field(default=60.0, validator=_positive)
+    backoff_base: float = attrs.field(default=0.5, validator=_positive)
+    backoff_cap: float = attrs.field(default=10.0, validator=_positive)
+    max_wait: float = attrs.field(default=60.0, validator=_positive)
+    retry_ambiguous: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.backoff_cap < self.backoff_base:
+            raise ValueError("backoff_cap must be at least backoff_base")
+
+
+@attrs.define
+class _Testing:
+    enabled: bool = False
+    attempts: int = 1
+
+
+_TESTING = _Testing()
+
+
+def set_testing(testing: bool, *, attempts: int = 1) -> None:
+    """Testing mode for your test suite: no waits, and at most ``attempts`` attempts.
+
+    With it on, retries and the rate-limit gate never sleep, so a test of your bot's
+    error handling against a failing fake runs instantly. ``attempts=1`` (the default)
+    disables retries altogether.
+    """
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        raise ValueError("attempts must be an integer of at least 1")
+    _TESTING.enabled = bool(testing)
+    _TESTING.attempts = attempts
+
+
+def is_testing() -> bool:
+    """Whether :func:`set_testing` is on."""
+    return _TESTING.enabled
+
+
+@attrs.frozen
+class RetryEvent:
+    """Reported before each retry's wait: which attempt failed, why, how long to wait."""
+
+    endpoint: str
+    attempt: int
+    """The attempt that failed (1 = the first)."""
+    reason: str
+    """``rate_limited``, ``connect_error``, ``timeout_connecting``, ``disconnected``,
+    ``timeout`` or ``status_<code>``."""
+    wait: float
+    waited: float
+    """Seconds already spent waiting for earlier retries of this call."""
+    error: BaseException
+
+
+@attrs.frozen
+class GateEvent:
+    """Reported when the rate-limit gate holds a request back."""
+
+    family: str
+    wait: float
+    reason: str
+    """``rate_limited`` (a 429 was seen) or ``budget_spent`` (remaining reached 0)."""
+
+
+@attrs.frozen
+class RateLimitState:
+    """What the gate knows about one endpoint family's rate limit."""
+
+    family: str
+    limit: int | None
+    remaining: int | None
+    """Requests we believe are left in the current window (server count minus ours)."""
+    resets_in: float | None
+    """Seconds until the current window resets, if known."""
+    blocked_for: float
+    """Seconds new requests of this family will be held back (0: not blocked)."""
+
+
+@attrs.define
+class _Family:
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: float | None = None  # monotonic
+    reset_epoch: float | None = None  # the server's X-RateLimit-Reset, to tell windows apart
+    blocked_until: float = 0.0  # monotonic
+
+
+class RateLimitGate:
+    """One per client: holds requests of an endpoint family while its budget is spent.
+
+    After each response the gate notes ``X-RateLimit-Limit/Remaining/Reset``; each
+    request it admits uses up one unit of what is left. When nothing is left, or a 429
+    arrives, every request of that family waits for the reset (measured against the
+    response's ``Date``, so clock skew doesn't matter) instead of being sent to collect
+    its own 429; wake-ups are spread over ``spread`` seconds. Families the service sends
+    no rate-limit headers for are never held back, except after a 429.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        rand: Callable[[], float] = random.random,
+        spread: float = 0.5,
+        fallback_wait: float = 1.0,
+        on_wait: Callable[[GateEvent], None] | None = None,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep or asyncio.sleep
+        self._rand = rand
+        self._spread = spread
+        self._fallback_wait = fallback_wait
+        self._on_wait = on_wait
+        self._families: dict[str, _Family] = {}
+
+    def state(self) -> dict[str, RateLimitState]:
+        """A snapshot of every family the gate has heard about."""
+        now = self._clock()
+        return {
+            name: RateLimitState(
+                family=name,
+                limit=f.limit,
+                remaining=f.remaining,
+                resets_in=max(0.0, f.reset_at - now) if f.reset_at is not None else None,
+                blocked_for=max(0.0, f.blocked_until - now),
+            )
+            for name, f in self._families.items()
+        }
+
+    async def acquire(self, family: str) -> float:
+        """Wait until a request of ``family`` may be sent; return the seconds waited."""
+        state = self._families.get(family)
+        if state is None or _TESTING.enabled:
+            return 0.0
+        waited = 0.0
+        while True:
+            now = self._clock()
+            if now < state.blocked_until:
+                reason = "rate_limited"
+                delay = state.blocked_until - now
+            elif (
+                state.remaining is not None and state.remaining <= 0 and state.reset_at is not None
+            ):
+                if now < state.reset_at:
+                    reason = "budget_spent"
+                    delay = state.reset_at - now
+                else:
+                    # The window has passed: a new one starts with the full limit. Until a
+                    # response reports the new window, spend at most that limit in a short
+                    # provisional one (never a deadlock if no response ever says more).
+                    state.remaining = state.limit
+                    state.reset_at = now + self._fallback_wait
+                    continue
+            else:
+                if state.remaining is not None:
+                    state.remaining -= 1
+                return waited
+            delay += self._rand() * self._spread
+            if self._on_wait is not None:
+                self._on_wait(GateEvent(family, delay, reason))
+            await self._sleep(delay)
+            waited += delay
+
+    def observe(self, family: str, status: int, headers: Any) -> None:
+        """Learn from a response of ``family`` (its status and rate-limit headers)."""
+        if status == 429:
+            self._rate_limited(family, headers)
+            return
+        if headers.get("X-RateLimit-Remaining") is None:
+            return  # no budget information on this response: nothing to learn (fast path)
+        rate = parse_rate_limit(headers)
+        if rate is None:
+            return
+        known = self._families.get(family)
+        state = known if known is not None else self._families.setdefault(family, _Family())
+        if rate.limit is not None:
+            state.limit = rate.limit
+        if rate.reset_at is not None and (
+            state.reset_epoch is None or rate.reset_at > state.reset_epoch
+        ):
+            # A newer window: take its budget and reset time as the service reports them.
+            state.reset_epoch = rate.reset_at
+            state.reset_at = self._clock() + (reset_seconds(headers, time.time()) or 0.0)
+            state.remaining = rate.remaining
+        elif rate.reset_at is None:
+            # No reset reported: the count can't be tied to a window; never block on it.
+            state.remaining = rate.remaining
+            state.reset_at = state.reset_epoch = None
+        elif rate.reset_at == state.reset_epoch and rate.remaining is not None:
+            # The same window: responses arrive out of order, the lowest count is newest.
+            state.remaining = (
+                rate.remaining if state.remaining is None else min(state.remaining, rate.remaining)
+            )
+
+    def _rate_limited(self, family: str, headers: Any) -> None:
+        state = self._families.setdefault(family, _Family())
+        wait = retry_after_seconds(headers, time.time())
+        now = self._clock()
+        state.blocked_until = max(
+            state.blocked_until, now + (wait if wait is not None else self._fallback_wait)
+        )
+        rate = parse_rate_limit(headers)
+        if rate is not None and rate.limit is not None:
+            state.limit = rate.limit
+        state.remaining = 0
+        if wait is not None:
+            state.reset_at = now + wait
+
+
+async def call_with_retries(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    endpoint: str,
+    idempotent: bool,
+    policy: RetryPolicy,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+    rand: Callable[[], float] = random.random,
+    on_retry: Callable[[RetryEvent], None] | None = None,
+) -> T:
+    """Run ``attempt`` until it succeeds or ``policy`` says stop; raise the last error.
+
+    The first attempt runs outside tenacity (it costs ~18 µs a call even when nothing
+    fails); only a retryable failure hands over to tenacity, replaying that failure as
+    its first attempt. When retries run out, the last typed error is raised with
+    ``attempts``, ``waited`` and ``retry_history`` set on it.
+    """
+    try:
+        return await attempt()
+    except WatsonError as exc:
+        if retry_reason(exc, idempotent, policy.retry_ambiguous) is None:
+            raise
+        first_error = exc
+
+    testing = _TESTING.enabled
+    max_attempts = min(policy.max_attempts, _TESTING.attempts) if testing else policy.max_attempts
+    started = clock()
+    planned: dict[int, float] = {}
+    history: list[RetryEvent] = []
+    waited = 0.0
+
+    def should_retry(state: RetryCallState) -> bool:
+        error = state.outcome.exception() if state.outcome is not None else None
+        if error is None or state.attempt_number >= max_attempts:
+            return False
+        reason = retry_reason(error, idempotent, policy.retry_ambiguous)
+        if reason is None:
+            return False
+        wait = (
+            0.0
+            if testing
+            else retry_wait(
+                error,
+                state.attempt_number,
+                policy.backoff_base,
+                policy.backoff_cap,
+                time.time(),
+                rand,
+            )
+        )
+        if wait > policy.max_wait or clock() - started + wait > policy.total_timeout:
+            return False
+        planned[state.attempt_number] = wait
+        history.append(RetryEvent(endpoint, state.attempt_number, reason, wait, waited, error))
+        if on_retry is not None:
+            on_retry(history[-1])
+        return True
+
+    def wait_for(state: RetryCallState) -> float:
+        nonlocal waited
+        wait = planned.pop(state.attempt_number)
+        waited += wait
+        return wait
+
+    calls = 0
+
+    async def replay_first_then_attempt() -> T:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise first_error
+        return await attempt()
+
+    retrying = AsyncRetrying(
+        retry=should_retry,
+        wait=wait_for,
+        stop=stop_never,
+        sleep=sleep if sleep is not None else asyncio.sleep,
+        reraise=True,
+    )
+    try:
+        return await retrying(replay_first_then_attempt)
+    except WatsonError as exc:
+        exc.attempts = calls
+        exc.waited = waited
+        exc.retry_history = tuple(history)
+        raise
