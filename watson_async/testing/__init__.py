@@ -2,13 +2,18 @@
 
 ``async with FakeAssistant() as fake:`` serves IAM (``fake.iam_url``), the Cloud Pak for
 Data authorize endpoint (``fake.cp4d_url`` + ``/v1/authorize``) and the v2 API
-(``fake.service_url``) on a loopback socket, with a small scripted bot, fault
-injection (:meth:`FakeAssistant.enqueue_error`, :meth:`FakeAssistant.enqueue_disconnect`,
-:meth:`FakeAssistant.iam_outage`, :meth:`FakeAssistant.rotate_apikey`), auth counters
+(``fake.service_url``) on a loopback socket, with a small scripted bot, per-endpoint
+rate limiting (:data:`RATE_LIMIT_FAMILIES`, ``date_skew``), fault injection
+(:meth:`FakeAssistant.enqueue_error`, :meth:`FakeAssistant.enqueue_html_error`,
+:meth:`FakeAssistant.enqueue_malformed_json`, :meth:`FakeAssistant.enqueue_disconnect`,
+:meth:`FakeAssistant.enqueue_delay`, :meth:`FakeAssistant.iam_outage`,
+:meth:`FakeAssistant.rotate_apikey`), counters
 (:attr:`FakeAssistant.unauthorized_responses`,
-:attr:`FakeAssistant.expired_token_requests`) and request recording
-(:attr:`FakeAssistant.requests`). The pytest plugin
-(``watson_async.testing.pytest_plugin``) provides the ``fake_assistant`` fixture.
+:attr:`FakeAssistant.expired_token_requests`,
+:attr:`FakeAssistant.rate_limited_responses`, :meth:`FakeAssistant.turns_received`,
+:meth:`FakeAssistant.turn_texts`) and request recording (:attr:`FakeAssistant.requests`).
+The pytest plugin (``watson_async.testing.pytest_plugin``) provides the
+``fake_assistant`` fixture.
 """
 
 from ._fake import (
@@ -16,6 +21,7 @@ from ._fake import (
     DEFAULT_ASSISTANT_ID,
     DEFAULT_ENVIRONMENT_ID,
     DEFAULT_INSTANCE_ID,
+    RATE_LIMIT_FAMILIES,
     FakeAssistant,
 )
 from ._records import RecordedAnalytics, RecordedRequest
@@ -26,6 +32,7 @@ __all__ = [
     "DEFAULT_ASSISTANT_ID",
     "DEFAULT_ENVIRONMENT_ID",
     "DEFAULT_INSTANCE_ID",
+    "RATE_LIMIT_FAMILIES",
     "BotState",
     "FakeAssistant",
     "RecordedAnalytics",

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from email.utils import formatdate
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, Literal, NamedTuple, TypeAlias
 from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_ASSISTANT_ID",
     "DEFAULT_ENVIRONMENT_ID",
     "DEFAULT_INSTANCE_ID",
+    "RATE_LIMIT_FAMILIES",
     "FakeAssistant",
 ]
 
@@ -53,8 +54,28 @@ MAX_PAGE_LIMIT = 1000
 # X-RateLimit-Limit reported when the fake is not rate limited (rate_limit=None).
 UNLIMITED_RATE = 1_000_000
 
+#: The v2 endpoint families: each has its own rate-limit window and budget
+#: (environment-scoped and classic paths of an endpoint share one family).
+V2_FAMILIES = (
+    "create_session",  # POST .../sessions
+    "delete_session",  # DELETE .../sessions/{id}
+    "message",  # POST .../sessions/{id}/message (stateful)
+    "message_stateless",  # POST .../message
+    "list_assistants",  # GET /v2/assistants
+    "create_assistant",  # POST /v2/assistants
+    "delete_assistant",  # DELETE /v2/assistants/{id}
+)
+#: The token endpoints: rate limited only when named in ``rate_limits``.
+TOKEN_FAMILIES = ("iam", "cp4d")  # POST /identity/token, POST /v1/authorize
+#: Every key ``rate_limits`` and :meth:`FakeAssistant.requests_in_window` accept.
+RATE_LIMIT_FAMILIES = V2_FAMILIES + TOKEN_FAMILIES
+RATE_LIMIT_TEXT = "Rate limit exceeded"
+
 _JSON = "application/json"
 _TEXT = "text/plain"
+_HTML = "text/html"
+# What enqueue_malformed_json sends by default: a message response cut off mid-string.
+MALFORMED_JSON = b'{"output": {"generic": [{"response_type": "text", "text": "Hel'
 _FORBIDDEN_TEXT_CHARS = ("\r", "\n", "\t")
 
 _Result = tuple[int, Any]  # (status, JSON payload or None for an empty body)
@@ -127,6 +148,16 @@ def _encode_body(
     return _json.dumps(body), _JSON
 
 
+def _html_page(status: int) -> bytes:
+    """A gateway's HTML error page (nginx style)."""
+    title = f"{status} {_phrase(status)}"
+    return (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    ).encode()
+
+
 @dataclass(slots=True)
 class _Fault:
     kind: str  # "error" | "disconnect" | "delay"
@@ -138,6 +169,7 @@ class _Fault:
     content_type: str | None = None
     headers: dict[str, str] | None = None
     delay: float = 0.0
+    after_processing: bool = False
 
 
 @dataclass(slots=True)
@@ -228,9 +260,39 @@ class FakeAssistant:
 
     Counters: :attr:`iam_calls`, :attr:`cp4d_calls`,
     :attr:`token_requests`, :attr:`tokens_issued`, :attr:`unauthorized_responses`,
-    :attr:`expired_token_requests`. Token-endpoint outages: :meth:`iam_outage` /
+    :attr:`expired_token_requests`, :attr:`rate_limited_responses`,
+    :attr:`total_turns_processed` (and per session :meth:`turns_received` /
+    :meth:`turn_texts`). Token-endpoint outages: :meth:`iam_outage` /
     :meth:`iam_recover`, :meth:`cp4d_outage` / :meth:`cp4d_recover`; a wrong key:
-    :meth:`rotate_apikey`.
+    :meth:`rotate_apikey`. Faults for the next N matching requests:
+    :meth:`enqueue_error`, :meth:`enqueue_html_error`, :meth:`enqueue_malformed_json`,
+    :meth:`enqueue_disconnect`, :meth:`enqueue_delay`.
+
+    **Rate limiting.** Each endpoint family (:data:`RATE_LIMIT_FAMILIES`:
+    ``create_session``, ``delete_session``, ``message`` (stateful),
+    ``message_stateless``, ``list_assistants``, ``create_assistant``,
+    ``delete_assistant``, and the token endpoints ``iam`` and ``cp4d``) has its own
+    fixed window: windows are aligned to multiples of ``rate_limit_window`` seconds of
+    ``clock()``, and the ``limit + 1``-th request of a family in one window gets 429
+    (``{"error": "Rate limit exceeded", "code": 429}``, or that text as
+    ``text/plain`` with ``rate_limit_body="text"``). The limit of a v2 family is
+    ``rate_limits[family]`` if given, else ``rate_limit`` (None: unlimited). The token
+    families are limited only when named in ``rate_limits`` (their 429 body is
+    IAM-/CP4D-shaped in ``"json"`` mode). Every response of a v2 family (and of a
+    limited token family) carries ``X-RateLimit-Limit`` (:data:`UNLIMITED_RATE` when
+    unlimited), ``X-RateLimit-Remaining`` (counting down to 0 within the window, 429s
+    included) and ``X-RateLimit-Reset`` (the window end, integer epoch seconds of the
+    server's clock, see ``date_skew``) unless ``rate_limit_headers=False`` (then 429s
+    lack them too); with ``retry_after_header`` a 429 also has ``Retry-After``: the
+    seconds to the window end, rounded up. Requests answered by an injected fault
+    before processing, 404s for unknown routes and 405s are not counted. All these
+    settings are plain attributes, changeable while running.
+
+    **Server clock skew.** ``date_skew`` (seconds, an attribute too) shifts what the
+    server *reports*: ``Date`` and ``X-RateLimit-Reset`` are ``clock() + date_skew``
+    based, while the fake's own decisions (rate-limit windows, token and session
+    expiry, IAM ``expiration``) use ``clock()``. ``Reset - Date`` is therefore the
+    real wait (to whole-second rounding) whatever the skew.
     """
 
     def __init__(
@@ -247,8 +309,11 @@ class FakeAssistant:
         session_timeout: float = 300.0,
         rate_limit: int | None = None,
         rate_limit_window: float = 60.0,
+        rate_limits: Mapping[str, int | None] | None = None,
         rate_limit_headers: bool = True,
+        rate_limit_body: Literal["json", "text"] = "json",
         retry_after_header: bool = False,
+        date_skew: float = 0.0,
         extra_assistants: int = 0,
         latency: float = 0.0,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
@@ -262,6 +327,17 @@ class FakeAssistant:
             raise ValueError("rate_limit must be >= 0 or None")
         if rate_limit_window <= 0:
             raise ValueError("rate_limit_window must be > 0")
+        limits = dict(rate_limits) if rate_limits else {}
+        for family, value in limits.items():
+            if family not in RATE_LIMIT_FAMILIES:
+                raise ValueError(
+                    f"unknown rate-limit family {family!r}; expected one of "
+                    + ", ".join(RATE_LIMIT_FAMILIES)
+                )
+            if value is not None and value < 0:
+                raise ValueError("rate_limits values must be >= 0 or None")
+        if rate_limit_body not in ("json", "text"):
+            raise ValueError('rate_limit_body must be "json" or "text"')
         if token_lifetime <= 0 or session_timeout <= 0:
             raise ValueError("token_lifetime and session_timeout must be > 0")
         self.host = host
@@ -275,8 +351,13 @@ class FakeAssistant:
         self.session_timeout = session_timeout
         self.rate_limit = rate_limit
         self.rate_limit_window = rate_limit_window
+        #: Per-family limits overriding ``rate_limit`` (see the class docstring).
+        self.rate_limits: dict[str, int | None] = limits
         self.rate_limit_headers = rate_limit_headers
+        self.rate_limit_body: Literal["json", "text"] = rate_limit_body
         self.retry_after_header = retry_after_header
+        #: Seconds added to ``clock()`` in ``Date`` and ``X-RateLimit-Reset``.
+        self.date_skew = date_skew
         self.latency = latency
         self.record_requests = record_requests
         self.cp4d_username = cp4d_username
@@ -293,6 +374,11 @@ class FakeAssistant:
         self.tokens_issued = 0
         self._unauthorized_responses = 0
         self._expired_token_requests = 0
+        #: 429s sent by the rate limiter (not those injected with enqueue_error).
+        self.rate_limited_responses = 0
+        #: Stateful message turns applied to a session's dialog (all sessions).
+        self.total_turns_processed = 0
+        self._turn_texts: dict[str, list[str]] = {}  # session id -> processed inputs
         self._outages: dict[str, _Outage] = {}  # "iam" | "cp4d" -> active outage
         self.requests: list[RecordedRequest] = []
         self.analytics: list[RecordedAnalytics] = []
@@ -306,7 +392,7 @@ class FakeAssistant:
         self._assistants: dict[str, _Assistant] = {}
         self._env_index: dict[str, _Assistant] = {}
         self._assistant_seq = 0
-        self._windows: dict[str, list[float]] = {}  # endpoint -> [window start, count]
+        self._windows: dict[str, tuple[float, int]] = {}  # family -> (start, count)
         self._faults: list[_Fault] = []
         self._txn_prefix = secrets.token_hex(8)
         self._txn_counter = 0
@@ -462,6 +548,28 @@ class FakeAssistant:
     def assistant_ids(self) -> list[str]:
         return list(self._assistants)
 
+    def turns_received(self, session_id: str) -> int:
+        """How many stateful message requests for ``session_id`` were processed, i.e.
+        applied to its dialog (rejected ones and those answered by a fault injected
+        before processing are not; ``after_processing`` faults are). Kept after the
+        session is deleted or expires; 0 for an unknown id."""
+        return len(self._turn_texts.get(session_id, ()))
+
+    def turn_texts(self, session_id: str) -> list[str]:
+        """The ``input.text`` of each processed stateful turn of ``session_id``, in
+        order (``""`` for a turn without text): a copy."""
+        return list(self._turn_texts.get(session_id, ()))
+
+    def requests_in_window(self, family: str) -> int:
+        """How many requests of ``family`` (see :data:`RATE_LIMIT_FAMILIES`) the rate
+        limiter counted in the current window per ``clock()``, 429s included."""
+        if family not in RATE_LIMIT_FAMILIES:
+            raise ValueError(f"unknown rate-limit family {family!r}")
+        entry = self._windows.get(family)
+        if entry is None or entry[0] != self._window_start(self._clock()):
+            return 0
+        return entry[1]
+
     # ------------------------------------------------------------------ faults
 
     def enqueue_error(
@@ -470,45 +578,136 @@ class FakeAssistant:
         *,
         body: bytes | str | Mapping[str, Any] | list[Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        content_type: str | None = None,
         method: str | None = None,
         path_contains: str | None = None,
         times: int = 1,
+        after_processing: bool = False,
     ) -> None:
         """Answer the next ``times`` matching requests with ``status`` instead.
 
-        A mapping/list body is sent as JSON, str/bytes as ``text/plain``; with
-        ``body=None`` a 4xx/5xx gets ``{"error": <reason>, "code": status}`` and other
-        statuses an empty body. ``X-Global-Transaction-Id`` and ``Date`` are added
-        unless ``headers`` sets them; rate-limit headers are not (pass them).
+        A mapping/list body is sent as JSON, str/bytes as ``text/plain`` (or as
+        ``content_type``); with ``body=None`` a 4xx/5xx gets
+        ``{"error": <reason>, "code": status}`` and other statuses an empty body.
+        ``X-Global-Transaction-Id`` and ``Date`` are added unless ``headers`` sets them;
+        rate-limit headers are not (pass them, and any ``Retry-After``, in ``headers``).
+
+        Matching, the same for every ``enqueue_*`` method: ``method`` (any case; None:
+        any) and ``path_contains`` (a substring of the request path, without the query;
+        None: any) select the requests, v2 and token endpoints alike; ``times`` (>= 1)
+        is how many of them the fault answers. Faults are tried in the order they were
+        enqueued and a request consumes at most one (the first that matches), when it
+        arrives (after ``latency``).
+
+        By default the fault is decided *before* the request is processed: the request
+        has no effect (no session created or deleted, no turn applied, no rate-limit
+        count). With ``after_processing=True`` the request is processed normally first
+        (a stateful turn counts, see :meth:`turns_received`) and its response is then
+        replaced by the fault: the server did the work but the answer was lost.
         """
-        content_type: str | None
+        raw: bytes
+        kind: str | None
         if body is None:
             if status >= 400:
                 raw = _json.dumps({"error": _phrase(status), "code": status})
-                content_type = _JSON
+                kind = _JSON
             else:
-                raw, content_type = b"", None
+                raw, kind = b"", None
         else:
-            raw, content_type = _encode_body(body)
-        self._faults.append(
+            raw, kind = _encode_body(body)
+        self._enqueue(
             _Fault(
                 "error",
-                method.upper() if method else None,
-                path_contains,
+                None,
+                None,
                 times,
                 status=status,
                 body=raw,
-                content_type=content_type,
+                content_type=content_type or kind,
                 headers=dict(headers) if headers else None,
-            )
+                after_processing=after_processing,
+            ),
+            method,
+            path_contains,
+        )
+
+    def enqueue_html_error(
+        self,
+        status: int = 502,
+        *,
+        body: str | bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        method: str | None = None,
+        path_contains: str | None = None,
+        times: int = 1,
+        after_processing: bool = False,
+    ) -> None:
+        """Answer the next ``times`` matching requests with a gateway's HTML error page
+        (``Content-Type: text/html``): ``body``, or by default nginx's
+        ``<html><head><title>502 Bad Gateway</title></head>...``. Matching and
+        ``after_processing`` as in :meth:`enqueue_error`."""
+        raw = _html_page(status) if body is None else body
+        self.enqueue_error(
+            status,
+            body=raw,
+            headers=headers,
+            content_type=_HTML,
+            method=method,
+            path_contains=path_contains,
+            times=times,
+            after_processing=after_processing,
+        )
+
+    def enqueue_malformed_json(
+        self,
+        *,
+        status: int = 200,
+        body: str | bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        method: str | None = None,
+        path_contains: str | None = None,
+        times: int = 1,
+        after_processing: bool = False,
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status`` (200 by default),
+        ``Content-Type: application/json`` and a body that is not valid JSON: ``body``,
+        or by default a message response cut off mid-string (:data:`MALFORMED_JSON`).
+        Matching and ``after_processing`` as in :meth:`enqueue_error`."""
+        self.enqueue_error(
+            status,
+            body=MALFORMED_JSON if body is None else body,
+            headers=headers,
+            content_type=_JSON,
+            method=method,
+            path_contains=path_contains,
+            times=times,
+            after_processing=after_processing,
         )
 
     def enqueue_disconnect(
-        self, *, method: str | None = None, path_contains: str | None = None, times: int = 1
+        self,
+        *,
+        method: str | None = None,
+        path_contains: str | None = None,
+        times: int = 1,
+        after_processing: bool = False,
     ) -> None:
-        """Close the connection of the next ``times`` matching requests unanswered."""
-        self._faults.append(
-            _Fault("disconnect", method.upper() if method else None, path_contains, times)
+        """Close the connection of the next ``times`` matching requests unanswered
+        (the client sees ``aiohttp.ServerDisconnectedError``). Matching and
+        ``after_processing`` as in :meth:`enqueue_error`.
+
+        Note that aiohttp's ``ClientSession`` (3.14) silently resends a request whose
+        method is idempotent (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) once when the
+        server disconnects or the connection fails (RFC 9112 section 9.3.1), whether
+        or not the connection was reused: ``times=1`` on a GET or DELETE is then
+        invisible to the caller (the resend succeeds, and with ``after_processing``
+        the resend sees the first request's effect, e.g. 404 for a deleted session).
+        Use ``times=2`` to make such a request fail; POST is never resent.
+        """
+        self._enqueue(
+            _Fault("disconnect", None, None, times, after_processing=after_processing),
+            method,
+            path_contains,
         )
 
     def enqueue_delay(
@@ -518,12 +717,25 @@ class FakeAssistant:
         method: str | None = None,
         path_contains: str | None = None,
         times: int = 1,
+        after_processing: bool = False,
     ) -> None:
         """Delay the next ``times`` matching requests (through the injected ``sleep``)
-        before handling them normally: for client timeout tests."""
-        self._faults.append(
-            _Fault("delay", method.upper() if method else None, path_contains, times, delay=seconds)
+        and then handle them normally: for client timeout tests. By default the delay
+        comes before processing; with ``after_processing=True`` the request is
+        processed first and only its response is delayed (a client that times out
+        has still had its request applied). Matching as in :meth:`enqueue_error`."""
+        self._enqueue(
+            _Fault("delay", None, None, times, delay=seconds, after_processing=after_processing),
+            method,
+            path_contains,
         )
+
+    def _enqueue(self, fault: _Fault, method: str | None, path_contains: str | None) -> None:
+        if fault.remaining < 1:
+            raise ValueError("times must be >= 1")
+        fault.method = method.upper() if method else None
+        fault.path_contains = path_contains
+        self._faults.append(fault)
 
     def clear_faults(self) -> None:
         """Drop pending enqueued faults (not outages: see :meth:`iam_recover`)."""
@@ -651,7 +863,7 @@ class FakeAssistant:
 
     def _std_headers(self, now: float) -> dict[str, str]:
         self._txn_counter += 1
-        second = int(now)
+        second = math.floor(now + self.date_skew)  # the server's (skewed) clock
         if second != self._date_second:
             self._date_second = second
             self._date_text = formatdate(second, usegmt=True)
@@ -667,29 +879,57 @@ class FakeAssistant:
             status=status, body=_json.dumps(payload), headers=headers, content_type=_JSON
         )
 
-    def _rate_headers(self, endpoint: str, now: float) -> tuple[dict[str, str], bool]:
+    def _window_start(self, now: float) -> float:
         window = self.rate_limit_window
-        start = math.floor(now / window) * window
-        entry = self._windows.get(endpoint)
-        if entry is None or entry[0] != start:
-            entry = [start, 0.0]
-            self._windows[endpoint] = entry
-        entry[1] += 1
-        count = int(entry[1])
-        limit = self.rate_limit
+        return math.floor(now / window) * window
+
+    def _rate_check(self, family: str, now: float) -> tuple[dict[str, str], bool]:
+        """Count one request of ``family`` in its window: (the rate-limit headers to
+        send, whether it is over the limit). Token families not named in
+        :attr:`rate_limits` are counted but neither limited nor given headers."""
+        start = self._window_start(now)
+        entry = self._windows.get(family)
+        count = 1 if entry is None or entry[0] != start else entry[1] + 1
+        self._windows[family] = (start, count)
+        if family in self.rate_limits:
+            limit = self.rate_limits[family]
+        elif family in TOKEN_FAMILIES:
+            return {}, False
+        else:
+            limit = self.rate_limit
         limited = limit is not None and count > limit
-        if not self.rate_limit_headers:
-            return {}, limited
-        shown = UNLIMITED_RATE if limit is None else limit
-        reset = math.ceil(start + window)
-        headers = {
-            "X-RateLimit-Limit": str(shown),
-            "X-RateLimit-Remaining": str(max(shown - count, 0)),
-            "X-RateLimit-Reset": str(reset),
-        }
+        end = start + self.rate_limit_window
+        headers: dict[str, str] = {}
+        if self.rate_limit_headers:
+            shown = UNLIMITED_RATE if limit is None else limit
+            headers["X-RateLimit-Limit"] = str(shown)
+            headers["X-RateLimit-Remaining"] = str(max(shown - count, 0))
+            headers["X-RateLimit-Reset"] = str(math.ceil(end + self.date_skew))
         if limited and self.retry_after_header:
-            headers["Retry-After"] = str(max(1, math.ceil(reset - now)))
+            headers["Retry-After"] = str(max(1, math.ceil(end - now)))
         return headers, limited
+
+    def _too_many(
+        self, family: str, request: web.BaseRequest, now: float, rate_headers: dict[str, str]
+    ) -> web.Response:
+        """The rate limiter's 429 for ``family``."""
+        self.rate_limited_responses += 1
+        if self.rate_limit_body == "text":
+            headers = self._std_headers(now)
+            headers.update(rate_headers)
+            return web.Response(
+                status=429, body=RATE_LIMIT_TEXT.encode(), headers=headers, content_type=_TEXT
+            )
+        if family == "iam":
+            response = self._iam_error(request, "BXNIM0001E", "Too Many Requests.", now, 429)
+        elif family == "cp4d":
+            payload = _cp4d_error(429, "Too Many Requests")
+            response = self._json_response(429, payload, self._std_headers(now))
+        else:
+            payload = {"error": RATE_LIMIT_TEXT, "code": 429}
+            response = self._json_response(429, payload, self._std_headers(now))
+        response.headers.update(rate_headers)
+        return response
 
     def _authorized(self, request: web.BaseRequest, now: float) -> bool:
         if not self.auth:
@@ -724,6 +964,23 @@ class FakeAssistant:
         # Writing this to the closed transport fails; aiohttp drops it.
         return web.Response(status=500)
 
+    def _fault_response(self, fault: _Fault) -> web.Response:
+        headers = self._std_headers(self._clock())
+        if fault.headers:
+            headers.update(fault.headers)
+        if fault.content_type is not None and not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = fault.content_type
+        return web.Response(status=fault.status, body=fault.body, headers=headers)
+
+    async def _apply_fault(self, request: web.BaseRequest, fault: _Fault) -> web.Response | None:
+        """The fault's response, or None (after its delay) to answer normally."""
+        if fault.kind == "disconnect":
+            return self._disconnect(request)
+        if fault.kind == "error":
+            return self._fault_response(fault)
+        await self._sleep(fault.delay)
+        return None
+
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         method = request.method
         path = request.path
@@ -752,46 +1009,59 @@ class FakeAssistant:
         if self.latency > 0:
             await self._sleep(self.latency)
 
-        if self._faults:
-            fault = self._take_fault(method, path)
-            if fault is not None:
-                if fault.kind == "disconnect":
-                    return self._disconnect(request)
-                if fault.kind == "delay":
-                    await self._sleep(fault.delay)
-                else:
-                    headers = self._std_headers(self._clock())
-                    if fault.headers:
-                        headers.update(fault.headers)
-                    if fault.content_type is not None and not any(
-                        k.lower() == "content-type" for k in headers
-                    ):
-                        headers["Content-Type"] = fault.content_type
-                    return web.Response(status=fault.status, body=fault.body, headers=headers)
+        # A fault is chosen on arrival; unless after_processing it pre-empts the request.
+        fault = self._take_fault(method, path) if self._faults else None
+        if fault is not None and not fault.after_processing:
+            faulted = await self._apply_fault(request, fault)
+            if faulted is not None:
+                return faulted
+        response = self._process(request, method, path, body, parsed, json_ok)
+        if fault is not None and fault.after_processing:
+            faulted = await self._apply_fault(request, fault)
+            if faulted is not None:
+                return faulted
+        return response
 
+    def _process(
+        self,
+        request: web.BaseRequest,
+        method: str,
+        path: str,
+        body: bytes,
+        parsed: Any,
+        json_ok: bool,
+    ) -> web.Response:
+        """Handle a request for real (its effects apply) and build the response."""
         now = self._clock()
-        if is_iam or is_cp4d:
+        if path in (IAM_PATH, CP4D_PATH):
+            family = "iam" if path == IAM_PATH else "cp4d"
             if self._outages:
-                outage = self._take_outage("iam" if is_iam else "cp4d")
+                outage = self._take_outage(family)
                 if outage is not None:
-                    return self._outage_response(request, outage, is_iam, now)
-            if is_iam:
-                return self._iam(request, method, body, now)
-            return self._cp4d(method, parsed, json_ok, now)
+                    return self._outage_response(request, outage, family == "iam", now)
+            rate_headers, limited = self._rate_check(family, now)
+            if limited:
+                return self._too_many(family, request, now, rate_headers)
+            if family == "iam":
+                response = self._iam(request, method, body, now)
+            else:
+                response = self._cp4d(method, parsed, json_ok, now)
+            if rate_headers:
+                response.headers.update(rate_headers)
+            return response
         if not path.startswith(self._v2_prefix):
             return self._json_response(*_NOT_FOUND, self._std_headers(now))
         match = self._route(method, path[len(self._v2_prefix) :].split("/"))
         if match is None:
             return self._json_response(*_NOT_FOUND, self._std_headers(now))
-        endpoint, handler, args = match
-        headers = self._std_headers(now)
+        family, handler, args = match
         if handler is None:
-            return self._json_response(*_METHOD_NOT_ALLOWED, headers)
-        rate_headers, limited = self._rate_headers(endpoint, now)
-        if rate_headers:
-            headers.update(rate_headers)
+            return self._json_response(*_METHOD_NOT_ALLOWED, self._std_headers(now))
+        rate_headers, limited = self._rate_check(family, now)
         if limited:
-            return self._json_response(429, {"error": "Rate limit exceeded", "code": 429}, headers)
+            return self._too_many(family, request, now, rate_headers)
+        headers = self._std_headers(now)
+        headers.update(rate_headers)
         if not self._authorized(request, now):
             self._unauthorized_responses += 1
             return self._json_response(*_UNAUTHORIZED, headers)
@@ -805,52 +1075,45 @@ class FakeAssistant:
     def _route(
         self, method: str, parts: list[str]
     ) -> tuple[str, _Handler | None, tuple[Any, ...]] | None:
-        """Map ``v2/...`` path segments to (endpoint key, handler or None for 405, args)."""
+        """Map ``v2/...`` path segments to (rate-limit family, handler or None for 405,
+        args); None for an unknown route (404)."""
         n = len(parts)
         if n == 0 or parts[0] != "assistants" or any(not p for p in parts[1:]):
             return None
         if n == 1:
             if method == "POST":
-                return "POST /v2/assistants", self._create_assistant, ()
+                return "create_assistant", self._create_assistant, ()
             if method == "GET":
-                return "GET /v2/assistants", self._list_assistants, ()
+                return "list_assistants", self._list_assistants, ()
             return "", None, ()
         aid = parts[1]
         if n == 2:
             if method == "DELETE":
-                return "DELETE /v2/assistants/{id}", self._delete_assistant, (aid,)
+                return "delete_assistant", self._delete_assistant, (aid,)
             return "", None, ()
         eid: str | None
         if parts[2] == "environments" and n >= 5:
-            eid, tail, prefix = parts[3], parts[4:], "/v2/assistants/{id}/environments/{id}"
+            eid, tail = parts[3], parts[4:]
         else:
-            eid, tail, prefix = None, parts[2:], "/v2/assistants/{id}"
+            eid, tail = None, parts[2:]
         t = len(tail)
         if tail[0] == "sessions":
             if t == 1:
                 if method == "POST":
-                    return f"POST {prefix}/sessions", self._create_session, (aid, eid)
+                    return "create_session", self._create_session, (aid, eid)
                 return "", None, ()
             if t == 2:
                 if method == "DELETE":
-                    return (
-                        f"DELETE {prefix}/sessions/{{id}}",
-                        self._delete_session,
-                        (aid, eid, tail[1]),
-                    )
+                    return "delete_session", self._delete_session, (aid, eid, tail[1])
                 return "", None, ()
             if t == 3 and tail[2] == "message":
                 if method == "POST":
-                    return (
-                        f"POST {prefix}/sessions/{{id}}/message",
-                        self._message,
-                        (aid, eid, tail[1]),
-                    )
+                    return "message", self._message, (aid, eid, tail[1])
                 return "", None, ()
             return None
         if t == 1 and tail[0] == "message":
             if method == "POST":
-                return f"POST {prefix}/message", self._message_stateless, (aid, eid)
+                return "message_stateless", self._message_stateless, (aid, eid)
             return "", None, ()
         return None
 
@@ -1291,6 +1554,8 @@ class FakeAssistant:
             restart=options.get("restart") is True,
         )
         session.last_active = call.now
+        self._turn_texts.setdefault(sid, []).append(text)
+        self.total_turns_processed += 1
         response: dict[str, Any] = {"output": output, "user_id": state.user_id or sid}
         export = options.get("export") is True
         if export or options.get("return_context") is True:
