@@ -382,16 +382,16 @@ def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
 def reset_seconds(headers: Mapping[str, str], now: float) -> float | None:
     """Seconds until ``X-RateLimit-Reset`` by the response's own ``Date`` (else ``now``).
 
-    ``Date`` has whole-second resolution, so up to one second is added; a reset in the
-    past means 0.0. ``None`` when there is no usable reset header.
+    Measured against the server's ``Date``, a skewed local clock doesn't matter. Both
+    have whole-second resolution: callers add up to a second of jitter (see
+    :func:`retry_wait` and the gate's spread). A reset in the past means 0.0; ``None``
+    when there is no usable reset header.
     """
     reset = _float(_header(headers, "X-RateLimit-Reset"))
     if reset is None:
         return None
     server_now = parse_http_date(_header(headers, "Date"))
-    if server_now is None:
-        return max(0.0, reset - now)
-    return max(0.0, reset - server_now + 1.0)
+    return max(0.0, reset - (server_now if server_now is not None else now))
 
 
 def _message_from(data: Any, reason: str) -> tuple[str, Any, list[dict[str, Any]] | None]:
@@ -478,6 +478,10 @@ def error_from_response(
 
 # --- retry rules ----------------------------------------------------------------
 
+#: Seconds of jitter added to waits the service asked for (its headers have whole-second
+#: resolution, and waiters should not all arrive at the same instant).
+RESET_JITTER = 1.0
+
 #: Statuses that say the service did not (or may not have) completed the request.
 AMBIGUOUS_STATUSES = frozenset({408, 500, 502, 503, 504})
 
@@ -520,11 +524,11 @@ def retry_wait(
     """Seconds to wait before the next attempt after ``error`` on attempt ``attempt``.
 
     The service's word first (``Retry-After``, else ``X-RateLimit-Reset`` against the
-    response's ``Date``) plus up to ``base`` seconds of jitter so waiters don't arrive
-    together; otherwise exponential backoff with full jitter.
+    response's ``Date``) plus up to a second of jitter (the headers' resolution, and so
+    waiters don't arrive together); otherwise exponential backoff with full jitter.
     """
     if isinstance(error, ApiError):
         told = retry_after_seconds(error.headers, now)
         if told is not None:
-            return told + rand() * base
+            return told + rand() * RESET_JITTER
     return backoff_wait(attempt, base, cap, rand)

@@ -339,14 +339,19 @@ class AssistantClient:
         if gate is not None:
             await gate.acquire(request.endpoint)
         base_headers = self._json_headers if request.body is not None else self._headers
-        authorization = await self._authenticator.authorization()
-        response = await self._transport.send(
-            request.method,
-            url,
-            _merge(base_headers, authorization, headers),
-            request.body,
-            timeout,
-        )
+        try:
+            authorization = await self._authenticator.authorization()
+            response = await self._transport.send(
+                request.method,
+                url,
+                _merge(base_headers, authorization, headers),
+                request.body,
+                timeout,
+            )
+        except BaseException:
+            if gate is not None:
+                gate.release(request.endpoint)
+            raise
         # A 401 for the token we sent: the service processed nothing, so after one shared
         # refresh the request is sent once more, even a stateful message.
         if (

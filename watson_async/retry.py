@@ -149,7 +149,18 @@ class _Family:
     remaining: int | None = None
     reset_at: float | None = None  # monotonic
     reset_epoch: float | None = None  # the server's X-RateLimit-Reset, to tell windows apart
+    window: float | None = None  # seconds between successive resets, once seen
     blocked_until: float = 0.0  # monotonic
+    in_flight: int = 0  # admitted, no response yet: the server's count doesn't include them
+
+    def new_window(self, reset_epoch: float) -> bool:
+        """Note a reported reset; True when it starts a newer window than the one known."""
+        if self.reset_epoch is not None and reset_epoch <= self.reset_epoch:
+            return False
+        if self.reset_epoch is not None:
+            self.window = reset_epoch - self.reset_epoch
+        self.reset_epoch = reset_epoch
+        return True
 
 
 class RateLimitGate:
@@ -169,7 +180,7 @@ class RateLimitGate:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         rand: Callable[[], float] = random.random,
-        spread: float = 0.5,
+        spread: float = 1.0,
         fallback_wait: float = 1.0,
         on_wait: Callable[[GateEvent], None] | None = None,
     ) -> None:
@@ -197,9 +208,12 @@ class RateLimitGate:
 
     async def acquire(self, family: str) -> float:
         """Wait until a request of ``family`` may be sent; return the seconds waited."""
-        state = self._families.get(family)
-        if state is None or _TESTING.enabled:
+        if _TESTING.enabled:
             return 0.0
+        state = self._families.get(family)
+        if state is None:
+            # Known from the first request on, so what is in flight is always counted.
+            state = self._families[family] = _Family()
         waited = 0.0
         while True:
             now = self._clock()
@@ -214,14 +228,19 @@ class RateLimitGate:
                     delay = state.reset_at - now
                 else:
                     # The window has passed: a new one starts with the full limit. Until a
-                    # response reports the new window, spend at most that limit in a short
-                    # provisional one (never a deadlock if no response ever says more).
+                    # response reports it, assume it is as long as the last one (or short,
+                    # when unknown: never a deadlock if no response ever says more).
                     state.remaining = state.limit
-                    state.reset_at = now + self._fallback_wait
+                    state.reset_at = (
+                        state.reset_at + state.window
+                        if state.window and state.reset_at + state.window > now
+                        else now + self._fallback_wait
+                    )
                     continue
             else:
                 if state.remaining is not None:
                     state.remaining -= 1
+                state.in_flight += 1
                 return waited
             delay += self._rand() * self._spread
             if self._on_wait is not None:
@@ -229,8 +248,17 @@ class RateLimitGate:
             await self._sleep(delay)
             waited += delay
 
+    def release(self, family: str) -> None:
+        """A request :meth:`acquire` admitted got no response (a transport error)."""
+        state = self._families.get(family)
+        if state is not None and state.in_flight > 0:
+            state.in_flight -= 1
+
     def observe(self, family: str, status: int, headers: Any) -> None:
         """Learn from a response of ``family`` (its status and rate-limit headers)."""
+        state = self._families.get(family)
+        if state is not None and state.in_flight > 0:
+            state.in_flight -= 1
         if status == 429:
             self._rate_limited(family, headers)
             return
@@ -239,26 +267,25 @@ class RateLimitGate:
         rate = parse_rate_limit(headers)
         if rate is None:
             return
-        known = self._families.get(family)
-        state = known if known is not None else self._families.setdefault(family, _Family())
+        if state is None:
+            state = self._families.setdefault(family, _Family())
         if rate.limit is not None:
             state.limit = rate.limit
-        if rate.reset_at is not None and (
-            state.reset_epoch is None or rate.reset_at > state.reset_epoch
-        ):
-            # A newer window: take its budget and reset time as the service reports them.
-            state.reset_epoch = rate.reset_at
+        if rate.remaining is None:
+            return
+        # The service counted what it had received; what we admitted since isn't in it.
+        left = max(0, rate.remaining - state.in_flight)
+        if rate.reset_at is not None and state.new_window(rate.reset_at):
+            # A newer window: its reset time and budget as the service reports them.
             state.reset_at = self._clock() + (reset_seconds(headers, time.time()) or 0.0)
-            state.remaining = rate.remaining
+            state.remaining = left
         elif rate.reset_at is None:
             # No reset reported: the count can't be tied to a window; never block on it.
-            state.remaining = rate.remaining
+            state.remaining = left
             state.reset_at = state.reset_epoch = None
-        elif rate.reset_at == state.reset_epoch and rate.remaining is not None:
+        elif rate.reset_at == state.reset_epoch:
             # The same window: responses arrive out of order, the lowest count is newest.
-            state.remaining = (
-                rate.remaining if state.remaining is None else min(state.remaining, rate.remaining)
-            )
+            state.remaining = left if state.remaining is None else min(state.remaining, left)
 
     def _rate_limited(self, family: str, headers: Any) -> None:
         state = self._families.setdefault(family, _Family())
@@ -268,8 +295,11 @@ class RateLimitGate:
             state.blocked_until, now + (wait if wait is not None else self._fallback_wait)
         )
         rate = parse_rate_limit(headers)
-        if rate is not None and rate.limit is not None:
-            state.limit = rate.limit
+        if rate is not None:
+            if rate.limit is not None:
+                state.limit = rate.limit
+            if rate.reset_at is not None:
+                state.new_window(rate.reset_at)
         state.remaining = 0
         if wait is not None:
             state.reset_at = now + wait
