@@ -30,3 +30,10 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "typecheck"))
     session.run("mypy", "--strict", "watson_async")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks (not tests): print tables of ratios measured in the same run."""
+    session.install("-e", ".[speedups]", *nox.project.dependency_groups(PYPROJECT, "bench"))
+    session.run("python", "benchmarks/rate_limit_goodput.py", *session.posargs)
