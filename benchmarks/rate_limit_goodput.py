@@ -24,6 +24,18 @@ from rich.table import Table
 from watson_async import AssistantClient, NoAuthAuthenticator, RetryPolicy
 from watson_async.testing import FakeAssistant
 
+COLUMNS = (
+    "mode",
+    "turns",
+    "elapsed_s",
+    "goodput_per_s",
+    "goodput_vs_limit",
+    "http_429",
+    "retries",
+    "gate_waits",
+    "failed_conversations",
+)
+
 
 async def run(
     *, gate: bool, conversations: int, turns: int, limit: int, time_limit: float
@@ -104,35 +116,10 @@ async def main() -> None:
         title=f"Goodput under a limit of {args.limit} messages/s "
         f"({args.conversations} conversations x {args.turns} turns)"
     )
-    for column in (
-        "mode",
-        "turns",
-        "elapsed_s",
-        "goodput_per_s",
-        "goodput_vs_limit",
-        "http_429",
-        "retries",
-        "gate_waits",
-        "failed_conversations",
-    ):
+    for column in COLUMNS:
         table.add_column(column, justify="left" if column == "mode" else "right")
     for row in rows:
-        table.add_row(
-            *(
-                str(row[c])
-                for c in (
-                    "mode",
-                    "turns",
-                    "elapsed_s",
-                    "goodput_per_s",
-                    "goodput_vs_limit",
-                    "http_429",
-                    "retries",
-                    "gate_waits",
-                    "failed_conversations",
-                )
-            )
-        )
+        table.add_row(*(str(row[c]) for c in COLUMNS))
     console = Console(width=140)
     console.print(table)
     ratio = rows[1]["http_429"] / max(1, rows[0]["http_429"])

@@ -403,3 +403,13 @@ async def test_client_exposes_rate_limit_state() -> None:
         await client.create_session("a", "e")
         state = client.rate_limits["create_session"]
     assert (state.limit, state.remaining) == (10, 4)
+
+
+async def test_gate_releases_a_request_that_got_no_response() -> None:
+    client, _, _ = client_with(response(200, {"output": {}}, budget(5, 30)), DISCONNECT, gate=True)
+    async with client:
+        await client.message_stateless("a", "e")
+        with pytest.raises(TransportError):
+            await client.with_options(retry=None).message_stateless("a", "e")
+        assert client._gate is not None
+        assert client._gate._families["message_stateless"].in_flight == 0

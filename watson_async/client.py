@@ -339,35 +339,32 @@ class AssistantClient:
         if gate is not None:
             await gate.acquire(request.endpoint)
         base_headers = self._json_headers if request.body is not None else self._headers
-        try:
-            authorization = await self._authenticator.authorization()
-            response = await self._transport.send(
+
+        async def send(authorization: str | None) -> HttpResponse:
+            return await self._transport.send(
                 request.method,
                 url,
                 _merge(base_headers, authorization, headers),
                 request.body,
                 timeout,
             )
+
+        try:
+            authorization = await self._authenticator.authorization()
+            response = await send(authorization)
+            # A 401 for the token we sent: the service processed nothing, so after one
+            # shared refresh the request is sent once more, even a stateful message.
+            if (
+                response.status == 401
+                and authorization is not None
+                and not (headers and "Authorization" in headers)
+                and await self._authenticator.invalidate(authorization)
+            ):
+                response = await send(await self._authenticator.authorization())
         except BaseException:
             if gate is not None:
                 gate.release(request.endpoint)
             raise
-        # A 401 for the token we sent: the service processed nothing, so after one shared
-        # refresh the request is sent once more, even a stateful message.
-        if (
-            response.status == 401
-            and authorization is not None
-            and not (headers and "Authorization" in headers)
-            and await self._authenticator.invalidate(authorization)
-        ):
-            authorization = await self._authenticator.authorization()
-            response = await self._transport.send(
-                request.method,
-                url,
-                _merge(base_headers, authorization, headers),
-                request.body,
-                timeout,
-            )
         if gate is not None:
             gate.observe(request.endpoint, response.status, response.headers)
         sink = capture.get()
