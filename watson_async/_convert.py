@@ -21,7 +21,7 @@ import attrs
 from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-__all__ = ["JSON_NAME", "converter", "is_model", "register_tagged_union"]
+__all__ = ["JSON_NAME", "converter", "is_model", "register_keyed_union", "register_tagged_union"]
 
 #: attrs field metadata key holding the JSON name when it differs from the field name.
 JSON_NAME = "watson_async.json"
@@ -153,6 +153,35 @@ def register_tagged_union(
         if not isinstance(tag_value, str):
             raise TypeError(f"expected a JSON object with a string {tag!r}, got {tag_value!r}")
         cls = classes.get(tag_value, fallback)
+        hook = hooks.get(cls)
+        if hook is None:
+            hook = hooks[cls] = converter.get_structure_hook(cls)
+        return hook(value, cls)
+
+    def structure_optional(value: Any, _: Any) -> Any:
+        return None if value is None else structure(value, union)
+
+    converter.register_structure_hook(union, structure)
+    converter.register_structure_hook(union | None, structure_optional)
+
+
+def register_keyed_union(union: Any, keys: Mapping[str, type], fallback: type) -> None:
+    """Structure ``union`` by which key the object carries (a ``oneOf`` without a tag).
+
+    ``keys`` maps a JSON key to the class to use when that key is present; the first
+    match in ``keys`` order wins, and an object with none of them becomes ``fallback``.
+    Stream frames (``partial_item`` / ``complete_item`` / ``final_response``) and
+    provider authentication variants are shaped like this.
+    """
+    if get_origin(union) not in (Union, types.UnionType) or len(get_args(union)) < 2:
+        raise TypeError(f"register_keyed_union needs a union of two or more classes: {union!r}")
+    hooks: dict[Any, Callable[[Any, Any], Any]] = {}
+    order = tuple(keys.items())
+
+    def structure(value: Any, _: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+        cls = next((c for key, c in order if key in value), fallback)
         hook = hooks.get(cls)
         if hook is None:
             hook = hooks[cls] = converter.get_structure_hook(cls)
