@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import IO, Protocol
 
 import aiohttp
 import attrs
@@ -26,7 +27,10 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "AiohttpTransport",
     "HttpResponse",
+    "RequestBody",
+    "StreamingResponse",
     "Transport",
+    "transport_error",
 ]
 
 #: aiohttp's own default (100) silently caps a bot's concurrency; conversations mostly wait
@@ -35,6 +39,23 @@ DEFAULT_MAX_CONNECTIONS = 500
 #: Seconds for a whole attempt (connect, send, wait, read). Never unbounded.
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
+
+
+RequestBody = bytes | IO[bytes] | AsyncIterable[bytes] | None
+"""What a request can carry: bytes, a binary file, or an async iterator of chunks."""
+
+
+@attrs.frozen(slots=True)
+class StreamingResponse:
+    """Status and headers of a response whose body is read as it arrives."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    chunks: AsyncIterator[bytes] = attrs.field(repr=False)
+    """The body, chunk by chunk as the network delivers it."""
+    read: Callable[[], Awaitable[bytes]] = attrs.field(repr=False)
+    """Read the whole (rest of the) body."""
 
 
 @attrs.frozen(slots=True)
@@ -55,10 +76,21 @@ class Transport(Protocol):
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: RequestBody,
         timeout: float | None,
     ) -> HttpResponse:
         """Send one request; raise :class:`~watson_async.TransportError` when no response."""
+        ...
+
+    def stream(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: RequestBody,
+        timeout: float | None,
+    ) -> AbstractAsyncContextManager[StreamingResponse]:
+        """Send one request and return its response with the body still to be read."""
         ...
 
     async def aclose(self) -> None:
@@ -150,7 +182,7 @@ class AiohttpTransport:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: RequestBody,
         timeout: float | None,
     ) -> HttpResponse:
         session = self._get_session()
@@ -173,40 +205,37 @@ class AiohttpTransport:
             ) as resp:
                 data = await resp.read()
                 return HttpResponse(resp.status, resp.reason or "", resp.headers, data)
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise TransportError(
-                f"timed out connecting ({exc})",
-                method=method,
-                url=url,
-                request_sent=False,
-                timeout=True,
-            ) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise TransportError(
-                f"cannot connect: {exc.os_error or exc}",
-                method=method,
-                url=url,
-                request_sent=False,
-            ) from exc
-        except (aiohttp.SocketTimeoutError, asyncio.TimeoutError) as exc:
-            raise TransportError(
-                "timed out waiting for the response",
-                method=method,
-                url=url,
-                request_sent=True,
-                timeout=True,
-            ) from exc
-        except aiohttp.ServerDisconnectedError as exc:
-            raise TransportError(
-                "server disconnected without a response",
-                method=method,
-                url=url,
-                request_sent=True,
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise TransportError(
-                f"{type(exc).__name__}: {exc}", method=method, url=url, request_sent=True
-            ) from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise transport_error(exc, method, url) from exc
+
+    def stream(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: RequestBody,
+        timeout: float | None,
+    ) -> AbstractAsyncContextManager[StreamingResponse]:
+        """Send a request and hand over the response as its bytes arrive.
+
+        ``timeout`` bounds each wait for more bytes (not the whole transfer), so long
+        streams and large downloads work. Leaving the context closes the connection
+        unless the body was read to its end.
+        """
+        if timeout is not None:
+            _check_timeout("timeout", timeout)
+        read_timeout = self._timeout.total if timeout is None else timeout
+        return _AiohttpStream(
+            self._get_session(),
+            method,
+            url,
+            headers,
+            body,
+            aiohttp.ClientTimeout(
+                total=None, connect=self._connect_timeout, sock_read=read_timeout
+            ),
+            self._proxy,
+        )
 
     async def aclose(self) -> None:
         self._closed = True
@@ -220,3 +249,107 @@ def _check_timeout(name: str, value: float) -> None:
         raise ValueError(f"{name} must be a number of seconds")
     if not value > 0:
         raise ValueError(f"{name} must be a positive number of seconds (never unbounded)")
+
+
+def transport_error(exc: BaseException, method: str, url: str) -> TransportError:
+    """The :class:`TransportError` for an aiohttp failure (no HTTP response)."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return TransportError(
+            f"timed out connecting ({exc})",
+            method=method,
+            url=url,
+            request_sent=False,
+            timeout=True,
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return TransportError(
+            f"cannot connect: {exc.os_error or exc}",
+            method=method,
+            url=url,
+            request_sent=False,
+        )
+    if isinstance(exc, (aiohttp.SocketTimeoutError, asyncio.TimeoutError)):
+        return TransportError(
+            "timed out waiting for the response",
+            method=method,
+            url=url,
+            request_sent=True,
+            timeout=True,
+        )
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return TransportError(
+            "server disconnected without a response",
+            method=method,
+            url=url,
+            request_sent=True,
+        )
+    return TransportError(f"{type(exc).__name__}: {exc}", method=method, url=url, request_sent=True)
+
+
+class _AiohttpStream:
+    """The context manager :meth:`AiohttpTransport.stream` returns."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: RequestBody,
+        timeout: aiohttp.ClientTimeout,
+        proxy: str | None,
+    ) -> None:
+        self._session = session
+        self._method = method
+        self._url = url
+        self._headers = headers
+        self._body = body
+        self._timeout = timeout
+        self._proxy = proxy
+        self._response: aiohttp.ClientResponse | None = None
+
+    async def __aenter__(self) -> StreamingResponse:
+        try:
+            response = await self._session.request(
+                self._method,
+                URL(self._url, encoded=True),
+                headers=self._headers,
+                data=self._body,
+                timeout=self._timeout,
+                proxy=self._proxy,
+                allow_redirects=False,
+            )
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise transport_error(exc, self._method, self._url) from exc
+        self._response = response
+        return StreamingResponse(
+            response.status,
+            response.reason or "",
+            response.headers,
+            self._chunks(response),
+            self._reader(response),
+        )
+
+    async def _chunks(self, response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in response.content.iter_any():
+                yield chunk
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise transport_error(exc, self._method, self._url) from exc
+
+    def _reader(self, response: aiohttp.ClientResponse) -> Callable[[], Awaitable[bytes]]:
+        async def read() -> bytes:
+            try:
+                return await response.read()
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                raise transport_error(exc, self._method, self._url) from exc
+
+        return read
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        response, self._response = self._response, None
+        if response is not None:
+            if response.content.at_eof():
+                response.release()
+            else:
+                response.close()  # unread bytes: this connection can't be reused

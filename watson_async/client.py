@@ -20,7 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import aiohttp
 
-from . import _json, _wire
+from . import _endpoints, _json, _wire
 from ._convert import converter
 from ._http import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -140,7 +140,7 @@ class AssistantClient:
         self._version = version
         self._authenticator = authenticator
         self._service_url = service_url.rstrip("/")
-        self._version_query = _wire.query_string(version)
+        self._version_query = _endpoints.query_string(version)
         base_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if learning_opt_out:
             base_headers["X-Watson-Learning-Opt-Out"] = "true"
@@ -298,7 +298,7 @@ class AssistantClient:
 
     async def _send(
         self,
-        request: _wire.Request,
+        request: _endpoints.Request,
         headers: Mapping[str, str] | None,
         timeout: float | None,
     ) -> HttpResponse:
@@ -320,7 +320,7 @@ class AssistantClient:
 
     async def _attempt(
         self,
-        request: _wire.Request,
+        request: _endpoints.Request,
         headers: Mapping[str, str] | None,
         timeout: float | None,
     ) -> HttpResponse:
@@ -332,7 +332,7 @@ class AssistantClient:
             + (
                 self._version_query
                 if not request.query
-                else _wire.query_string(self._version, request.query)
+                else _endpoints.query_string(self._version, request.query)
             )
         )
         gate = self._gate
@@ -384,7 +384,7 @@ class AssistantClient:
 
     async def _call(
         self,
-        request: _wire.Request,
+        request: _endpoints.Request,
         model: type[T],
         headers: Mapping[str, str] | None,
         timeout: float | None,
@@ -418,7 +418,7 @@ class AssistantClient:
         ``environment_id=None`` uses the classic path ``/v2/assistants/{id}/sessions``,
         where ``assistant_id`` is an environment ID or a classic assistant ID.
         """
-        request = _wire.create_session(assistant_id, environment_id, analytics)
+        request = _endpoints.create_session(assistant_id, environment_id, analytics)
         return await self._call(request, SessionResponse, headers, timeout)
 
     async def delete_session(
@@ -431,7 +431,7 @@ class AssistantClient:
         timeout: float | None = None,
     ) -> None:
         """End a session before its inactivity timeout (frees it on the service)."""
-        request = _wire.delete_session(assistant_id, environment_id, session_id)
+        request = _endpoints.delete_session(assistant_id, environment_id, session_id)
         await self._send(request, headers, timeout)
 
     async def message(
@@ -450,7 +450,9 @@ class AssistantClient:
 
         Each stateful turn moves the dialog forward: it is never silently sent twice.
         """
-        request = _wire.message(assistant_id, environment_id, session_id, input, context, user_id)
+        request = _endpoints.message(
+            assistant_id, environment_id, session_id, input, context, user_id
+        )
         return await self._call(request, StatefulMessageResponse, headers, timeout)
 
     async def message_stateless(
@@ -465,7 +467,9 @@ class AssistantClient:
         timeout: float | None = None,
     ) -> StatelessMessageResponse:
         """Send one turn without a session; pass the returned ``context`` to the next turn."""
-        request = _wire.message_stateless(assistant_id, environment_id, input, context, user_id)
+        request = _endpoints.message_stateless(
+            assistant_id, environment_id, input, context, user_id
+        )
         return await self._call(request, StatelessMessageResponse, headers, timeout)
 
     # --- assistants -------------------------------------------------------------
@@ -480,7 +484,7 @@ class AssistantClient:
         timeout: float | None = None,
     ) -> AssistantData:
         """Create an assistant (name at most 64, description at most 128 characters)."""
-        request = _wire.create_assistant(language, name, description)
+        request = _endpoints.create_assistant(language, name, description)
         return await self._call(request, AssistantData, headers, timeout)
 
     async def list_assistants(
@@ -495,7 +499,7 @@ class AssistantClient:
         timeout: float | None = None,
     ) -> AssistantCollection:
         """One page of assistants; see :meth:`iter_assistants` for all of them."""
-        request = _wire.list_assistants(page_limit, include_count, sort, cursor, include_audit)
+        request = _endpoints.list_assistants(page_limit, include_count, sort, cursor, include_audit)
         return await self._call(request, AssistantCollection, headers, timeout)
 
     def iter_assistants(
@@ -518,7 +522,7 @@ class AssistantClient:
         if limit is not None and limit < 0:
             raise ValueError("limit must not be negative")
         # Validate the options before the first page is requested.
-        _wire.list_assistants(page_limit, None, sort, None, include_audit)
+        _endpoints.list_assistants(page_limit, None, sort, None, include_audit)
         return self._iter_assistants(page_limit, sort, include_audit, limit, headers, timeout)
 
     async def _iter_assistants(
@@ -558,7 +562,7 @@ class AssistantClient:
         timeout: float | None = None,
     ) -> None:
         """Delete an assistant and everything in it."""
-        request = _wire.delete_assistant(assistant_id)
+        request = _endpoints.delete_assistant(assistant_id)
         await self._send(request, headers, timeout)
 
 
