@@ -12,6 +12,8 @@ EXPECTED = {
     # client and responses
     "AssistantClient",
     "DetailedResponse",
+    "MessageStream",
+    "ByteStream",
     "RateLimit",
     "DEFAULT_SERVICE_URL",
     "USER_AGENT",

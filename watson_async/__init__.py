@@ -49,6 +49,7 @@ from .retry import (
     is_testing,
     set_testing,
 )
+from .streams import ByteStream, MessageStream
 
 __all__ = [
     "DEFAULT_RETRY",
@@ -63,6 +64,7 @@ __all__ = [
     "BadRequestError",
     "BasicAuthenticator",
     "BearerTokenAuthenticator",
+    "ByteStream",
     "CloudPakForDataAuthenticator",
     "ConflictError",
     "DetailedResponse",
@@ -71,6 +73,7 @@ __all__ = [
     "IAMAuthenticator",
     "MessageContext",
     "MessageInput",
+    "MessageStream",
     "NoAuthAuthenticator",
     "NotFoundError",
     "PermissionDeniedError",

@@ -7,8 +7,8 @@ URL, ``version``, headers and authentication.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+from typing import IO, Any
 from urllib.parse import quote, urlencode
 
 import attrs
@@ -50,7 +50,9 @@ class Request:
     path: str
     idempotent: bool
     query: tuple[tuple[str, str], ...] = ()
-    body: bytes | None = None
+    body: bytes | IO[bytes] | AsyncIterable[bytes] | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    """Headers this endpoint needs (``Accept``, a non-JSON ``Content-Type``)."""
 
 
 # --- validation ---------------------------------------------------------------
@@ -238,14 +240,19 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def list_assistants(
+_SORTS = ("name", "-name", "updated", "-updated")
+
+
+def _paging(
     page_limit: int | None,
     include_count: bool | None,
     sort: str | None,
     cursor: str | None,
     include_audit: bool | None,
-) -> Request:
-    """``GET /v2/assistants`` with the usual paging options."""
+    *,
+    sorts: tuple[str, ...] | None = _SORTS,
+) -> list[tuple[str, str]]:
+    """The usual list options as query pairs, checked."""
     query: list[tuple[str, str]] = []
     if page_limit is not None:
         if isinstance(page_limit, bool) or not isinstance(page_limit, int) or page_limit < 1:
@@ -254,8 +261,10 @@ def list_assistants(
     if include_count is not None:
         query.append(("include_count", _bool(include_count)))
     if sort is not None:
-        if sort not in ("name", "-name", "updated", "-updated"):
-            raise ValueError(f"sort must be 'name', 'updated', '-name' or '-updated', got {sort!r}")
+        if sorts is not None and sort not in sorts:
+            raise ValueError(f"sort must be one of {', '.join(map(repr, sorts))}, got {sort!r}")
+        if not isinstance(sort, str) or not sort:
+            raise ValueError("sort must be a non-empty string")
         query.append(("sort", sort))
     if cursor is not None:
         if not isinstance(cursor, str) or not cursor:
@@ -263,6 +272,22 @@ def list_assistants(
         query.append(("cursor", cursor))
     if include_audit is not None:
         query.append(("include_audit", _bool(include_audit)))
+    return query
+
+
+def _audit(include_audit: bool | None) -> tuple[tuple[str, str], ...]:
+    return () if include_audit is None else (("include_audit", _bool(include_audit)),)
+
+
+def list_assistants(
+    page_limit: int | None,
+    include_count: bool | None,
+    sort: str | None,
+    cursor: str | None,
+    include_audit: bool | None,
+) -> Request:
+    """``GET /v2/assistants`` with the usual paging options."""
+    query = _paging(page_limit, include_count, sort, cursor, include_audit)
     return Request("list_assistants", "GET", "/v2/assistants", idempotent=True, query=tuple(query))
 
 
@@ -275,3 +300,466 @@ def delete_assistant(assistant_id: str) -> Request:
 def query_string(version: str, extra: Iterable[tuple[str, str]] = ()) -> str:
     """``version=...`` followed by the endpoint's own query parameters, encoded."""
     return urlencode([("version", version), *extra])
+
+
+# --- streaming messages --------------------------------------------------------
+
+
+def message_stream(
+    assistant_id: str,
+    environment_id: str | None,
+    session_id: str,
+    input: Any,
+    context: Any,
+    user_id: str | None,
+) -> Request:
+    """``POST .../sessions/{session_id}/message_stream``: a stateful turn, not idempotent."""
+    sid = check_id("session_id", session_id)
+    path = f"{_runtime_base(assistant_id, environment_id)}/sessions/{sid}/message_stream"
+    body = _encode_message(input, context, user_id, stateless=False)
+    return Request(
+        "message_stream", "POST", path, idempotent=False, body=body, headers=_EVENT_STREAM
+    )
+
+
+def message_stream_stateless(
+    assistant_id: str, environment_id: str | None, input: Any, context: Any, user_id: str | None
+) -> Request:
+    """``POST .../message_stream`` without a session."""
+    path = _runtime_base(assistant_id, environment_id) + "/message_stream"
+    body = _encode_message(input, context, user_id, stateless=True)
+    return Request(
+        "message_stream_stateless",
+        "POST",
+        path,
+        idempotent=True,
+        body=body,
+        headers=_EVENT_STREAM,
+    )
+
+
+_EVENT_STREAM = (("Accept", "text/event-stream"),)
+
+
+# --- providers -----------------------------------------------------------------
+
+
+def _required(name: str, value: Any) -> Any:
+    result = _as_json(name, value)
+    if result is None:
+        raise ValueError(f"{name} is required")
+    return result
+
+
+def create_provider(provider_id: str, specification: Any, private: Any) -> Request:
+    """``POST /v2/providers``. Not idempotent: a repeat is a 409 for an existing id."""
+    body = {
+        "provider_id": _checked_name("provider_id", provider_id, 64),
+        "specification": _required("specification", specification),
+        "private": _required("private", private),
+    }
+    return Request("create_provider", "POST", "/v2/providers", idempotent=False, body=_encode(body))
+
+
+def list_providers(
+    page_limit: int | None,
+    include_count: bool | None,
+    sort: str | None,
+    cursor: str | None,
+    include_audit: bool | None,
+) -> Request:
+    """``GET /v2/providers``."""
+    query = _paging(page_limit, include_count, sort, cursor, include_audit)
+    return Request("list_providers", "GET", "/v2/providers", idempotent=True, query=tuple(query))
+
+
+def update_provider(provider_id: str, specification: Any, private: Any) -> Request:
+    """``POST /v2/providers/{provider_id}``: replaces the provider, so repeating is safe."""
+    pid = check_id("provider_id", provider_id)
+    body = {
+        "specification": _required("specification", specification),
+        "private": _required("private", private),
+    }
+    return Request(
+        "update_provider", "POST", f"/v2/providers/{pid}", idempotent=True, body=_encode(body)
+    )
+
+
+def _checked_name(name: str, value: object, longest: int) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string")
+    if len(value) > longest:
+        raise ValueError(f"{name} is {len(value)} characters; at most {longest} are accepted")
+    _check_no_control(name, value)
+    return value
+
+
+# --- environments -----------------------------------------------------------------
+
+
+def _assistant(assistant_id: str) -> str:
+    return f"/v2/assistants/{check_id('assistant_id', assistant_id)}"
+
+
+def list_environments(
+    assistant_id: str,
+    page_limit: int | None,
+    include_count: bool | None,
+    sort: str | None,
+    cursor: str | None,
+    include_audit: bool | None,
+) -> Request:
+    """``GET /v2/assistants/{assistant_id}/environments``."""
+    query = _paging(page_limit, include_count, sort, cursor, include_audit)
+    return Request(
+        "list_environments",
+        "GET",
+        _assistant(assistant_id) + "/environments",
+        idempotent=True,
+        query=tuple(query),
+    )
+
+
+def get_environment(assistant_id: str, environment_id: str, include_audit: bool | None) -> Request:
+    """``GET /v2/assistants/{assistant_id}/environments/{environment_id}``."""
+    eid = check_id("environment_id", environment_id)
+    return Request(
+        "get_environment",
+        "GET",
+        f"{_assistant(assistant_id)}/environments/{eid}",
+        idempotent=True,
+        query=_audit(include_audit),
+    )
+
+
+def update_environment(
+    assistant_id: str,
+    environment_id: str,
+    name: str | None,
+    description: str | None,
+    orchestration: Any,
+    session_timeout: int | None,
+    skill_references: Sequence[Any] | None,
+) -> Request:
+    """``POST .../environments/{environment_id}``: sets fields, so repeating is safe."""
+    eid = check_id("environment_id", environment_id)
+    body: dict[str, Any] = {}
+    if name is not None:
+        body["name"] = _checked_name("name", name, MAX_ASSISTANT_NAME)
+    if description is not None:
+        body["description"] = _checked_text("description", description, MAX_ASSISTANT_DESCRIPTION)
+    if orchestration is not None:
+        body["orchestration"] = _as_json("orchestration", orchestration)
+    if session_timeout is not None:
+        if (
+            isinstance(session_timeout, bool)
+            or not isinstance(session_timeout, int)
+            or session_timeout < 1
+        ):
+            raise ValueError(f"session_timeout must be a positive integer, got {session_timeout!r}")
+        body["session_timeout"] = session_timeout
+    if skill_references is not None:
+        body["skill_references"] = _json_list("skill_references", skill_references)
+    return Request(
+        "update_environment",
+        "POST",
+        f"{_assistant(assistant_id)}/environments/{eid}",
+        idempotent=True,
+        body=_encode(body),
+    )
+
+
+def _checked_text(name: str, value: object, longest: int) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string")
+    if len(value) > longest:
+        raise ValueError(f"{name} is {len(value)} characters; at most {longest} are accepted")
+    return value
+
+
+def _json_list(name: str, values: Any) -> list[Any]:
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Sequence):
+        raise ValueError(f"{name} must be a list")
+    return [_required(f"{name}[{i}]", v) for i, v in enumerate(values)]
+
+
+# --- releases ------------------------------------------------------------------
+
+
+def _release(assistant_id: str, release: str) -> str:
+    return f"{_assistant(assistant_id)}/releases/{check_id('release', release)}"
+
+
+def create_release(assistant_id: str, description: str | None) -> Request:
+    """``POST .../releases``. Not idempotent: a repeat creates another release."""
+    body: dict[str, Any] = {}
+    if description is not None:
+        body["description"] = _checked_text("description", description, MAX_ASSISTANT_DESCRIPTION)
+    return Request(
+        "create_release",
+        "POST",
+        _assistant(assistant_id) + "/releases",
+        idempotent=False,
+        body=_encode(body),
+    )
+
+
+def list_releases(
+    assistant_id: str,
+    page_limit: int | None,
+    include_count: bool | None,
+    sort: str | None,
+    cursor: str | None,
+    include_audit: bool | None,
+) -> Request:
+    """``GET .../releases``."""
+    query = _paging(page_limit, include_count, sort, cursor, include_audit)
+    return Request(
+        "list_releases",
+        "GET",
+        _assistant(assistant_id) + "/releases",
+        idempotent=True,
+        query=tuple(query),
+    )
+
+
+def get_release(assistant_id: str, release: str, include_audit: bool | None) -> Request:
+    """``GET .../releases/{release}``."""
+    return Request(
+        "get_release",
+        "GET",
+        _release(assistant_id, release),
+        idempotent=True,
+        query=_audit(include_audit),
+    )
+
+
+def delete_release(assistant_id: str, release: str) -> Request:
+    """``DELETE .../releases/{release}``."""
+    return Request("delete_release", "DELETE", _release(assistant_id, release), idempotent=True)
+
+
+def deploy_release(
+    assistant_id: str, release: str, environment_id: str, include_audit: bool | None
+) -> Request:
+    """``POST .../releases/{release}/deploy``: the same deployment twice is one deployment."""
+    body = {"environment_id": _checked_name("environment_id", environment_id, 256)}
+    return Request(
+        "deploy_release",
+        "POST",
+        _release(assistant_id, release) + "/deploy",
+        idempotent=True,
+        query=_audit(include_audit),
+        body=_encode(body),
+    )
+
+
+def create_release_export(assistant_id: str, release: str, include_audit: bool | None) -> Request:
+    """``POST .../releases/{release}/export``: starts (or restarts) the same export."""
+    return Request(
+        "create_release_export",
+        "POST",
+        _release(assistant_id, release) + "/export",
+        idempotent=True,
+        query=_audit(include_audit),
+    )
+
+
+EXPORT_JSON = "application/json"
+EXPORT_ARCHIVE = "application/octet-stream"
+
+
+def download_release_export(
+    assistant_id: str, release: str, accept: str | None, include_audit: bool | None
+) -> Request:
+    """``GET .../releases/{release}/export`` as JSON or as a binary archive."""
+    accept = accept or EXPORT_JSON
+    if accept not in (EXPORT_JSON, EXPORT_ARCHIVE):
+        raise ValueError(f"accept must be {EXPORT_JSON!r} or {EXPORT_ARCHIVE!r}, got {accept!r}")
+    return Request(
+        "download_release_export",
+        "GET",
+        _release(assistant_id, release) + "/export",
+        idempotent=True,
+        query=_audit(include_audit),
+        headers=(("Accept", accept),),
+    )
+
+
+def create_release_import(assistant_id: str, body: Any, include_audit: bool | None) -> Request:
+    """``POST /v2/assistants/{assistant_id}/import`` with the archive as the body.
+
+    ``body`` is bytes, a binary file (read from its current position) or an async
+    iterator of byte chunks. Replaces the draft, but may run long: not repeated blindly.
+    """
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        body = bytes(body)
+    elif isinstance(body, str):
+        raise ValueError("body must be bytes, a binary file or an async iterator of bytes")
+    elif not (hasattr(body, "read") or hasattr(body, "__aiter__")):
+        raise ValueError(
+            "body must be bytes, a binary file or an async iterator of bytes, "
+            f"got {type(body).__name__}"
+        )
+    return Request(
+        "create_release_import",
+        "POST",
+        _assistant(assistant_id) + "/import",
+        idempotent=False,
+        query=_audit(include_audit),
+        body=body,
+        headers=(("Content-Type", EXPORT_ARCHIVE),),
+    )
+
+
+def get_release_import_status(assistant_id: str, include_audit: bool | None) -> Request:
+    """``GET /v2/assistants/{assistant_id}/import``."""
+    return Request(
+        "get_release_import_status",
+        "GET",
+        _assistant(assistant_id) + "/import",
+        idempotent=True,
+        query=_audit(include_audit),
+    )
+
+
+# --- skills --------------------------------------------------------------------
+
+
+def get_skill(assistant_id: str, skill_id: str) -> Request:
+    """``GET .../skills/{skill_id}``."""
+    sid = check_id("skill_id", skill_id)
+    return Request("get_skill", "GET", f"{_assistant(assistant_id)}/skills/{sid}", idempotent=True)
+
+
+def update_skill(
+    assistant_id: str,
+    skill_id: str,
+    name: str | None,
+    description: str | None,
+    workspace: Mapping[str, Any] | None,
+    dialog_settings: Mapping[str, Any] | None,
+    search_settings: Any,
+) -> Request:
+    """``POST .../skills/{skill_id}``: sets fields, so repeating is safe."""
+    sid = check_id("skill_id", skill_id)
+    body: dict[str, Any] = {}
+    if name is not None:
+        body["name"] = _checked_name("name", name, MAX_ASSISTANT_NAME)
+    if description is not None:
+        body["description"] = _checked_text("description", description, MAX_ASSISTANT_DESCRIPTION)
+    for key, value in (
+        ("workspace", workspace),
+        ("dialog_settings", dialog_settings),
+        ("search_settings", search_settings),
+    ):
+        if value is not None:
+            body[key] = _as_json(key, value)
+    return Request(
+        "update_skill",
+        "POST",
+        f"{_assistant(assistant_id)}/skills/{sid}",
+        idempotent=True,
+        body=_encode(body),
+    )
+
+
+def export_skills(assistant_id: str, include_audit: bool | None) -> Request:
+    """``GET .../skills_export``."""
+    return Request(
+        "export_skills",
+        "GET",
+        _assistant(assistant_id) + "/skills_export",
+        idempotent=True,
+        query=_audit(include_audit),
+    )
+
+
+def import_skills(
+    assistant_id: str,
+    assistant_skills: Sequence[Any],
+    assistant_state: Any,
+    include_audit: bool | None,
+) -> Request:
+    """``POST .../skills_import``: the same import twice leaves the same draft."""
+    body = {
+        "assistant_skills": _json_list("assistant_skills", assistant_skills),
+        "assistant_state": _required("assistant_state", assistant_state),
+    }
+    return Request(
+        "import_skills",
+        "POST",
+        _assistant(assistant_id) + "/skills_import",
+        idempotent=True,
+        query=_audit(include_audit),
+        body=_encode(body),
+    )
+
+
+def import_skills_status(assistant_id: str) -> Request:
+    """``GET .../skills_import/status``."""
+    return Request(
+        "import_skills_status",
+        "GET",
+        _assistant(assistant_id) + "/skills_import/status",
+        idempotent=True,
+    )
+
+
+# --- classification, logs, user data ------------------------------------------
+
+
+def bulk_classify(skill_id: str, input: Sequence[Any]) -> Request:
+    """``POST /v2/skills/{skill_id}/workspace/bulk_classify``: read-only, repeatable."""
+    sid = check_id("skill_id", skill_id)
+    utterances = _json_list("input", input)
+    if not utterances:
+        raise ValueError("input must hold at least one utterance")
+    for i, utterance in enumerate(utterances):
+        text = utterance.get("text") if isinstance(utterance, dict) else None
+        try:
+            check_text(text)
+        except ValueError as exc:
+            raise ValueError(f"input[{i}]: {exc}") from None
+    return Request(
+        "bulk_classify",
+        "POST",
+        f"/v2/skills/{sid}/workspace/bulk_classify",
+        idempotent=True,
+        body=_encode({"input": utterances}),
+    )
+
+
+def list_logs(
+    assistant_id: str,
+    sort: str | None,
+    filter: str | None,
+    page_limit: int | None,
+    cursor: str | None,
+) -> Request:
+    """``GET .../logs`` (``filter`` uses the service's filter syntax)."""
+    query = _paging(page_limit, None, sort, cursor, None, sorts=None)
+    if filter is not None:
+        if not isinstance(filter, str) or not filter:
+            raise ValueError("filter must be a non-empty string")
+        query.append(("filter", filter))
+    return Request(
+        "list_logs",
+        "GET",
+        _assistant(assistant_id) + "/logs",
+        idempotent=True,
+        query=tuple(query),
+    )
+
+
+def delete_user_data(customer_id: str) -> Request:
+    """``DELETE /v2/user_data?customer_id=...``: deletes what was labelled with that id."""
+    if not isinstance(customer_id, str) or not customer_id.strip():
+        raise ValueError("customer_id must be a non-empty string")
+    return Request(
+        "delete_user_data",
+        "DELETE",
+        "/v2/user_data",
+        idempotent=True,
+        query=(("customer_id", customer_id),),
+    )

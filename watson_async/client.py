@@ -15,6 +15,7 @@ import ssl
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
@@ -28,8 +29,10 @@ from ._http import (
     DEFAULT_TIMEOUT,
     AiohttpTransport,
     HttpResponse,
+    StreamingResponse,
     Transport,
 )
+from ._management import ManagementMethods
 from ._response import DetailedResponse, capture
 from ._version import __version__
 from .auth import Authenticator
@@ -43,6 +46,7 @@ from .models.message import (
     StatelessMessageResponse,
 )
 from .models.session import RequestAnalytics, SessionResponse
+from .models.stream import MessageStreamResponse, StatelessMessageStreamResponse
 from .retry import (
     GateEvent,
     RateLimitGate,
@@ -51,6 +55,7 @@ from .retry import (
     RetryPolicy,
     call_with_retries,
 )
+from .streams import MessageStream
 
 __all__ = ["DEFAULT_RETRY", "DEFAULT_SERVICE_URL", "USER_AGENT", "AssistantClient"]
 
@@ -69,7 +74,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 
-class AssistantClient:
+class AssistantClient(ManagementMethods):
     """Asynchronous client for the watsonx Assistant v2 API.
 
     Use it as ``async with AssistantClient(...) as client:`` or call :meth:`aclose`
@@ -302,13 +307,33 @@ class AssistantClient:
         headers: Mapping[str, str] | None,
         timeout: float | None,
     ) -> HttpResponse:
+        return await self._retrying(self._attempt, request, headers, timeout)
+
+    async def _retrying(
+        self,
+        attempt: Callable[
+            [_endpoints.Request, Mapping[str, str] | None, float | None], Awaitable[_A]
+        ],
+        request: _endpoints.Request,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+        *,
+        retry: bool = True,
+        before_attempt: Callable[[], object] | None = None,
+    ) -> _A:
         if self._life.closed:
             raise RuntimeError("this client is closed; create a new one")
-        policy = self._retry
+
+        async def one() -> _A:
+            if before_attempt is not None:
+                before_attempt()
+            return await attempt(request, headers, timeout)
+
+        policy = self._retry if retry else None
         if policy is None:
-            return await self._attempt(request, headers, timeout)
+            return await one()
         return await call_with_retries(
-            lambda: self._attempt(request, headers, timeout),
+            one,
             endpoint=request.endpoint,
             idempotent=request.idempotent,
             policy=policy,
@@ -318,6 +343,14 @@ class AssistantClient:
             on_retry=self._on_retry,
         )
 
+    async def _open_stream(
+        self,
+        request: _endpoints.Request,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+    ) -> _Opened:
+        return await self._retrying(self._attempt_stream, request, headers, timeout)
+
     async def _attempt(
         self,
         request: _endpoints.Request,
@@ -325,20 +358,7 @@ class AssistantClient:
         timeout: float | None,
     ) -> HttpResponse:
         """One attempt: wait for the gate, authenticate, send, read the outcome."""
-        url = (
-            self._service_url
-            + request.path
-            + "?"
-            + (
-                self._version_query
-                if not request.query
-                else _endpoints.query_string(self._version, request.query)
-            )
-        )
-        gate = self._gate
-        if gate is not None:
-            await gate.acquire(request.endpoint)
-        base_headers = self._json_headers if request.body is not None else self._headers
+        url, base_headers = self._target(request)
 
         async def send(authorization: str | None) -> HttpResponse:
             return await self._transport.send(
@@ -349,6 +369,72 @@ class AssistantClient:
                 timeout,
             )
 
+        response = await self._exchange(request, headers, send)
+        self._conclude(request, response)
+        return response
+
+    async def _attempt_stream(
+        self,
+        request: _endpoints.Request,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+    ) -> _Opened:
+        """One attempt whose successful response stays open for streaming."""
+        url, base_headers = self._target(request)
+
+        async def send(authorization: str | None) -> HttpResponse | _Opened:
+            context = self._transport.stream(
+                request.method,
+                url,
+                _merge(base_headers, authorization, headers),
+                request.body,
+                timeout,
+            )
+            response = await context.__aenter__()
+            if response.status < 300:
+                return _Opened(context, response)
+            try:  # an error: read its (small) body and let the connection go
+                body = await response.read()
+            finally:
+                await context.__aexit__(None, None, None)
+            return HttpResponse(response.status, response.reason, response.headers, body)
+
+        outcome = await self._exchange(request, headers, send)
+        if isinstance(outcome, HttpResponse):
+            self._conclude(request, outcome)
+            raise AssertionError("unreachable: an error response always raises")
+        summary = HttpResponse(
+            outcome.response.status, outcome.response.reason, outcome.response.headers, b""
+        )
+        self._conclude(request, summary)
+        return outcome
+
+    def _target(self, request: _endpoints.Request) -> tuple[str, Mapping[str, str]]:
+        url = (
+            self._service_url
+            + request.path
+            + "?"
+            + (
+                self._version_query
+                if not request.query
+                else _endpoints.query_string(self._version, request.query)
+            )
+        )
+        base = self._json_headers if request.body is not None else self._headers
+        if request.headers:
+            base = {**base, **dict(request.headers)}
+        return url, base
+
+    async def _exchange(
+        self,
+        request: _endpoints.Request,
+        headers: Mapping[str, str] | None,
+        send: Callable[[str | None], Awaitable[_R]],
+    ) -> _R:
+        """Gate, authenticate and send; on a 401 for our token, refresh and send once more."""
+        gate = self._gate
+        if gate is not None:
+            await gate.acquire(request.endpoint)
         try:
             authorization = await self._authenticator.authorization()
             response = await send(authorization)
@@ -367,6 +453,10 @@ class AssistantClient:
             raise
         if gate is not None:
             gate.observe(request.endpoint, response.status, response.headers)
+        return response
+
+    def _conclude(self, request: _endpoints.Request, response: HttpResponse) -> None:
+        """Record the response for ``with_response``; raise the typed error for a failure."""
         sink = capture.get()
         if sink is not None:
             sink.append(response)
@@ -380,7 +470,6 @@ class AssistantClient:
                 url=self._service_url + request.path,
                 now=time.time(),
             )
-        return response
 
     async def _call(
         self,
@@ -388,8 +477,13 @@ class AssistantClient:
         model: type[T],
         headers: Mapping[str, str] | None,
         timeout: float | None,
+        *,
+        retry: bool = True,
+        before_attempt: Callable[[], object] | None = None,
     ) -> T:
-        response = await self._send(request, headers, timeout)
+        response = await self._retrying(
+            self._attempt, request, headers, timeout, retry=retry, before_attempt=before_attempt
+        )
         try:
             data = _json.loads(response.body)
             return converter.structure(data, model)
@@ -472,6 +566,50 @@ class AssistantClient:
         )
         return await self._call(request, StatelessMessageResponse, headers, timeout)
 
+    async def message_stream(
+        self,
+        assistant_id: str,
+        environment_id: str | None,
+        session_id: str,
+        *,
+        input: MessageInput | Mapping[str, Any] | None = None,
+        context: MessageContext | Mapping[str, Any] | None = None,
+        user_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> MessageStream[MessageStreamResponse]:
+        """Send one turn and get the reply as it is generated.
+
+        ``async with await client.message_stream(...) as stream: async for frame in
+        stream`` yields :class:`~watson_async.models.MessageStreamPartialItem`,
+        :class:`~watson_async.models.MessageStreamCompleteItem` and finally a
+        :class:`~watson_async.models.StatefulMessageStreamFinalResponse`, parsed as the
+        bytes arrive. ``timeout`` bounds each wait for more bytes.
+        """
+        request = _endpoints.message_stream(
+            assistant_id, environment_id, session_id, input, context, user_id
+        )
+        opened = await self._open_stream(request, headers, timeout)
+        return MessageStream(opened.context, opened.response, MessageStreamResponse)
+
+    async def message_stream_stateless(
+        self,
+        assistant_id: str,
+        environment_id: str | None,
+        *,
+        input: StatelessMessageInput | MessageInput | Mapping[str, Any] | None = None,
+        context: StatelessMessageContext | Mapping[str, Any] | None = None,
+        user_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> MessageStream[StatelessMessageStreamResponse]:
+        """:meth:`message_stream` without a session; the final frame carries the context."""
+        request = _endpoints.message_stream_stateless(
+            assistant_id, environment_id, input, context, user_id
+        )
+        opened = await self._open_stream(request, headers, timeout)
+        return MessageStream(opened.context, opened.response, StatelessMessageStreamResponse)
+
     # --- assistants -------------------------------------------------------------
 
     async def create_assistant(
@@ -521,38 +659,19 @@ class AssistantClient:
             raise ValueError("limit must be an integer")
         if limit is not None and limit < 0:
             raise ValueError("limit must not be negative")
-        # Validate the options before the first page is requested.
         _endpoints.list_assistants(page_limit, None, sort, None, include_audit)
-        return self._iter_assistants(page_limit, sort, include_audit, limit, headers, timeout)
-
-    async def _iter_assistants(
-        self,
-        page_limit: int | None,
-        sort: str | None,
-        include_audit: bool | None,
-        limit: int | None,
-        headers: Mapping[str, str] | None,
-        timeout: float | None,
-    ) -> AsyncIterator[AssistantData]:
-        cursor: str | None = None
-        seen = 0
-        while limit is None or seen < limit:
-            page = await self.list_assistants(
+        return self._pages(
+            lambda cursor: self.list_assistants(
                 page_limit=page_limit,
                 sort=sort,
                 cursor=cursor,
                 include_audit=include_audit,
                 headers=headers,
                 timeout=timeout,
-            )
-            for assistant in page.assistants or ():
-                if limit is not None and seen >= limit:
-                    return
-                seen += 1
-                yield assistant
-            cursor = page.pagination.next_cursor if page.pagination else None
-            if not cursor:
-                return
+            ),
+            lambda page: page.assistants,
+            limit,
+        )
 
     async def delete_assistant(
         self,
@@ -564,6 +683,30 @@ class AssistantClient:
         """Delete an assistant and everything in it."""
         request = _endpoints.delete_assistant(assistant_id)
         await self._send(request, headers, timeout)
+
+
+_R = TypeVar("_R", HttpResponse, "HttpResponse | _Opened")
+_A = TypeVar("_A")
+
+
+class _Opened:
+    """A successful response whose body is still to be read."""
+
+    __slots__ = ("context", "response")
+
+    def __init__(
+        self, context: AbstractAsyncContextManager[StreamingResponse], response: StreamingResponse
+    ) -> None:
+        self.context = context
+        self.response = response
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self.response.headers
 
 
 class _Lifecycle:

@@ -1,0 +1,168 @@
+"""Streamed responses: reply frames as they are generated, archives as they download."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from . import _json
+from ._convert import converter
+from ._http import StreamingResponse
+from ._sse import SSEParser
+from ._wire import TRANSACTION_ID_HEADER
+from .errors import ResponseParseError
+
+__all__ = ["ByteStream", "MessageStream"]
+
+T = TypeVar("T")
+
+
+class _OpenResponse:
+    """An open streamed response and the context that closes it."""
+
+    def __init__(
+        self, context: AbstractAsyncContextManager[StreamingResponse], response: StreamingResponse
+    ) -> None:
+        self._context = context
+        self._response = response
+        self._closed = False
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        return self._response.status
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The response headers."""
+        return self._response.headers
+
+    @property
+    def global_transaction_id(self) -> str | None:
+        """``X-Global-Transaction-Id``: quote it to IBM support."""
+        return self._response.headers.get(TRANSACTION_ID_HEADER)
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection has been released."""
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Close the connection (idempotent). Unread data is dropped."""
+        if not self._closed:
+            self._closed = True
+            await self._context.__aexit__(None, None, None)
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class MessageStream(_OpenResponse, Generic[T]):
+    """The frames of a streamed reply, parsed from server-sent events as bytes arrive.
+
+    ``async for frame in stream`` yields typed frames (partial item, complete item,
+    final response). Use ``async with stream:`` (or :meth:`aclose`) to close the
+    connection when you stop early; reading to the end closes it too.
+    """
+
+    def __init__(
+        self,
+        context: AbstractAsyncContextManager[StreamingResponse],
+        response: StreamingResponse,
+        frame_type: Any,
+    ) -> None:
+        super().__init__(context, response)
+        self._frame_type = frame_type
+        self._frames: AsyncIterator[T] | None = None
+
+    async def __aenter__(self) -> MessageStream[T]:
+        return self
+
+    def __aiter__(self) -> MessageStream[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        if self._frames is None:
+            self._frames = self._parse()
+        return await self._frames.__anext__()
+
+    async def _parse(self) -> AsyncIterator[T]:
+        parser = SSEParser()
+        try:
+            async for chunk in self._response.chunks:
+                for event in parser.feed(chunk):
+                    if event.data.strip():
+                        yield self._frame(event.data)
+        finally:
+            await self.aclose()
+
+    def _frame(self, data: str) -> T:
+        try:
+            frame: T = converter.structure(_json.loads(data), self._frame_type)
+        except Exception as exc:
+            raise ResponseParseError(
+                f"cannot read a stream frame: {exc}",
+                status_code=self._response.status,
+                body=data,
+                headers=self._response.headers,
+                global_transaction_id=self.global_transaction_id,
+            ) from exc
+        return frame
+
+    async def collect(self) -> list[T]:
+        """Read the rest of the stream; return every frame (the last is the final one)."""
+        return [frame async for frame in self]
+
+
+class ByteStream(_OpenResponse):
+    """A binary download, handed over in chunks as they arrive (never all in memory).
+
+    ``async for chunk in stream`` or ``await stream.save(path)``; ``async with`` closes
+    it if you stop early.
+    """
+
+    @property
+    def content_type(self) -> str | None:
+        """The ``Content-Type`` the service sent."""
+        return self._response.headers.get("Content-Type")
+
+    async def __aenter__(self) -> ByteStream:
+        return self
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.chunks:
+                yield chunk
+        finally:
+            await self.aclose()
+
+    async def read(self) -> bytes:
+        """Everything that is left, in memory (for small downloads)."""
+        try:
+            return await self._response.read()
+        finally:
+            await self.aclose()
+
+    async def save(self, path: str | os.PathLike[str]) -> int:
+        """Write the download to ``path`` chunk by chunk; return the bytes written."""
+        written = 0
+        with open(path, "wb") as file:  # noqa: ASYNC230 - each write goes to a thread
+            async for chunk in self:
+                await asyncio.to_thread(file.write, chunk)
+                written += len(chunk)
+        return written
