@@ -186,3 +186,246 @@ def test_list_options_are_checked(kwargs: dict[str, object], match: str) -> None
     }
     with pytest.raises(ValueError, match=match):
         ep.list_assistants(**args)  # type: ignore[arg-type]
+
+
+# --- the rest of the v2 surface -----------------------------------------------------
+
+SPEC = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}}
+PRIVATE = {"authentication": {"token": {"value": "s3cret"}}}
+
+TABLE = [
+    # (request, method, path, query, body, idempotent)
+    (
+        lambda: ep.create_provider("p1", SPEC, PRIVATE),
+        "POST",
+        "/v2/providers",
+        (),
+        {"provider_id": "p1", "specification": SPEC, "private": PRIVATE},
+        False,
+    ),
+    (
+        lambda: ep.list_providers(5, True, "-updated", "c", False),
+        "GET",
+        "/v2/providers",
+        (
+            ("page_limit", "5"),
+            ("include_count", "true"),
+            ("sort", "-updated"),
+            ("cursor", "c"),
+            ("include_audit", "false"),
+        ),
+        None,
+        True,
+    ),
+    (
+        lambda: ep.update_provider("p/1", SPEC, PRIVATE),
+        "POST",
+        "/v2/providers/p%2F1",
+        (),
+        {"specification": SPEC, "private": PRIVATE},
+        True,
+    ),
+    (
+        lambda: ep.list_environments("a", None, None, "name", None, None),
+        "GET",
+        "/v2/assistants/a/environments",
+        (("sort", "name"),),
+        None,
+        True,
+    ),
+    (
+        lambda: ep.get_environment("a", "e", True),
+        "GET",
+        "/v2/assistants/a/environments/e",
+        (("include_audit", "true"),),
+        None,
+        True,
+    ),
+    (
+        lambda: ep.update_environment(
+            "a", "e", "Live", "d", {"search_skill_fallback": True}, 600, [{"skill_id": "s"}]
+        ),
+        "POST",
+        "/v2/assistants/a/environments/e",
+        (),
+        {
+            "name": "Live",
+            "description": "d",
+            "orchestration": {"search_skill_fallback": True},
+            "session_timeout": 600,
+            "skill_references": [{"skill_id": "s"}],
+        },
+        True,
+    ),
+    (
+        lambda: ep.create_release("a", "first"),
+        "POST",
+        "/v2/assistants/a/releases",
+        (),
+        {"description": "first"},
+        False,
+    ),
+    (
+        lambda: ep.list_releases("a", 2, None, None, None, None),
+        "GET",
+        "/v2/assistants/a/releases",
+        (("page_limit", "2"),),
+        None,
+        True,
+    ),
+    (lambda: ep.get_release("a", "1", None), "GET", "/v2/assistants/a/releases/1", (), None, True),
+    (lambda: ep.delete_release("a", "1"), "DELETE", "/v2/assistants/a/releases/1", (), None, True),
+    (
+        lambda: ep.deploy_release("a", "1", "e", None),
+        "POST",
+        "/v2/assistants/a/releases/1/deploy",
+        (),
+        {"environment_id": "e"},
+        True,
+    ),
+    (
+        lambda: ep.create_release_export("a", "1", None),
+        "POST",
+        "/v2/assistants/a/releases/1/export",
+        (),
+        None,
+        True,
+    ),
+    (
+        lambda: ep.get_release_import_status("a", None),
+        "GET",
+        "/v2/assistants/a/import",
+        (),
+        None,
+        True,
+    ),
+    (lambda: ep.get_skill("a", "s"), "GET", "/v2/assistants/a/skills/s", (), None, True),
+    (
+        lambda: ep.update_skill("a", "s", "n", None, None, None, {"discovery": {}}),
+        "POST",
+        "/v2/assistants/a/skills/s",
+        (),
+        {"name": "n", "search_settings": {"discovery": {}}},
+        True,
+    ),
+    (lambda: ep.export_skills("a", None), "GET", "/v2/assistants/a/skills_export", (), None, True),
+    (
+        lambda: ep.import_skills("a", [{"name": "s"}], {"action_disabled": False}, None),
+        "POST",
+        "/v2/assistants/a/skills_import",
+        (),
+        {"assistant_skills": [{"name": "s"}], "assistant_state": {"action_disabled": False}},
+        True,
+    ),
+    (
+        lambda: ep.import_skills_status("a"),
+        "GET",
+        "/v2/assistants/a/skills_import/status",
+        (),
+        None,
+        True,
+    ),
+    (
+        lambda: ep.bulk_classify("s", [{"text": "hi"}, {"text": "menu"}]),
+        "POST",
+        "/v2/skills/s/workspace/bulk_classify",
+        (),
+        {"input": [{"text": "hi"}, {"text": "menu"}]},
+        True,
+    ),
+    (
+        lambda: ep.list_logs("a", "-request_timestamp", 'request.input.text::"hi"', 3, "c"),
+        "GET",
+        "/v2/assistants/a/logs",
+        (
+            ("page_limit", "3"),
+            ("sort", "-request_timestamp"),
+            ("cursor", "c"),
+            ("filter", 'request.input.text::"hi"'),
+        ),
+        None,
+        True,
+    ),
+    (
+        lambda: ep.delete_user_data("cust 1"),
+        "DELETE",
+        "/v2/user_data",
+        (("customer_id", "cust 1"),),
+        None,
+        True,
+    ),
+    (
+        lambda: ep.message_stream("a", "e", "s", {"text": "hi"}, None, None),
+        "POST",
+        "/v2/assistants/a/environments/e/sessions/s/message_stream",
+        (),
+        {"input": {"text": "hi"}},
+        False,
+    ),
+    (
+        lambda: ep.message_stream_stateless("a", None, None, None, "u"),
+        "POST",
+        "/v2/assistants/a/message_stream",
+        (),
+        {"user_id": "u"},
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", TABLE, ids=lambda c: c[0]().endpoint)
+def test_every_endpoint_builds_its_request(case: tuple[object, ...]) -> None:
+    build, method, path, query, body, idempotent = case
+    request = build()  # type: ignore[operator]
+    assert request.method == method
+    assert request.path == path
+    assert request.query == query
+    assert (json.loads(request.body) if request.body else None) == (body or None)
+    assert request.idempotent is idempotent
+
+
+def test_download_and_import_headers() -> None:
+    as_json = ep.download_release_export("a", "1", None, None)
+    assert as_json.headers == (("Accept", "application/json"),)
+    archive = ep.download_release_export("a", "1", "application/octet-stream", True)
+    assert archive.headers == (("Accept", "application/octet-stream"),)
+    assert archive.query == (("include_audit", "true"),)
+    with pytest.raises(ValueError, match="accept must be"):
+        ep.download_release_export("a", "1", "text/plain", None)
+    upload = ep.create_release_import("a", bytearray(b"zip"), None)
+    assert upload.body == b"zip"
+    assert upload.headers == (("Content-Type", "application/octet-stream"),)
+    assert upload.idempotent is False
+    with pytest.raises(ValueError, match="body must be bytes"):
+        ep.create_release_import("a", "not bytes", None)
+    with pytest.raises(ValueError, match="body must be bytes"):
+        ep.create_release_import("a", 42, None)
+    assert ep.message_stream("a", "e", "s", None, None, None).headers == (
+        ("Accept", "text/event-stream"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (lambda: ep.create_provider("", SPEC, PRIVATE), "provider_id"),
+        (lambda: ep.create_provider("p", None, PRIVATE), "specification is required"),
+        (lambda: ep.update_environment("a", "e", None, None, None, 0, None), "session_timeout"),
+        (lambda: ep.update_environment("a", "e", None, None, None, None, "s"), "must be a list"),
+        (
+            lambda: ep.update_environment("a", "e", "n" * 65, None, None, None, None),
+            "65 characters",
+        ),
+        (lambda: ep.list_releases("a", None, None, "size", None, None), "sort must be one of"),
+        (lambda: ep.deploy_release("a", "1", "", None), "environment_id"),
+        (lambda: ep.bulk_classify("s", []), "at least one utterance"),
+        (lambda: ep.bulk_classify("s", [{"text": "a\nb"}]), r"input\[0\]: input text"),
+        (lambda: ep.list_logs("a", None, "", None, None), "filter"),
+        (lambda: ep.delete_user_data(" "), "customer_id"),
+        (lambda: ep.get_skill("a", ""), "skill_id must not be empty"),
+        (lambda: ep.import_skills("a", {"name": "s"}, {}, None), "must be a list"),
+    ],
+)
+def test_bad_arguments_raise_before_sending(build: object, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        build()  # type: ignore[operator]
