@@ -116,16 +116,11 @@ async def test_each_family_has_its_own_limit_and_window(http: aiohttp.ClientSess
         assert (await api.create()).status == 429
         assert fake.rate_limited_responses == 4
         counts = {f: fake.requests_in_window(f) for f in RATE_LIMIT_FAMILIES}
-        assert counts == {
+        assert {f: c for f, c in counts.items() if c} == {
             "create_session": 3,
             "delete_session": 3,
             "message": 4,
             "message_stateless": 3,
-            "list_assistants": 0,
-            "create_assistant": 0,
-            "delete_assistant": 0,
-            "iam": 0,
-            "cp4d": 0,
         }
         listed = await api.list()
         assert (listed.status, listed.remaining) == (200, "1")

@@ -12,6 +12,9 @@ rate limiting (:data:`RATE_LIMIT_FAMILIES`, ``date_skew``), fault injection
 :attr:`FakeAssistant.expired_token_requests`,
 :attr:`FakeAssistant.rate_limited_responses`, :meth:`FakeAssistant.turns_received`,
 :meth:`FakeAssistant.turn_texts`) and request recording (:attr:`FakeAssistant.requests`).
+It also serves the authoring API (environments, releases with export/import, skills,
+providers, bulk classify), message logs with ``delete_user_data``, and
+``message_stream`` server-sent events (see :class:`FakeAssistant`).
 The pytest plugin (``watson_async.testing.pytest_plugin``) provides the
 ``fake_assistant`` fixture.
 """
@@ -24,7 +27,7 @@ from ._fake import (
     RATE_LIMIT_FAMILIES,
     FakeAssistant,
 )
-from ._records import RecordedAnalytics, RecordedRequest
+from ._records import RecordedAnalytics, RecordedRequest, RecordedUpload
 from ._script import BotState
 
 __all__ = [
@@ -37,4 +40,5 @@ __all__ = [
     "FakeAssistant",
     "RecordedAnalytics",
     "RecordedRequest",
+    "RecordedUpload",
 ]

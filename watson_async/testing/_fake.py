@@ -9,25 +9,45 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import math
 import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from email.utils import formatdate
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any, Literal, NamedTuple, TypeAlias
-from urllib.parse import parse_qsl, urlencode
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeAlias
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 from watson_async import _json
 
-from ._records import RecordedAnalytics, RecordedRequest
+from ._common import NOT_FOUND as _NOT_FOUND
+from ._common import Call as _Call
+from ._common import Result as _Result
+from ._common import b64url as _b64url
+from ._common import bad_body as _bad_body
+from ._common import body_object as _body_object_of
+from ._common import error as _error
+from ._common import iso as _iso
+from ._common import num as _num
+from ._common import paginate
+from ._logs import LogStore, customer_id_of
+from ._records import RecordedAnalytics, RecordedRequest, RecordedUpload
+from ._resources import Assistant as _Assistant
+from ._resources import ResourceAPI, export_archive
 from ._script import ACTIONS_SKILL, MAIN_SKILL, BotState, run_turn
+from ._stream import SSE_CONTENT_TYPE, StreamBody, sse_pieces
+
+if TYPE_CHECKING:
+    from aiohttp.abc import AbstractStreamWriter
+    from aiohttp.http_parser import RawRequestMessage
+    from aiohttp.streams import StreamReader
+    from aiohttp.web_protocol import RequestHandler
 
 __all__ = [
     "DEFAULT_APIKEY",
@@ -50,20 +70,45 @@ MAX_TEXT = 2048
 MAX_USER_ID = 256
 MAX_STATEFUL_BODY = 100 * 1024
 MAX_STATELESS_BODY = 250 * 1024
-MAX_PAGE_LIMIT = 1000
 # X-RateLimit-Limit reported when the fake is not rate limited (rate_limit=None).
 UNLIMITED_RATE = 1_000_000
 
 #: The v2 endpoint families: each has its own rate-limit window and budget
-#: (environment-scoped and classic paths of an endpoint share one family).
+#: (environment-scoped and classic paths of an endpoint share one family). Paths are
+#: under ``/instances/{instance}/v2``; ``{a}`` is an assistant id.
 V2_FAMILIES = (
     "create_session",  # POST .../sessions
     "delete_session",  # DELETE .../sessions/{id}
     "message",  # POST .../sessions/{id}/message (stateful)
     "message_stateless",  # POST .../message
-    "list_assistants",  # GET /v2/assistants
-    "create_assistant",  # POST /v2/assistants
-    "delete_assistant",  # DELETE /v2/assistants/{id}
+    "message_stream",  # POST .../sessions/{id}/message_stream (SSE)
+    "message_stream_stateless",  # POST .../message_stream (SSE)
+    "list_assistants",  # GET /assistants
+    "create_assistant",  # POST /assistants
+    "delete_assistant",  # DELETE /assistants/{a}
+    "list_environments",  # GET /assistants/{a}/environments
+    "get_environment",  # GET /assistants/{a}/environments/{e}
+    "update_environment",  # POST /assistants/{a}/environments/{e}
+    "create_release",  # POST /assistants/{a}/releases
+    "list_releases",  # GET /assistants/{a}/releases
+    "get_release",  # GET /assistants/{a}/releases/{r}
+    "delete_release",  # DELETE /assistants/{a}/releases/{r}
+    "deploy_release",  # POST /assistants/{a}/releases/{r}/deploy
+    "create_release_export",  # POST /assistants/{a}/releases/{r}/export
+    "download_release_export",  # GET /assistants/{a}/releases/{r}/export
+    "create_release_import",  # POST /assistants/{a}/import
+    "get_release_import_status",  # GET /assistants/{a}/import
+    "get_skill",  # GET /assistants/{a}/skills/{s}
+    "update_skill",  # POST /assistants/{a}/skills/{s}
+    "export_skills",  # GET /assistants/{a}/skills_export
+    "import_skills",  # POST /assistants/{a}/skills_import
+    "import_skills_status",  # GET /assistants/{a}/skills_import/status
+    "list_logs",  # GET /assistants/{a}/logs
+    "bulk_classify",  # POST /skills/{s}/workspace/bulk_classify
+    "create_provider",  # POST /providers
+    "list_providers",  # GET /providers
+    "update_provider",  # POST /providers/{p}
+    "delete_user_data",  # DELETE /user_data
 )
 #: The token endpoints: rate limited only when named in ``rate_limits``.
 TOKEN_FAMILIES = ("iam", "cp4d")  # POST /identity/token, POST /v1/authorize
@@ -78,30 +123,18 @@ _HTML = "text/html"
 MALFORMED_JSON = b'{"output": {"generic": [{"response_type": "text", "text": "Hel'
 _FORBIDDEN_TEXT_CHARS = ("\r", "\n", "\t")
 
-_Result = tuple[int, Any]  # (status, JSON payload or None for an empty body)
 _Handler = Callable[..., _Result]
 
 
 class _Parsed(NamedTuple):
     assistant: _Assistant
+    environment_id: str
     body: dict[str, Any]
     text: str
     options: dict[str, Any]
     context: dict[str, Any] | None
 
 
-def _error(status: int, error: str, errors: list[dict[str, str]] | None = None) -> _Result:
-    payload: dict[str, Any] = {"error": error, "code": status}
-    if errors is not None:
-        payload["errors"] = errors
-    return status, payload
-
-
-def _bad_body(message: str, path: str) -> _Result:
-    return _error(400, "Invalid Request Body", [{"message": message, "path": path}])
-
-
-_NOT_FOUND = _error(404, "Resource not found")
 _INVALID_SESSION = _error(404, "Invalid Session")
 _UNAUTHORIZED = (401, {"code": 401, "error": "Unauthorized"})
 _METHOD_NOT_ALLOWED = _error(405, "Method Not Allowed")
@@ -110,24 +143,6 @@ _MISSING_VERSION = _error(400, "Missing required query parameter `version`")
 
 def _cp4d_error(status: int, message: str) -> dict[str, Any]:
     return {"_messageCode_": str(status), "message": message, "exception": _phrase(status)}
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _iso(ts: float) -> str:
-    dt = datetime.fromtimestamp(ts, tz=timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
-
-
-def _flag(value: str | None) -> bool:
-    return value is not None and value.lower() == "true"
-
-
-def _num(value: float) -> int | float:
-    """``value`` as an int when it is whole (JSON ``3600``, not ``3600.0``)."""
-    return int(value) if math.isfinite(value) and value == int(value) else value
 
 
 def _phrase(status: int) -> str:
@@ -189,55 +204,20 @@ _OutageBody: TypeAlias = "bytes | str | Mapping[str, Any] | list[Any] | None"
 
 
 @dataclass(slots=True)
-class _Assistant:
-    assistant_id: str
-    name: str
-    description: str
-    language: str
-    draft_environment_id: str
-    live_environment_id: str
-    seq: int
-    updated: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "assistant_id": self.assistant_id,
-            "name": self.name,
-            "description": self.description,
-            "language": self.language,
-            "assistant_skills": [],
-            "assistant_environments": [
-                {
-                    "name": "draft",
-                    "environment_id": self.draft_environment_id,
-                    "environment": "draft",
-                },
-                {
-                    "name": "live",
-                    "environment_id": self.live_environment_id,
-                    "environment": "live",
-                },
-            ],
-        }
-
-
-@dataclass(slots=True)
 class _Session:
     assistant_id: str
+    environment_id: str
     state: BotState
     last_active: float
 
 
 @dataclass(slots=True)
-class _Call:
-    """One v2 request, as the handlers see it."""
+class _PendingStream:
+    """A streamed response :meth:`FakeAssistant._process` leaves to ``_handle``."""
 
-    method: str
-    query: Mapping[str, str]
-    body: bytes
-    json: Any
-    json_ok: bool
-    now: float
+    status: int
+    headers: dict[str, str]
+    body: StreamBody
 
 
 class FakeAssistant:
@@ -270,8 +250,10 @@ class FakeAssistant:
 
     **Rate limiting.** Each endpoint family (:data:`RATE_LIMIT_FAMILIES`:
     ``create_session``, ``delete_session``, ``message`` (stateful),
-    ``message_stateless``, ``list_assistants``, ``create_assistant``,
-    ``delete_assistant``, and the token endpoints ``iam`` and ``cp4d``) has its own
+    ``message_stateless``, ``message_stream``, ``message_stream_stateless``,
+    ``list_assistants``, ``create_assistant``, ``delete_assistant``, one per
+    authoring method named after it (``get_release``, ``list_logs``, ...), and the
+    token endpoints ``iam`` and ``cp4d``) has its own
     fixed window: windows are aligned to multiples of ``rate_limit_window`` seconds of
     ``clock()``, and the ``limit + 1``-th request of a family in one window gets 429
     (``{"error": "Rate limit exceeded", "code": 429}``, or that text as
@@ -293,6 +275,41 @@ class FakeAssistant:
     based, while the fake's own decisions (rate-limit windows, token and session
     expiry, IAM ``expiration``) use ``clock()``. ``Reset - Date`` is therefore the
     real wait (to whole-second rounding) whatever the skew.
+
+    **Authoring routes** (all with the same auth, version, rate-limit, fault and header
+    handling; each method is its own rate-limit family, see :data:`V2_FAMILIES`):
+    environments (list/get/update; an environment's ``session_timeout``, in seconds,
+    becomes the inactivity timeout of sessions created in it), releases
+    (create/list/get/delete/deploy), release export (``POST``, then ``GET`` as JSON
+    status or, with ``Accept: application/octet-stream``, an ``export_archive_size``
+    byte archive streamed in several chunks, see :meth:`export_archive`), release import
+    (``POST`` an octet-stream body, recorded in :attr:`release_imports`; ``GET``
+    status), skills (get/update, :meth:`skill_ids`), skills export/import, bulk
+    classify, conversational skill providers (create/list/update; ``private`` is kept,
+    see :meth:`provider_private`, and never returned). Every assistant has a draft and
+    a live environment and one action and one search skill.
+
+    Asynchronous jobs (create_release, create_release_export, create_release_import,
+    update_skill, import_skills) answer ``Processing``; their status reads (get_release,
+    download_release_export as JSON, get_release_import_status, get_skill,
+    import_skills_status) report ``Processing`` ``processing_polls`` more times and then
+    ``Available`` (``Completed`` for imports). :meth:`finish_tasks` completes them all.
+
+    **Logs.** Every message turn handled with a 200 (stateful, stateless, streamed) is
+    logged: ``GET .../logs`` (filter syntax in :mod:`watson_async.testing._logs`) and
+    :meth:`logs`; ``customer_id`` comes from ``X-Watson-Metadata: customer_id=...``.
+    ``DELETE /v2/user_data?customer_id=`` removes that customer's entries.
+
+    **Streaming.** ``.../message_stream`` (stateful and stateless) runs the turn, then
+    answers ``text/event-stream``: per generic item, ``partial_item`` frames (text
+    items, one per word) and a ``complete_item``; then a ``final_response``. Each frame
+    is ``event: message\ndata: <json>\n\n`` and is written as its own HTTP chunk,
+    with ``stream_pause`` seconds (through ``sleep``) between chunks; the first frame
+    is split mid-JSON and the last before its blank line, and with ``sse_extras`` the
+    first frame begins with ``id: 1`` and a ``: keep-alive`` comment block follows it.
+    A client that disconnects mid-stream ends it quietly (:attr:`streams_aborted`,
+    :meth:`wait_streams_idle`); :meth:`stop` cuts off streams still being written.
+    ``max_request_size`` bounds request bodies (default 64 MiB).
     """
 
     def __init__(
@@ -322,7 +339,16 @@ class FakeAssistant:
         cp4d_username: str = "admin",
         cp4d_password: str = "password",
         cp4d_apikey: str = "cp4d-apikey",
+        processing_polls: int = 1,
+        export_archive_size: int = 256 * 1024,
+        stream_pause: float = 0.0,
+        sse_extras: bool = True,
+        max_request_size: int = 64 * 1024 * 1024,
     ) -> None:
+        if processing_polls < 0 or export_archive_size < 0 or stream_pause < 0:
+            raise ValueError("processing_polls, export_archive_size and stream_pause must be >= 0")
+        if max_request_size < 1:
+            raise ValueError("max_request_size must be >= 1")
         if rate_limit is not None and rate_limit < 0:
             raise ValueError("rate_limit must be >= 0 or None")
         if rate_limit_window <= 0:
@@ -363,6 +389,17 @@ class FakeAssistant:
         self.cp4d_username = cp4d_username
         self.cp4d_password = cp4d_password
         self.cp4d_apikey = cp4d_apikey
+        #: Status reads (GET) that still see ``Processing`` after an asynchronous
+        #: request (create_release, create_release_export, create_release_import,
+        #: update_skill, import_skills) before it reports done.
+        self.processing_polls = processing_polls
+        #: Size in bytes of the archive ``download_release_export`` streams.
+        self.export_archive_size = export_archive_size
+        #: Seconds (through ``sleep``) between the chunks of a streamed body.
+        self.stream_pause = stream_pause
+        #: Whether SSE streams include an ``id:`` line and a ``: keep-alive`` comment.
+        self.sse_extras = sse_extras
+        self.max_request_size = max_request_size
         self._sleep = sleep
         self._clock = clock
 
@@ -399,6 +436,13 @@ class FakeAssistant:
         self._date_second = -1
         self._date_text = ""
         self._v2_prefix = f"/instances/{instance_id}/v2/"
+        self._api = ResourceAPI(self._assistants, self)
+        self._log = LogStore()
+        #: Streamed responses (message_stream SSE, archive downloads) by outcome.
+        self.streams_completed = 0
+        self.streams_aborted = 0
+        self._streams: set[asyncio.Task[Any]] = set()
+        self._streams_idle: asyncio.Event | None = None
 
         now = clock()
         self._add_assistant(
@@ -414,7 +458,21 @@ class FakeAssistant:
         """Bind the socket and start serving (``port=0`` picks a free port)."""
         if self._runner is not None:
             raise RuntimeError("FakeAssistant is already started")
-        server = web.Server(self._handle, access_log=None)
+        loop = asyncio.get_running_loop()
+        max_size = self.max_request_size
+
+        def make_request(
+            message: RawRequestMessage,
+            payload: StreamReader,
+            protocol: RequestHandler,
+            writer: AbstractStreamWriter,
+            task: asyncio.Task[None],
+        ) -> web.BaseRequest:
+            return web.BaseRequest(
+                message, payload, protocol, writer, task, loop, client_max_size=max_size
+            )
+
+        server = web.Server(self._handle, request_factory=make_request, access_log=None)
         runner = web.ServerRunner(server, shutdown_timeout=1.0)
         await runner.setup()
         try:
@@ -427,8 +485,11 @@ class FakeAssistant:
         self.port = int(runner.addresses[0][1])
 
     async def stop(self) -> None:
-        """Stop serving and close connections; safe to call more than once."""
+        """Stop serving and close connections; safe to call more than once. Streams
+        still being written (e.g. parked in a ``stream_pause``) are cut off."""
         runner, self._runner = self._runner, None
+        for task in list(self._streams):
+            task.cancel()
         if runner is not None:
             await runner.cleanup()
 
@@ -478,8 +539,9 @@ class FakeAssistant:
     def sessions(self) -> frozenset[str]:
         """The ids of the sessions that are live now (not deleted, not expired)."""
         now = self._clock()
-        timeout = self.session_timeout
-        return frozenset(sid for sid, s in self._sessions.items() if now - s.last_active < timeout)
+        return frozenset(
+            sid for sid, s in self._sessions.items() if now - s.last_active < self._timeout_of(s)
+        )
 
     def session_info(self, session_id: str) -> dict[str, Any] | None:
         """A snapshot of a session's bot state (None if it does not exist)."""
@@ -559,6 +621,93 @@ class FakeAssistant:
         """The ``input.text`` of each processed stateful turn of ``session_id``, in
         order (``""`` for a turn without text): a copy."""
         return list(self._turn_texts.get(session_id, ()))
+
+    # -- authoring resources, logs, streams
+
+    @property
+    def action_skill_id(self) -> str:
+        """The id of the default assistant's action skill (every assistant has one
+        action and one search skill; see :meth:`skill_ids`)."""
+        return self.skill_ids()["action"]
+
+    @property
+    def search_skill_id(self) -> str:
+        """The id of the default assistant's search skill."""
+        return self.skill_ids()["search"]
+
+    def skill_ids(self, assistant_id: str | None = None) -> dict[str, str]:
+        """``{skill type: skill id}`` of an assistant (default: :attr:`assistant_id`)."""
+        assistant = self._assistants[assistant_id or self.assistant_id]
+        return {skill.type: skill.skill_id for skill in assistant.skills.values()}
+
+    def release_status(self, release: str, assistant_id: str | None = None) -> str | None:
+        """A release's status without counting as a status read; None if unknown."""
+        assistant = self._assistants.get(assistant_id or self.assistant_id)
+        found = assistant.releases.get(release) if assistant else None
+        return found.task.status if found else None
+
+    def finish_tasks(self) -> None:
+        """Complete every asynchronous job now (releases, exports, imports, skill
+        updates): the next status read reports it done."""
+        now = self._clock()
+        for assistant in self._assistants.values():
+            tasks = [r.task for r in assistant.releases.values()]
+            tasks += [r.export for r in assistant.releases.values() if r.export]
+            tasks += [s.task for s in assistant.skills.values() if s.task]
+            tasks += [t for t in (assistant.release_import, assistant.skills_import) if t]
+            for task in tasks:
+                task.finish(now)
+
+    def export_archive(self, release: str, assistant_id: str | None = None) -> bytes:
+        """The bytes ``download_release_export`` streams for a release (with
+        ``Accept: application/octet-stream``): ``export_archive_size`` deterministic
+        pseudo-random bytes that depend on the assistant id and release."""
+        return export_archive(assistant_id or self.assistant_id, release, self.export_archive_size)
+
+    @property
+    def release_imports(self) -> list[RecordedUpload]:
+        """Each ``create_release_import`` archive received (size, SHA-256), in order."""
+        return list(self._api.release_imports)
+
+    @property
+    def provider_ids(self) -> list[str]:
+        """The conversational skill providers' ids, in creation order."""
+        return list(self._api.providers)
+
+    def provider_private(self, provider_id: str) -> dict[str, Any] | None:
+        """The ``private`` object (credentials) last sent for a provider, which the
+        API never returns; None if the provider is unknown."""
+        provider = self._api.providers.get(provider_id)
+        return copy.deepcopy(provider.private) if provider else None
+
+    def logs(self, assistant_id: str | None = None) -> list[dict[str, Any]]:
+        """The log entries ``list_logs`` would return (oldest first; every assistant
+        when ``assistant_id`` is None): copies. One entry per handled message turn
+        (stateful, stateless and streamed)."""
+        return [
+            copy.deepcopy(e.data)
+            for e in self._log.entries
+            if assistant_id is None or e.assistant_id == assistant_id
+        ]
+
+    @property
+    def user_data_deletions(self) -> list[str]:
+        """The ``customer_id`` of each ``delete_user_data`` request handled, in order."""
+        return list(self._log.user_data_deletions)
+
+    @property
+    def active_streams(self) -> int:
+        """Streamed responses being written now."""
+        return len(self._streams)
+
+    async def wait_streams_idle(self) -> None:
+        """Return once no streamed response is being written (at once if none is):
+        after a client drops a stream, this waits for the fake to notice and finish."""
+        while self._streams:
+            if self._streams_idle is None:
+                self._streams_idle = asyncio.Event()
+            self._streams_idle.clear()
+            await self._streams_idle.wait()
 
     def requests_in_window(self, family: str) -> int:
         """How many requests of ``family`` (see :data:`RATE_LIMIT_FAMILIES`) the rate
@@ -1020,7 +1169,54 @@ class FakeAssistant:
             faulted = await self._apply_fault(request, fault)
             if faulted is not None:
                 return faulted
+        if isinstance(response, _PendingStream):
+            return await self._write_stream(request, response)
         return response
+
+    async def _write_stream(
+        self, request: web.BaseRequest, pending: _PendingStream
+    ) -> web.StreamResponse:
+        """Write a streamed body piece by piece (one HTTP chunk each) with
+        ``stream_pause`` between pieces. A client that goes away mid-stream ends it
+        quietly (counted in :attr:`streams_aborted`)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._streams.add(task)
+        if self._streams_idle is not None:
+            self._streams_idle.clear()
+        headers = dict(pending.headers)
+        headers.update(pending.body.headers)
+        headers["Content-Type"] = pending.body.content_type
+        response = web.StreamResponse(status=pending.status, headers=headers)
+        try:
+            await response.prepare(request)
+            for i, piece in enumerate(pending.body.pieces):
+                if i:
+                    await self._stream_gap()
+                transport = request.transport
+                if transport is None or transport.is_closing():
+                    raise ConnectionResetError("the client went away")
+                await response.write(piece)
+            await response.write_eof()
+        except ConnectionError:
+            self.streams_aborted += 1
+        except asyncio.CancelledError:  # stop() cut it off
+            self.streams_aborted += 1
+            raise
+        else:
+            self.streams_completed += 1
+        finally:
+            if task is not None:
+                self._streams.discard(task)
+            if not self._streams and self._streams_idle is not None:
+                self._streams_idle.set()
+        return response
+
+    async def _stream_gap(self) -> None:
+        if self.stream_pause > 0:
+            await self._sleep(self.stream_pause)
+        else:
+            await asyncio.sleep(0)
 
     def _process(
         self,
@@ -1030,7 +1226,7 @@ class FakeAssistant:
         body: bytes,
         parsed: Any,
         json_ok: bool,
-    ) -> web.Response:
+    ) -> web.Response | _PendingStream:
         """Handle a request for real (its effects apply) and build the response."""
         now = self._clock()
         if path in (IAM_PATH, CP4D_PATH):
@@ -1068,8 +1264,10 @@ class FakeAssistant:
         query = request.query
         if not query.get("version"):
             return self._json_response(*_MISSING_VERSION, headers)
-        call = _Call(method, query, body, parsed, json_ok, now)
+        call = _Call(method, query, request.headers, body, parsed, json_ok, now)
         status, payload = handler(call, *args)
+        if isinstance(payload, StreamBody):
+            return _PendingStream(status, headers, payload)
         return self._json_response(status, payload, headers)
 
     def _route(
@@ -1078,44 +1276,136 @@ class FakeAssistant:
         """Map ``v2/...`` path segments to (rate-limit family, handler or None for 405,
         args); None for an unknown route (404)."""
         n = len(parts)
-        if n == 0 or parts[0] != "assistants" or any(not p for p in parts[1:]):
+        if n == 0 or any(not p for p in parts):
+            return None
+        head = parts[0]
+        api = self._api
+        if head == "providers":
+            if n == 1:
+                return self._pick(
+                    method, POST=("create_provider", api.create_provider),
+                    GET=("list_providers", api.list_providers),
+                )  # fmt: skip
+            if n == 2:
+                return self._pick(
+                    method, (parts[1],), POST=("update_provider", api.update_provider)
+                )
+            return None
+        if head == "user_data":
+            if n == 1:
+                return self._pick(method, DELETE=("delete_user_data", self._log.delete_user_data))
+            return None
+        if head == "skills":
+            if n == 4 and parts[2:] == ["workspace", "bulk_classify"]:
+                return self._pick(method, (parts[1],), POST=("bulk_classify", api.bulk_classify))
+            return None
+        if head != "assistants":
             return None
         if n == 1:
-            if method == "POST":
-                return "create_assistant", self._create_assistant, ()
-            if method == "GET":
-                return "list_assistants", self._list_assistants, ()
-            return "", None, ()
+            return self._pick(
+                method, POST=("create_assistant", self._create_assistant),
+                GET=("list_assistants", self._list_assistants),
+            )  # fmt: skip
         aid = parts[1]
         if n == 2:
-            if method == "DELETE":
-                return "delete_assistant", self._delete_assistant, (aid,)
-            return "", None, ()
+            return self._pick(method, (aid,), DELETE=("delete_assistant", self._delete_assistant))
+        rest = parts[2:]
+        r = len(rest)
+        kind = rest[0]
+        if kind == "environments" and r <= 2:
+            if r == 1:
+                return self._pick(method, (aid,), GET=("list_environments", api.list_environments))
+            return self._pick(
+                method, (aid, rest[1]), GET=("get_environment", api.get_environment),
+                POST=("update_environment", api.update_environment),
+            )  # fmt: skip
+        if kind == "releases":
+            if r == 1:
+                return self._pick(
+                    method, (aid,), POST=("create_release", api.create_release),
+                    GET=("list_releases", api.list_releases),
+                )  # fmt: skip
+            args = (aid, rest[1])
+            if r == 2:
+                return self._pick(
+                    method, args, GET=("get_release", api.get_release),
+                    DELETE=("delete_release", api.delete_release),
+                )  # fmt: skip
+            if r == 3 and rest[2] == "deploy":
+                return self._pick(method, args, POST=("deploy_release", api.deploy_release))
+            if r == 3 and rest[2] == "export":
+                return self._pick(
+                    method, args, POST=("create_release_export", api.create_release_export),
+                    GET=("download_release_export", api.download_release_export),
+                )  # fmt: skip
+            return None
+        if kind == "import" and r == 1:
+            return self._pick(
+                method, (aid,), POST=("create_release_import", api.create_release_import),
+                GET=("get_release_import_status", api.get_release_import_status),
+            )  # fmt: skip
+        if kind == "skills" and r == 2:
+            return self._pick(
+                method, (aid, rest[1]), GET=("get_skill", api.get_skill),
+                POST=("update_skill", api.update_skill),
+            )  # fmt: skip
+        if kind == "skills_export" and r == 1:
+            return self._pick(method, (aid,), GET=("export_skills", api.export_skills))
+        if kind == "skills_import":
+            if r == 1:
+                return self._pick(method, (aid,), POST=("import_skills", api.import_skills))
+            if r == 2 and rest[1] == "status":
+                return self._pick(
+                    method, (aid,), GET=("import_skills_status", api.import_skills_status)
+                )
+            return None
+        if kind == "logs" and r == 1:
+            return self._pick(method, (aid,), GET=("list_logs", self._list_logs))
+
+        # Sessions and messages: .../environments/{eid}/... or the classic {id}/...
         eid: str | None
-        if parts[2] == "environments" and n >= 5:
-            eid, tail = parts[3], parts[4:]
+        if kind == "environments":
+            eid, tail = rest[1], rest[2:]
         else:
-            eid, tail = None, parts[2:]
+            eid, tail = None, rest
         t = len(tail)
         if tail[0] == "sessions":
             if t == 1:
-                if method == "POST":
-                    return "create_session", self._create_session, (aid, eid)
-                return "", None, ()
+                return self._pick(method, (aid, eid), POST=("create_session", self._create_session))
+            sid = tail[1]
             if t == 2:
-                if method == "DELETE":
-                    return "delete_session", self._delete_session, (aid, eid, tail[1])
-                return "", None, ()
+                return self._pick(
+                    method, (aid, eid, sid), DELETE=("delete_session", self._delete_session)
+                )
             if t == 3 and tail[2] == "message":
-                if method == "POST":
-                    return "message", self._message, (aid, eid, tail[1])
-                return "", None, ()
+                return self._pick(method, (aid, eid, sid), POST=("message", self._message))
+            if t == 3 and tail[2] == "message_stream":
+                return self._pick(
+                    method, (aid, eid, sid), POST=("message_stream", self._message_stream)
+                )
             return None
         if t == 1 and tail[0] == "message":
-            if method == "POST":
-                return "message_stateless", self._message_stateless, (aid, eid)
-            return "", None, ()
+            return self._pick(
+                method, (aid, eid), POST=("message_stateless", self._message_stateless)
+            )
+        if t == 1 and tail[0] == "message_stream":
+            return self._pick(
+                method,
+                (aid, eid),
+                POST=("message_stream_stateless", self._message_stream_stateless),
+            )
         return None
+
+    @staticmethod
+    def _pick(
+        method: str, args: tuple[Any, ...] = (), **by_method: tuple[str, _Handler]
+    ) -> tuple[str, _Handler | None, tuple[Any, ...]]:
+        """The route for ``method`` among ``by_method`` (GET=(family, handler), ...),
+        or a 405 marker."""
+        found = by_method.get(method)
+        if found is None:
+            return "", None, ()
+        return found[0], found[1], args
 
     # ------------------------------------------------------------------ IAM
 
@@ -1284,15 +1574,14 @@ class FakeAssistant:
         live_environment_id: str | None = None,
     ) -> _Assistant:
         self._assistant_seq += 1
-        assistant = _Assistant(
-            assistant_id=assistant_id or str(uuid.uuid4()),
-            name=name,
-            description=description,
-            language=language,
-            draft_environment_id=str(uuid.uuid4()),
-            live_environment_id=live_environment_id or str(uuid.uuid4()),
-            seq=self._assistant_seq,
-            updated=now,
+        assistant = _Assistant.new(
+            name,
+            description,
+            language,
+            now,
+            self._assistant_seq,
+            assistant_id=assistant_id,
+            live_environment_id=live_environment_id,
         )
         self._assistants[assistant.assistant_id] = assistant
         self._env_index[assistant.draft_environment_id] = assistant
@@ -1312,14 +1601,18 @@ class FakeAssistant:
         return assistant
 
     @staticmethod
+    def _environment_of(assistant: _Assistant, aid: str, eid: str | None) -> str:
+        """The environment a (resolved) session or message route addresses: ``eid``,
+        else the classic ``{id}`` when it is an environment id, else live."""
+        if eid is not None:
+            return eid
+        if aid in assistant.environments:
+            return aid
+        return assistant.live_environment_id
+
+    @staticmethod
     def _body_object(call: _Call) -> tuple[dict[str, Any], _Result | None]:
-        if not call.body:
-            return {}, None
-        if not call.json_ok:
-            return {}, _bad_body("Request body is not valid JSON", "")
-        if not isinstance(call.json, dict):
-            return {}, _bad_body("Request body must be a JSON object", "")
-        return call.json, None
+        return _body_object_of(call)
 
     def _create_assistant(self, call: _Call) -> _Result:
         body, err = self._body_object(call)
@@ -1343,46 +1636,14 @@ class FakeAssistant:
         return 200, assistant.to_json()
 
     def _list_assistants(self, call: _Call) -> _Result:
-        query = call.query
-        raw_limit = query.get("page_limit", "100")
-        try:
-            limit = int(raw_limit)
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= MAX_PAGE_LIMIT:
-            return _error(400, f"Invalid value `{raw_limit}` for query parameter `page_limit`")
-        sort = query.get("sort")
-        if sort not in (None, "name", "-name", "updated", "-updated"):
-            return _error(400, f"Invalid value `{sort}` for query parameter `sort`")
-        cursor = query.get("cursor")
-        offset = 0
-        if cursor:
-            try:
-                offset = int(base64.urlsafe_b64decode(cursor + "==").decode("ascii"))
-            except ValueError:
-                offset = -1
-            if offset < 0:
-                return _error(400, "Invalid value for query parameter `cursor`")
-        items = list(self._assistants.values())
-        if sort is not None:
-            if sort.endswith("name"):
-                items.sort(key=lambda a: (a.name, a.seq), reverse=sort.startswith("-"))
-            else:
-                items.sort(key=lambda a: (a.updated, a.seq), reverse=sort.startswith("-"))
-        page = items[offset : offset + limit]
-        params = {k: v for k, v in query.items() if k != "cursor"}
-        refresh = {**params, "cursor": cursor} if cursor else params
-        pagination: dict[str, Any] = {"refresh_url": "/v2/assistants?" + urlencode(refresh)}
-        if cursor:
-            pagination["refresh_cursor"] = cursor
-        if offset + limit < len(items):
-            next_cursor = _b64url(str(offset + limit).encode())
-            pagination["next_cursor"] = next_cursor
-            next_params = {**params, "cursor": next_cursor}
-            pagination["next_url"] = "/v2/assistants?" + urlencode(next_params)
-        if _flag(query.get("include_count")):
-            pagination["total"] = len(items)
-        return 200, {"assistants": [a.to_json() for a in page], "pagination": pagination}
+        return paginate(
+            call.query,
+            list(self._assistants.values()),
+            key="assistants",
+            path="/v2/assistants",
+            sorts={"name": lambda a: (a.name, a.seq), "updated": lambda a: (a.updated, a.seq)},
+            render=_Assistant.to_json,
+        )
 
     def _delete_assistant(self, call: _Call, aid: str) -> _Result:
         assistant = self._assistants.pop(aid, None)
@@ -1417,14 +1678,24 @@ class FakeAssistant:
         sid = str(uuid.uuid4())
         self._record_analytics("create_session", assistant.assistant_id, sid, body)
         state = BotState(session_id=sid, session_start_time=_iso(call.now))
-        self._sessions[sid] = _Session(assistant.assistant_id, state, call.now)
+        env = self._environment_of(assistant, aid, eid)
+        self._sessions[sid] = _Session(assistant.assistant_id, env, state, call.now)
         return 201, {"session_id": sid}
+
+    def _timeout_of(self, session: _Session) -> float:
+        """The inactivity timeout of ``session``: its environment's ``session_timeout``
+        when one was set with update_environment, else :attr:`session_timeout`."""
+        assistant = self._assistants.get(session.assistant_id)
+        env = assistant.environments.get(session.environment_id) if assistant else None
+        if env is not None and env.session_timeout is not None:
+            return float(env.session_timeout)
+        return self.session_timeout
 
     def _live_session(self, sid: str, assistant: _Assistant, now: float) -> _Session | None:
         session = self._sessions.get(sid)
         if session is None or session.assistant_id != assistant.assistant_id:
             return None
-        if now - session.last_active >= self.session_timeout:
+        if now - session.last_active >= self._timeout_of(session):
             del self._sessions[sid]
             return None
         return session
@@ -1521,13 +1792,14 @@ class FakeAssistant:
         text, options, context, err = self._check_message(body)
         if err is not None:
             return err
-        return _Parsed(assistant, body, text, options, context)
+        env = self._environment_of(assistant, aid, eid)
+        return _Parsed(assistant, env, body, text, options, context)
 
     def _message(self, call: _Call, aid: str, eid: str | None, sid: str) -> _Result:
         parsed = self._parse_message(call, aid, eid)
         if not isinstance(parsed, _Parsed):
             return parsed
-        assistant, body, text, options, context = parsed
+        assistant, _, body, text, options, context = parsed
         session = self._live_session(sid, assistant, call.now)
         if session is None:
             return _INVALID_SESSION
@@ -1560,13 +1832,70 @@ class FakeAssistant:
         export = options.get("export") is True
         if export or options.get("return_context") is True:
             response["context"] = state.context(include_state=False, export=export)
+        logged = dict(response)
+        logged.setdefault("context", state.context(include_state=False, export=False))
+        self._log_turn(call, assistant, session.environment_id, sid, body, logged)
         return 200, response
+
+    def _message_stream(self, call: _Call, aid: str, eid: str | None, sid: str) -> _Result:
+        status, payload = self._message(call, aid, eid, sid)
+        if status != 200:
+            return status, payload
+        return 200, self._sse(payload)
+
+    def _message_stream_stateless(self, call: _Call, aid: str, eid: str | None) -> _Result:
+        status, payload = self._message_stateless(call, aid, eid)
+        if status != 200:
+            return status, payload
+        return 200, self._sse(payload)
+
+    def _sse(self, response: dict[str, Any]) -> StreamBody:
+        return StreamBody(
+            SSE_CONTENT_TYPE,
+            sse_pieces(response, extras=self.sse_extras),
+            {"Cache-Control": "no-cache"},
+        )
+
+    def _log_turn(
+        self,
+        call: _Call,
+        assistant: _Assistant,
+        environment_id: str,
+        session_id: str,
+        body: dict[str, Any],
+        response: dict[str, Any],
+    ) -> None:
+        """Record a handled message turn for ``list_logs``."""
+        request: dict[str, Any] = {"input": body.get("input") or {}}
+        if body.get("context") is not None:
+            request["context"] = body["context"]
+        if body.get("user_id") is not None:
+            request["user_id"] = body["user_id"]
+        env = assistant.environments.get(environment_id)
+        action = assistant.skill_of_type("action")
+        self._log.record(
+            assistant_id=assistant.assistant_id,
+            session_id=session_id,
+            skill_id=action.skill_id if action is not None else None,
+            snapshot=(env.release if env is not None else None) or "draft",
+            language=assistant.language,
+            customer_id=customer_id_of(call.headers),
+            request=request,
+            response=response,
+            request_time=call.now,
+            response_time=self._clock(),
+        )
+
+    def _list_logs(self, call: _Call, aid: str) -> _Result:
+        if aid not in self._assistants:
+            return _NOT_FOUND
+        return self._log.list_logs(call, aid)
 
     def _message_stateless(self, call: _Call, aid: str, eid: str | None) -> _Result:
         parsed = self._parse_message(call, aid, eid)
         if not isinstance(parsed, _Parsed):
             return parsed
-        assistant, body, text, options, context = parsed
+        assistant, env, body, text, options, context = parsed
         if len(call.body) > MAX_STATELESS_BODY:
             return _bad_body("Context is larger than 250 KB", "context")
         state = self._context_state(context)
@@ -1593,8 +1922,10 @@ class FakeAssistant:
             debug=options.get("debug") is True,
             restart=options.get("restart") is True,
         )
-        return 200, {
+        response = {
             "output": output,
             "context": state.context(include_state=True, export=options.get("export") is True),
             "user_id": state.user_id or state.session_id,
         }
+        self._log_turn(call, assistant, env, state.session_id, body, response)
+        return 200, response

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-__all__ = ["RecordedAnalytics", "RecordedRequest"]
+__all__ = ["RecordedAnalytics", "RecordedRequest", "RecordedUpload"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +48,14 @@ class RecordedAnalytics:
     assistant_id: str
     session_id: str | None
     analytics: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedUpload:
+    """A ``create_release_import`` archive the fake received: its ``size`` in bytes and
+    ``sha256`` (hex digest), to check that an upload arrived intact."""
+
+    assistant_id: str
+    size: int
+    sha256: str
+    content_type: str

@@ -18,8 +18,10 @@ from watson_async import _json
 __all__ = [
     "ACTIONS_SKILL",
     "GREETING_TEXT",
+    "INTENT_TITLES",
     "MAIN_SKILL",
     "BotState",
+    "classify",
     "run_turn",
 ]
 
@@ -48,6 +50,34 @@ _INTENTS: dict[str, tuple[float, str]] = {
     "pause": (0.93, "Pause"),
     "echo": (0.42, "Fallback"),
 }
+#: intent -> the title of the action it starts (what an action skill lists).
+INTENT_TITLES: dict[str, str] = {name: title for name, (_, title) in _INTENTS.items()}
+
+
+def _detect(text: str) -> str:
+    """The intent the bot recognises in ``text`` (outside slot filling)."""
+    norm = text.strip().lower().rstrip("!.?")
+    if norm in _GREETINGS:
+        return "greeting"
+    if norm == "menu":
+        return "menu"
+    if norm == "book a trip":
+        return "book_trip"
+    if norm in _AGENT:
+        return "agent"
+    if norm == "pause":
+        return "pause"
+    return "echo"
+
+
+def classify(text: str) -> dict[str, Any]:
+    """What ``bulk_classify`` returns for one input: ``{"input": {"text"}, "entities",
+    "intents"}`` (the recognised intent first, then ranked alternates)."""
+    return {
+        "input": {"text": text},
+        "entities": _entities(text),
+        "intents": _intents(_detect(text), True),
+    }
 
 
 @dataclass(slots=True)
@@ -232,7 +262,6 @@ def run_turn(
     if restart:
         state.action = None
         state.action_start_time = None
-    norm = text.strip().lower().rstrip("!.?")
     generic: list[dict[str, Any]]
     intent: str | None
     events: list[dict[str, Any]] = []
@@ -281,11 +310,10 @@ def run_turn(
                 }
             )
     else:
-        if norm in _GREETINGS:
-            intent = "greeting"
+        intent = _detect(text)
+        if intent == "greeting":
             generic = [_text(GREETING_TEXT)]
-        elif norm == "menu":
-            intent = "menu"
+        elif intent == "menu":
             generic = [
                 {
                     "response_type": "option",
@@ -299,14 +327,12 @@ def run_turn(
                     ],
                 }
             ]
-        elif norm == "book a trip":
-            intent = "book_trip"
+        elif intent == "book_trip":
             generic = [_text(ASK_DESTINATION)]
             state.action = "book_trip"
             state.action_start_time = now_iso
             finished = False
-        elif norm in _AGENT:
-            intent = "agent"
+        elif intent == "agent":
             generic = [
                 {
                     "response_type": "connect_to_agent",
@@ -316,14 +342,12 @@ def run_turn(
                     "transfer_info": {"target": {}},
                 }
             ]
-        elif norm == "pause":
-            intent = "pause"
+        elif intent == "pause":
             generic = [
                 {"response_type": "pause", "time": 500, "typing": True},
                 _text(PAUSE_TEXT),
             ]
         else:
-            intent = "echo"
             generic = [_text(f"You said: {text}")]
         action = intent
         if debug:
