@@ -15,6 +15,7 @@ from watson_async import (
     ByteStream,
     ConflictError,
     IAMAuthenticator,
+    NoAuthAuthenticator,
     NotFoundError,
 )
 from watson_async.models import (
@@ -287,23 +288,60 @@ async def test_breaking_out_early_closes_the_stream(
     assert fake.active_streams == 0
 
 
-async def test_cancelling_a_reader_closes_the_stream(
-    fake: FakeAssistant, client: AssistantClient
+@pytest.fixture
+async def slow_stream_fake() -> AsyncIterator[FakeAssistant]:
+    """A fake that pauses between stream chunks until the test's end: still writing when
+    the client goes away, so the stream can only end by the client closing it."""
+    never = asyncio.Event()
+    pauses = 0
+
+    async def paused(seconds: float) -> None:
+        nonlocal pauses
+        pauses += 1
+        if pauses > 2:  # the first frames go out; then the fake holds the rest
+            await never.wait()
+
+    async with FakeAssistant(auth=False, stream_pause=1.0, sleep=paused) as fake:
+        yield fake
+
+
+async def test_cancelling_a_reader_closes_the_stream(slow_stream_fake: FakeAssistant) -> None:
+    fake = slow_stream_fake
+    async with AssistantClient(VERSION, NoAuthAuthenticator(), service_url=fake.service_url) as c:
+        stream = await c.message_stream_stateless(
+            fake.assistant_id, fake.environment_id, input={"text": "hello"}
+        )
+        got_one = asyncio.Event()
+
+        async def read() -> None:
+            async for _frame in stream:
+                got_one.set()
+                await asyncio.Event().wait()  # a slow consumer, cancelled below
+
+        reader = asyncio.create_task(read())
+        await asyncio.wait_for(got_one.wait(), 5)
+        reader.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reader
+        # No aclose() and no `async with`: the cancelled loop's generator is finalized by
+        # the event loop, which closes the connection; the fake sees the client go away.
+        await asyncio.wait_for(fake.wait_streams_idle(), 5)
+        assert stream.closed
+        assert fake.streams_aborted == 1
+
+
+async def test_breaking_out_of_a_bare_loop_closes_the_stream(
+    slow_stream_fake: FakeAssistant,
 ) -> None:
-    aid, eid = fake.assistant_id, fake.environment_id
-    stream = await client.message_stream_stateless(aid, eid, input={"text": "hello"})
-    got_one = asyncio.Event()
-
-    async def read() -> None:
+    fake = slow_stream_fake
+    async with AssistantClient(VERSION, NoAuthAuthenticator(), service_url=fake.service_url) as c:
+        stream = await c.message_stream_stateless(
+            fake.assistant_id, fake.environment_id, input={"text": "hello"}
+        )
         async for _frame in stream:
-            got_one.set()
-            await asyncio.Event().wait()  # a slow consumer, cancelled below
-
-    reader = asyncio.create_task(read())
-    await asyncio.wait_for(got_one.wait(), 5)
-    reader.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await reader
-    await stream.aclose()
-    assert stream.closed
-    await asyncio.wait_for(fake.wait_streams_idle(), 5)
+            break
+        await asyncio.wait_for(fake.wait_streams_idle(), 5)
+        assert stream.closed
+        assert fake.streams_aborted == 1
+        with pytest.raises(RuntimeError, match="only once"):
+            stream.__aiter__()

@@ -73,8 +73,9 @@ class MessageStream(_OpenResponse, Generic[T]):
     """The frames of a streamed reply, parsed from server-sent events as bytes arrive.
 
     ``async for frame in stream`` yields typed frames (partial item, complete item,
-    final response). Use ``async with stream:`` (or :meth:`aclose`) to close the
-    connection when you stop early; reading to the end closes it too.
+    final response), once. Reading to the end closes the connection; so does leaving the
+    loop early (break, an error, cancellation), as soon as the event loop finalizes it.
+    ``async with stream:`` or :meth:`aclose` close it at a moment of your choosing.
     """
 
     def __init__(
@@ -85,18 +86,19 @@ class MessageStream(_OpenResponse, Generic[T]):
     ) -> None:
         super().__init__(context, response)
         self._frame_type = frame_type
-        self._frames: AsyncIterator[T] | None = None
+        self._iterated = False
 
     async def __aenter__(self) -> MessageStream[T]:
         return self
 
-    def __aiter__(self) -> MessageStream[T]:
-        return self
-
-    async def __anext__(self) -> T:
-        if self._frames is None:
-            self._frames = self._parse()
-        return await self._frames.__anext__()
+    def __aiter__(self) -> AsyncIterator[T]:
+        # The generator is handed out, not kept: when a loop over it ends early (break,
+        # an exception, cancellation) and drops it, the event loop's async-generator
+        # finalizer runs its ``finally`` and the connection is closed.
+        if self._iterated:
+            raise RuntimeError("a MessageStream can be iterated only once")
+        self._iterated = True
+        return self._parse()
 
     async def _parse(self) -> AsyncIterator[T]:
         parser = SSEParser()

@@ -472,7 +472,12 @@ class FakeAssistant:
                 message, payload, protocol, writer, task, loop, client_max_size=max_size
             )
 
-        server = web.Server(self._handle, request_factory=make_request, access_log=None)
+        server = web.Server(
+            self._handle,
+            request_factory=make_request,
+            access_log=None,
+            handler_cancellation=True,  # a client gone mid-stream ends its handler at once
+        )
         runner = web.ServerRunner(server, shutdown_timeout=1.0)
         await runner.setup()
         try:
