@@ -275,6 +275,19 @@ def _paging(
     return query
 
 
+def _list(
+    endpoint: str,
+    path: str,
+    page_limit: int | None,
+    include_count: bool | None,
+    sort: str | None,
+    cursor: str | None,
+    include_audit: bool | None,
+) -> Request:
+    query = _paging(page_limit, include_count, sort, cursor, include_audit)
+    return Request(endpoint, "GET", path, idempotent=True, query=tuple(query))
+
+
 def _audit(include_audit: bool | None) -> tuple[tuple[str, str], ...]:
     return () if include_audit is None else (("include_audit", _bool(include_audit)),)
 
@@ -287,8 +300,8 @@ def list_assistants(
     include_audit: bool | None,
 ) -> Request:
     """``GET /v2/assistants`` with the usual paging options."""
-    query = _paging(page_limit, include_count, sort, cursor, include_audit)
-    return Request("list_assistants", "GET", "/v2/assistants", idempotent=True, query=tuple(query))
+    args = (page_limit, include_count, sort, cursor, include_audit)
+    return _list("list_assistants", "/v2/assistants", *args)
 
 
 def delete_assistant(assistant_id: str) -> Request:
@@ -369,8 +382,8 @@ def list_providers(
     include_audit: bool | None,
 ) -> Request:
     """``GET /v2/providers``."""
-    query = _paging(page_limit, include_count, sort, cursor, include_audit)
-    return Request("list_providers", "GET", "/v2/providers", idempotent=True, query=tuple(query))
+    args = (page_limit, include_count, sort, cursor, include_audit)
+    return _list("list_providers", "/v2/providers", *args)
 
 
 def update_provider(provider_id: str, specification: Any, private: Any) -> Request:
@@ -410,14 +423,8 @@ def list_environments(
     include_audit: bool | None,
 ) -> Request:
     """``GET /v2/assistants/{assistant_id}/environments``."""
-    query = _paging(page_limit, include_count, sort, cursor, include_audit)
-    return Request(
-        "list_environments",
-        "GET",
-        _assistant(assistant_id) + "/environments",
-        idempotent=True,
-        query=tuple(query),
-    )
+    args = (page_limit, include_count, sort, cursor, include_audit)
+    return _list("list_environments", _assistant(assistant_id) + "/environments", *args)
 
 
 def get_environment(assistant_id: str, environment_id: str, include_audit: bool | None) -> Request:
@@ -513,14 +520,8 @@ def list_releases(
     include_audit: bool | None,
 ) -> Request:
     """``GET .../releases``."""
-    query = _paging(page_limit, include_count, sort, cursor, include_audit)
-    return Request(
-        "list_releases",
-        "GET",
-        _assistant(assistant_id) + "/releases",
-        idempotent=True,
-        query=tuple(query),
-    )
+    args = (page_limit, include_count, sort, cursor, include_audit)
+    return _list("list_releases", _assistant(assistant_id) + "/releases", *args)
 
 
 def get_release(assistant_id: str, release: str, include_audit: bool | None) -> Request:
