@@ -4,6 +4,17 @@ from ._http import AiohttpTransport, HttpResponse, Transport
 from ._response import DetailedResponse
 from ._version import __version__
 from ._wire import RateLimit
+from .analytics import (
+    AnalyticsConfig,
+    CallbackSink,
+    JsonLinesSink,
+    SegmentBatchSink,
+    SegmentEvents,
+    Sink,
+    TrackCall,
+    derive_session_started,
+    derive_turn,
+)
 from .auth import (
     AccessToken,
     Authenticator,
@@ -16,6 +27,7 @@ from .auth import (
     TokenAuthenticator,
 )
 from .client import DEFAULT_RETRY, DEFAULT_SERVICE_URL, USER_AGENT, AssistantClient
+from .conversation import Assistant, Conversation, StatelessConversation
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -57,7 +69,9 @@ __all__ = [
     "USER_AGENT",
     "AccessToken",
     "AiohttpTransport",
+    "AnalyticsConfig",
     "ApiError",
+    "Assistant",
     "AssistantClient",
     "AuthenticationError",
     "Authenticator",
@@ -65,12 +79,15 @@ __all__ = [
     "BasicAuthenticator",
     "BearerTokenAuthenticator",
     "ByteStream",
+    "CallbackSink",
     "CloudPakForDataAuthenticator",
     "ConflictError",
+    "Conversation",
     "DetailedResponse",
     "GateEvent",
     "HttpResponse",
     "IAMAuthenticator",
+    "JsonLinesSink",
     "MessageContext",
     "MessageInput",
     "MessageStream",
@@ -86,18 +103,25 @@ __all__ = [
     "ResponseParseError",
     "RetryEvent",
     "RetryPolicy",
+    "SegmentBatchSink",
+    "SegmentEvents",
     "ServerError",
     "SessionNotFoundError",
     "SessionResponse",
+    "Sink",
     "StatefulMessageResponse",
+    "StatelessConversation",
     "StatelessMessageContext",
     "StatelessMessageInput",
     "StatelessMessageResponse",
     "TokenAuthenticator",
+    "TrackCall",
     "Transport",
     "TransportError",
     "WatsonError",
     "__version__",
+    "derive_session_started",
+    "derive_turn",
     "is_testing",
     "set_testing",
 ]

@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import aiohttp
 
@@ -56,6 +56,9 @@ from .retry import (
     call_with_retries,
 )
 from .streams import MessageStream
+
+if TYPE_CHECKING:
+    from .conversation import Assistant
 
 __all__ = ["DEFAULT_RETRY", "DEFAULT_SERVICE_URL", "USER_AGENT", "AssistantClient"]
 
@@ -497,6 +500,18 @@ class AssistantClient(ManagementMethods):
             ) from exc
 
     # --- sessions and messages ------------------------------------------------
+
+    def assistant(self, assistant_id: str, environment_id: str | None) -> Assistant:
+        """A handle on one assistant: the runtime methods without the repeated IDs, and
+        :meth:`~watson_async.conversation.Assistant.conversation` /
+        :meth:`~watson_async.conversation.Assistant.stateless_conversation`.
+
+        ``environment_id=None`` selects the classic paths, as in :meth:`create_session`.
+        Invalid IDs raise ``ValueError`` here.
+        """
+        from .conversation import Assistant
+
+        return Assistant(self, assistant_id, environment_id)
 
     async def create_session(
         self,

@@ -11,10 +11,21 @@ import attrs
 
 from ._base import Model
 from .context import MessageContext, StatelessMessageContext
-from .generic import RuntimeResponseGeneric
+from .generic import (
+    DialogNodeOutputOptionsElement,
+    GenericConnectToAgent,
+    GenericOption,
+    GenericText,
+    RuntimeResponseGeneric,
+)
 from .log_messages import DialogLogMessage
 from .session import RequestAnalytics
-from .turn_events import MessageOutputDebugTurnEvent
+from .turn_events import (
+    MessageOutputDebugTurnEvent,
+    TurnEventActionFinished,
+    TurnEventActionVisited,
+    TurnEventNodeVisited,
+)
 
 __all__ = [
     "CaptureGroup",
@@ -294,9 +305,110 @@ class MessageOutput(Model):
 
 # --- responses ----------------------------------------------------------------------
 
+#: Condition of the dialog's "Anything else" node and ``condition_type`` of the actions
+#: skill's "No action matches" action.
+_ANYTHING_ELSE = "anything_else"
+#: IDs of the built-in actions a turn ends in when the assistant did not understand:
+#: "No action matches" and "Fallback".
+_FALLBACK_ACTIONS = frozenset({"anything_else", "fallback"})
+
+
+def _is_fallback_event(event: MessageOutputDebugTurnEvent) -> bool:
+    if isinstance(event, TurnEventActionVisited):
+        source = event.source
+        return (
+            event.reason == "no_action_matches"
+            or event.condition_type == _ANYTHING_ELSE
+            or (source is not None and source.action in _FALLBACK_ACTIONS)
+        )
+    if isinstance(event, TurnEventActionFinished):
+        return event.reason == "fallback" or event.condition_type == _ANYTHING_ELSE
+    if isinstance(event, TurnEventNodeVisited):
+        node = event.source
+        return node is not None and (node.condition or "").strip() == _ANYTHING_ELSE
+    return False
+
+
+class _ReplyHelpers:
+    """Read-only conveniences over ``output``, shared by both message responses."""
+
+    __slots__ = ()
+
+    output: MessageOutput
+
+    @property
+    def text(self) -> str:
+        """The ``text`` items of ``output.generic``, in order, joined with ``"\\n"``
+        (``""`` when there are none). Other response types are left out."""
+        return "\n".join(
+            item.text
+            for item in self.output.generic or ()
+            if isinstance(item, GenericText) and item.text is not None
+        )
+
+    @property
+    def options(self) -> list[DialogNodeOutputOptionsElement]:
+        """The choices of every ``option`` item, in order: ``label`` is what to show and
+        ``value.input`` the input to send back when the user picks it."""
+        return [
+            choice
+            for item in self.output.generic or ()
+            if isinstance(item, GenericOption)
+            for choice in item.options or ()
+        ]
+
+    @property
+    def top_intent(self) -> RuntimeIntent | None:
+        """The recognized intent with the highest confidence (the first one on a tie or
+        when no confidence is given), or ``None`` when no intent was recognized."""
+        named = [i for i in self.output.intents or () if i.intent]
+        if not named:
+            return None
+        return max(named, key=lambda i: -1.0 if i.confidence is None else i.confidence)
+
+    @property
+    def entities_by_name(self) -> dict[str, list[RuntimeEntity]]:
+        """The recognized entities grouped by ``entity`` name, each list in input order."""
+        grouped: dict[str, list[RuntimeEntity]] = {}
+        for entity in self.output.entities or ():
+            if entity.entity:
+                grouped.setdefault(entity.entity, []).append(entity)
+        return grouped
+
+    @property
+    def is_fallback(self) -> bool:
+        """Whether the turn ended in the assistant's fallback (it did not understand).
+
+        With debug output (``input.options.debug``) the answer is exact: ``True`` when a
+        turn event or visited node shows the fallback: an ``action_visited`` event with
+        reason ``no_action_matches``, condition type ``anything_else`` or the built-in
+        action ``anything_else`` ("No action matches") or ``fallback``; an
+        ``action_finished`` event with reason ``fallback``; a dialog node whose condition
+        is ``anything_else`` (``node_visited`` event or ``nodes_visited``).
+
+        Without debug output the only signal is ``output.intents`` being empty, which
+        is also the case when the user answers a step's question (a destination, a
+        date): ask for debug output when that difference matters.
+        """
+        debug = self.output.debug
+        if debug is not None and (debug.turn_events or debug.nodes_visited):
+            if any(_is_fallback_event(event) for event in debug.turn_events or ()):
+                return True
+            return any(
+                (node.conditions or "").strip() == _ANYTHING_ELSE
+                for node in debug.nodes_visited or ()
+            )
+        return not any(i.intent for i in self.output.intents or ())
+
+    @property
+    def agent_requested(self) -> bool:
+        """Whether the reply asks for a transfer to a human agent (a ``connect_to_agent``
+        item in ``output.generic``)."""
+        return any(isinstance(item, GenericConnectToAgent) for item in self.output.generic or ())
+
 
 @attrs.define(kw_only=True)
-class StatefulMessageResponse(Model):
+class StatefulMessageResponse(_ReplyHelpers, Model):
     """The reply of a stateful ``message`` call."""
 
     output: MessageOutput
@@ -310,7 +422,7 @@ class StatefulMessageResponse(Model):
 
 
 @attrs.define(kw_only=True)
-class StatelessMessageResponse(Model):
+class StatelessMessageResponse(_ReplyHelpers, Model):
     """The reply of ``message_stateless``; send ``context`` back on the next turn."""
 
     output: MessageOutput

@@ -29,16 +29,20 @@ from ._fake import (
 )
 from ._records import RecordedAnalytics, RecordedRequest, RecordedUpload
 from ._script import BotState
+from ._segment import DEFAULT_WRITE_KEY, FakeSegment, RecordedBatch
 
 __all__ = [
     "DEFAULT_APIKEY",
     "DEFAULT_ASSISTANT_ID",
     "DEFAULT_ENVIRONMENT_ID",
     "DEFAULT_INSTANCE_ID",
+    "DEFAULT_WRITE_KEY",
     "RATE_LIMIT_FAMILIES",
     "BotState",
     "FakeAssistant",
+    "FakeSegment",
     "RecordedAnalytics",
+    "RecordedBatch",
     "RecordedRequest",
     "RecordedUpload",
 ]
