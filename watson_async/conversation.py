@@ -297,7 +297,30 @@ class Renewal:
     restored: bool
 
 
-class Conversation:
+class _ConversationBase:
+    """What both kinds of conversation share."""
+
+    _assistant: Assistant
+    _user_id: str | None
+    _analytics: RequestAnalytics | None
+
+    @property
+    def assistant(self) -> Assistant:
+        """The assistant (and environment) this conversation talks to."""
+        return self._assistant
+
+    @property
+    def user_id(self) -> str | None:
+        """Sent as ``user_id`` with every turn."""
+        return self._user_id
+
+    @property
+    def analytics(self) -> RequestAnalytics | None:
+        """Sent as ``input.analytics`` with every turn (and on session creation)."""
+        return self._analytics
+
+
+class Conversation(_ConversationBase):
     """One stateful conversation: a session, its turns, and its renewal when it expires.
 
     ``async with assistant.conversation(...) as conv:`` creates the session on enter
@@ -374,21 +397,9 @@ class Conversation:
     # --- state -----------------------------------------------------------------
 
     @property
-    def assistant(self) -> Assistant:
-        return self._assistant
-
-    @property
     def session_id(self) -> str | None:
         """The current session (``None`` before entering; a new one after a renewal)."""
         return self._session_id
-
-    @property
-    def user_id(self) -> str | None:
-        return self._user_id
-
-    @property
-    def analytics(self) -> RequestAnalytics | None:
-        return self._analytics
 
     @property
     def turns(self) -> int:
@@ -560,7 +571,7 @@ class Conversation:
 # --------------------------------------------------------------------------- stateless
 
 
-class StatelessConversation:
+class StatelessConversation(_ConversationBase):
     """A conversation over ``message_stateless``: the context travels with each turn.
 
     Each reply's ``context`` (session start time, encoded state, private variables) is
@@ -592,18 +603,6 @@ class StatelessConversation:
 
     def __repr__(self) -> str:
         return f"StatelessConversation(session_id={self.session_id!r}, turns={self._turns})"
-
-    @property
-    def assistant(self) -> Assistant:
-        return self._assistant
-
-    @property
-    def user_id(self) -> str | None:
-        return self._user_id
-
-    @property
-    def analytics(self) -> RequestAnalytics | None:
-        return self._analytics
 
     @property
     def turns(self) -> int:
