@@ -57,7 +57,7 @@ def _structure_factory(cls: type) -> Callable[[Any, Any], Any]:
     name = cls.__name__
 
     def structure(value: Any, _: Any) -> Any:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise TypeError(f"{name} expects a JSON object, got {type(value).__name__}")
         obj = base(value, cls)
         if not known.issuperset(value):
@@ -129,6 +129,50 @@ converter.register_structure_hook(str, _structure_str)
 converter.register_structure_hook(int, _structure_int)
 converter.register_structure_hook(float, _structure_float)
 converter.register_structure_hook(bool, _structure_bool)
+
+
+def _is_optional(t: Any) -> bool:
+    args = get_args(t)
+    return get_origin(t) in (Union, types.UnionType) and len(args) == 2 and type(None) in args
+
+
+def _optional_factory(t: Any) -> Callable[[Any, Any], Any]:
+    # cattrs' generic Optional hook looks the inner type's hook up on every call; nearly
+    # every model field is ``X | None``, so resolve it once per type instead.
+    inner = next(a for a in get_args(t) if a is not type(None))
+    hook = converter.get_structure_hook(inner)
+    exact = _EXACT.get(inner)
+    if exact is not None:
+        # JSON strings, numbers and booleans are almost always already the right type.
+        def structure_primitive(value: Any, _: Any) -> Any:
+            if value is None or type(value) is exact:
+                return value
+            return hook(value, inner)
+
+        return structure_primitive
+
+    def structure_optional(value: Any, _: Any) -> Any:
+        return None if value is None else hook(value, inner)
+
+    return structure_optional
+
+
+_EXACT: dict[Any, type] = {str: str, int: int, float: float, bool: bool, dict[str, Any]: dict}
+
+
+def _structure_free_form(value: Any, _: Any) -> dict[str, Any]:
+    # Free-form objects (user_defined, skill variables...) are kept as parsed, not copied.
+    if type(value) is dict:
+        return value
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+
+
+converter.register_structure_hook_func(lambda t: t == dict[str, Any], _structure_free_form)
+
+
+converter.register_structure_hook_factory(_is_optional, _optional_factory)
 converter.register_structure_hook_factory(is_model, _structure_factory)
 converter.register_unstructure_hook_factory(is_model, _unstructure_factory)
 
@@ -147,7 +191,7 @@ def register_tagged_union(
     hooks: dict[Any, Callable[[Any, Any], Any]] = {}
 
     def structure(value: Any, _: Any) -> Any:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise TypeError(f"expected a JSON object with {tag!r}, got {type(value).__name__}")
         tag_value = value.get(tag)
         if not isinstance(tag_value, str):

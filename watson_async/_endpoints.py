@@ -7,6 +7,7 @@ URL, ``version``, headers and authentication.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import IO, Any
 from urllib.parse import quote, urlencode
@@ -62,9 +63,14 @@ def check_id(name: str, value: object) -> str:
     """Return the percent-encoded path segment for an ID, or raise ``ValueError``."""
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string, got {type(value).__name__}")
+    if _URL_SAFE(value):
+        return value  # the usual case (UUIDs and the like): nothing to encode
     if not value or value.isspace():
         raise ValueError(f"{name} must not be empty")
     return quote(value, safe="")
+
+
+_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+").fullmatch
 
 
 def _check_no_control(name: str, value: str) -> None:
