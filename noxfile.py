@@ -1,4 +1,4 @@
-"""Developer tasks: ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``."""
+"""Developer tasks: ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``, ``nox -s bench``."""
 
 from __future__ import annotations
 
@@ -32,8 +32,30 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "--strict", "watson_async")
 
 
+BENCHMARKS = {
+    "goodput": ["benchmarks/rate_limit_goodput.py"],
+    "load": ["benchmarks/load.py"],
+    "parse": ["benchmarks/parse.py"],
+    "memory": ["benchmarks/memory.py"],
+    "token": ["benchmarks/iam_token.py"],
+}
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks (not tests): print tables of ratios measured in the same run."""
+    """Benchmarks (not tests): print tables of ratios measured in the same run.
+
+    ``nox -s bench`` runs them all (a few minutes on 2 cores); ``nox -s bench -- load
+    parse`` runs some; ``--quick`` shrinks each. Results: benchmarks/results/*.json.
+    """
     session.install("-e", ".[speedups]", *nox.project.dependency_groups(PYPROJECT, "bench"))
-    session.run("python", "benchmarks/rate_limit_goodput.py", *session.posargs)
+    quick = "--quick" in session.posargs
+    names = [a for a in session.posargs if a != "--quick"] or list(BENCHMARKS)
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown:
+        session.error(f"unknown benchmark(s) {unknown}; choose from {sorted(BENCHMARKS)}")
+    for name in names:
+        args = list(BENCHMARKS[name])
+        if quick:
+            args += ["--conversations", "60"] if name == "goodput" else ["--quick"]
+        session.run("python", *args)

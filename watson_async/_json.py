@@ -17,7 +17,10 @@ try:
     HAVE_ORJSON = True
 
     def dumps(obj: Any) -> bytes:
-        return orjson.dumps(obj)
+        data = orjson.dumps(obj)
+        # orjson's result keeps the ~4 KB block it was written into: 10,000 requests in
+        # flight held 40 MB of mostly empty buffers. A copy of a small body costs ~0.1 us.
+        return bytes(memoryview(data)) if len(data) < 4096 else data
 
     loads = orjson.loads
 
