@@ -326,13 +326,29 @@ class AssistantClient(ManagementMethods):
     ) -> _A:
         if self._life.closed:
             raise RuntimeError("this client is closed; create a new one")
+        policy = self._retry if retry else None
+        if before_attempt is None:
+            # The hot path: no extra coroutine levels between the call and the attempt.
+            if policy is None:
+                return await attempt(request, headers, timeout)
+            return await call_with_retries(
+                attempt,
+                request,
+                headers,
+                timeout,
+                endpoint=request.endpoint,
+                idempotent=request.idempotent,
+                policy=policy,
+                clock=self._clock,
+                sleep=self._sleep,
+                rand=random.random,
+                on_retry=self._on_retry,
+            )
 
         async def one() -> _A:
-            if before_attempt is not None:
-                before_attempt()
+            before_attempt()
             return await attempt(request, headers, timeout)
 
-        policy = self._retry if retry else None
         if policy is None:
             return await one()
         return await call_with_retries(

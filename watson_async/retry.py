@@ -306,8 +306,8 @@ class RateLimitGate:
 
 
 async def call_with_retries(
-    attempt: Callable[[], Awaitable[T]],
-    *,
+    attempt: Callable[..., Awaitable[T]],
+    *args: Any,
     endpoint: str,
     idempotent: bool,
     policy: RetryPolicy,
@@ -316,7 +316,7 @@ async def call_with_retries(
     rand: Callable[[], float] = random.random,
     on_retry: Callable[[RetryEvent], None] | None = None,
 ) -> T:
-    """Run ``attempt`` until it succeeds or ``policy`` says stop; raise the last error.
+    """Run ``attempt(*args)`` until it succeeds or ``policy`` says stop; raise the last error.
 
     The first attempt runs outside tenacity (it costs ~18 µs a call even when nothing
     fails); only a retryable failure hands over to tenacity, replaying that failure as
@@ -324,7 +324,7 @@ async def call_with_retries(
     ``attempts``, ``waited`` and ``retry_history`` set on it.
     """
     try:
-        return await attempt()
+        return await attempt(*args)
     except WatsonError as exc:
         if retry_reason(exc, idempotent, policy.retry_ambiguous) is None:
             raise
@@ -377,7 +377,7 @@ async def call_with_retries(
         calls += 1
         if calls == 1:
             raise first_error
-        return await attempt()
+        return await attempt(*args)
 
     retrying = AsyncRetrying(
         retry=should_retry,
