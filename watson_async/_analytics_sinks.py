@@ -29,6 +29,7 @@ from . import _json
 from ._analytics_derive import iso_timestamp
 from ._analytics_models import TrackCall
 from ._version import __version__
+from ._wire import retry_after_seconds
 from .retry import is_testing
 
 __all__ = [
@@ -152,16 +153,6 @@ def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, SegmentHTTPError):
         return exc.status == 429 or exc.status >= 500 or exc.status == 408
     return isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError))
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
 
 
 class SegmentBatchSink:
@@ -402,7 +393,7 @@ class SegmentBatchSink:
                     await response.read()
                     if response.status >= 300:
                         raise SegmentHTTPError(
-                            response.status, _retry_after(response.headers.get("Retry-After"))
+                            response.status, retry_after_seconds(response.headers, time.time())
                         )
 
     # ------------------------------------------------------------------ close

@@ -32,7 +32,7 @@ from ._http import (
     StreamingResponse,
     Transport,
 )
-from ._management import ManagementMethods
+from ._management import ManagementMethods, _check_limit
 from ._response import DetailedResponse, capture
 from ._version import __version__
 from .auth import Authenticator
@@ -686,10 +686,7 @@ class AssistantClient(ManagementMethods):
         ``async for assistant in client.iter_assistants(page_limit=50): ...``. Arguments
         are checked right away; pages are fetched as the loop consumes them.
         """
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
-            raise ValueError("limit must be an integer")
-        if limit is not None and limit < 0:
-            raise ValueError("limit must not be negative")
+        _check_limit(limit)
         _endpoints.list_assistants(page_limit, None, sort, None, include_audit)
         return self._pages(
             lambda cursor: self.list_assistants(
