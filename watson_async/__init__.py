@@ -1,5 +1,7 @@
 """watson_async: the asyncio client for the IBM watsonx Assistant v2 API."""
 
+import logging
+
 from ._http import AiohttpTransport, HttpResponse, Transport
 from ._response import DetailedResponse
 from ._version import __version__
@@ -52,6 +54,7 @@ from .models import (
     StatelessMessageInput,
     StatelessMessageResponse,
 )
+from .observe import AttemptEvent, CallEvent, Event, Listener
 from .retry import (
     GateEvent,
     RateLimitGate,
@@ -73,21 +76,25 @@ __all__ = [
     "ApiError",
     "Assistant",
     "AssistantClient",
+    "AttemptEvent",
     "AuthenticationError",
     "Authenticator",
     "BadRequestError",
     "BasicAuthenticator",
     "BearerTokenAuthenticator",
     "ByteStream",
+    "CallEvent",
     "CallbackSink",
     "CloudPakForDataAuthenticator",
     "ConflictError",
     "Conversation",
     "DetailedResponse",
+    "Event",
     "GateEvent",
     "HttpResponse",
     "IAMAuthenticator",
     "JsonLinesSink",
+    "Listener",
     "MessageContext",
     "MessageInput",
     "MessageStream",
@@ -125,3 +132,6 @@ __all__ = [
     "is_testing",
     "set_testing",
 ]
+
+# Quiet by default: applications decide where library logs go.
+logging.getLogger("watson_async").addHandler(logging.NullHandler())

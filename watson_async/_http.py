@@ -13,6 +13,7 @@ import os
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from types import SimpleNamespace
 from typing import IO, Protocol
 
 import aiohttp
@@ -66,6 +67,8 @@ class HttpResponse:
     reason: str
     headers: Mapping[str, str]
     body: bytes
+    pool_wait: float | None = None
+    """Seconds spent getting a connection (queueing for the pool, opening one), if timed."""
 
 
 class Transport(Protocol):
@@ -116,6 +119,7 @@ class AiohttpTransport:
         ca_bundle: str | ssl.SSLContext | None = None,
         proxy: str | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
+        time_pool: bool = False,
     ) -> None:
         if isinstance(max_connections, bool) or not isinstance(max_connections, int):
             raise ValueError("max_connections must be an integer")
@@ -134,6 +138,7 @@ class AiohttpTransport:
         self._ca_bundle = ca_bundle
         self._proxy = proxy
         self._trace_configs = trace_configs
+        self._time_pool = time_pool
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
@@ -143,6 +148,14 @@ class AiohttpTransport:
             f"AiohttpTransport(max_connections={self._max_connections}, "
             f"timeout={self._timeout.total}, verify_ssl={self._verify_ssl})"
         )
+
+    def time_pool(self) -> None:
+        """Measure each request's wait for a connection (``HttpResponse.pool_wait``).
+
+        Takes effect if called before the first request: it switches on aiohttp's
+        request tracing, which costs a few microseconds per request.
+        """
+        self._time_pool = True
 
     def _ssl(self) -> ssl.SSLContext | bool:
         if not self._verify_ssl:
@@ -168,10 +181,13 @@ class AiohttpTransport:
         connector = aiohttp.TCPConnector(
             limit=self._max_connections, limit_per_host=0, ssl=self._ssl(), ttl_dns_cache=300
         )
+        trace_configs = list(self._trace_configs or ())
+        if self._time_pool:
+            trace_configs.append(_pool_timing())
         self._session = session = aiohttp.ClientSession(
             connector=connector,
             timeout=self._timeout,
-            trace_configs=self._trace_configs,
+            trace_configs=trace_configs or None,
             auto_decompress=True,
         )
         self._loop = loop
@@ -193,6 +209,7 @@ class AiohttpTransport:
             if timeout is None
             else aiohttp.ClientTimeout(total=timeout, connect=min(timeout, self._connect_timeout))
         )
+        timing = _PoolTiming() if self._time_pool else None
         try:
             async with session.request(
                 method,
@@ -202,9 +219,16 @@ class AiohttpTransport:
                 timeout=request_timeout,
                 proxy=self._proxy,
                 allow_redirects=False,
+                trace_request_ctx=timing,
             ) as resp:
                 data = await resp.read()
-                return HttpResponse(resp.status, resp.reason or "", resp.headers, data)
+                return HttpResponse(
+                    resp.status,
+                    resp.reason or "",
+                    resp.headers,
+                    data,
+                    None if timing is None else timing.waited,
+                )
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise transport_error(exc, method, url) from exc
 
@@ -284,6 +308,40 @@ def transport_error(exc: BaseException, method: str, url: str) -> TransportError
             request_sent=True,
         )
     return TransportError(f"{type(exc).__name__}: {exc}", method=method, url=url, request_sent=True)
+
+
+class _PoolTiming:
+    """Per request: when it started waiting for a connection, and for how long."""
+
+    __slots__ = ("since", "waited")
+
+    def __init__(self) -> None:
+        self.since = 0.0
+        self.waited = 0.0
+
+
+def _pool_timing() -> aiohttp.TraceConfig:
+    """Tracing that adds up each request's time queued for and opening a connection."""
+
+    async def start(
+        session: aiohttp.ClientSession, context: SimpleNamespace, params: object
+    ) -> None:
+        timing = context.trace_request_ctx
+        if isinstance(timing, _PoolTiming):
+            timing.since = asyncio.get_running_loop().time()
+
+    async def end(session: aiohttp.ClientSession, context: SimpleNamespace, params: object) -> None:
+        timing = context.trace_request_ctx
+        if isinstance(timing, _PoolTiming):
+            timing.waited += asyncio.get_running_loop().time() - timing.since
+
+    config = aiohttp.TraceConfig()
+    config.on_connection_queued_start.append(start)
+    config.on_connection_queued_end.append(end)
+    config.on_connection_create_start.append(start)
+    config.on_connection_create_end.append(end)
+    config.freeze()
+    return config
 
 
 class _AiohttpStream:

@@ -35,8 +35,8 @@ from ._http import (
 from ._management import ManagementMethods, _check_limit
 from ._response import DetailedResponse, capture
 from ._version import __version__
-from .auth import Authenticator
-from .errors import ResponseParseError
+from .auth import Authenticator, RefreshEvent, TokenAuthenticator
+from .errors import ResponseParseError, WatsonError
 from .models.assistants import AssistantCollection, AssistantData
 from .models.context import MessageContext, StatelessMessageContext
 from .models.message import (
@@ -47,13 +47,14 @@ from .models.message import (
 )
 from .models.session import RequestAnalytics, SessionResponse
 from .models.stream import MessageStreamResponse, StatelessMessageStreamResponse
+from .observe import AttemptEvent, CallEvent, Listener, Listeners, route_template
 from .retry import (
     GateEvent,
     RateLimitGate,
     RateLimitState,
     RetryEvent,
     RetryPolicy,
-    call_with_retries,
+    retry_after,
 )
 from .streams import MessageStream
 
@@ -105,6 +106,9 @@ class AssistantClient(ManagementMethods):
         rate_limit_gate: Hold requests back while the service reports an endpoint's rate
             limit spent, instead of sending them to collect 429s (see
             :class:`RateLimitGate`). Turn off together with retries for capacity tests.
+        on_event: Called with every observability event (attempts, calls, retries, gate
+            waits, token refreshes); see :mod:`watson_async.observe` and
+            :meth:`add_listener`.
         on_retry: Called with a :class:`RetryEvent` before each retry's wait.
         on_gate_wait: Called with a :class:`GateEvent` whenever the gate holds a request.
         transport: Replace the aiohttp transport (tests, custom stacks); the options
@@ -130,6 +134,7 @@ class AssistantClient(ManagementMethods):
         rate_limit_gate: bool = True,
         on_retry: Callable[[RetryEvent], None] | None = None,
         on_gate_wait: Callable[[GateEvent], None] | None = None,
+        on_event: Listener | None = None,
         transport: Transport | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -167,19 +172,26 @@ class AssistantClient(ManagementMethods):
                 verify_ssl=not disable_ssl_verification,
                 ca_bundle=ca_bundle,
                 proxy=proxy,
+                time_pool=on_event is not None,
             )
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise ValueError(f"retry must be a RetryPolicy or None, got {type(retry).__name__}")
         self._transport = transport
         self._retry = retry
         self._on_retry = on_retry
+        self._on_gate_wait = on_gate_wait
         self._clock = clock
         self._sleep = sleep
         self._gate = (
-            RateLimitGate(clock=clock, sleep=sleep, on_wait=on_gate_wait)
+            RateLimitGate(clock=clock, sleep=sleep, on_wait=self._report_gate_wait)
             if rate_limit_gate
             else None
         )
+        self._listeners = Listeners()  # shared with views from with_options()
+        if on_event is not None:
+            self.add_listener(on_event)
+        if isinstance(authenticator, TokenAuthenticator):
+            authenticator.add_refresh_listener(self._report_refresh)
         self._life = _Lifecycle()  # shared with views from with_options()
         self._is_view = False
 
@@ -261,6 +273,25 @@ class AssistantClient(ManagementMethods):
         view._is_view = True
         return view
 
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(event)`` with every event of :mod:`watson_async.observe`.
+
+        Events: :class:`~watson_async.AttemptEvent` per attempt,
+        :class:`~watson_async.CallEvent` per call, :class:`RetryEvent`,
+        :class:`GateEvent` and :class:`~watson_async.RefreshEvent`. Listeners run in the
+        event loop and must not block; one that raises is logged and ignored. Register
+        before the first request to get ``pool_wait`` measured (aiohttp's connection
+        tracing is switched on only then, so a client nobody listens to pays nothing).
+        """
+        self._listeners.add(listener)
+        enable = getattr(self._transport, "time_pool", None)
+        if callable(enable):
+            enable()
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop calling ``listener``; ``ValueError`` if it isn't registered."""
+        self._listeners.remove(listener)
+
     async def __aenter__(self) -> AssistantClient:
         return self
 
@@ -277,6 +308,8 @@ class AssistantClient(ManagementMethods):
         if self._life.closed or self._is_view:
             return
         self._life.closed = True
+        if isinstance(self._authenticator, TokenAuthenticator):
+            self._authenticator.remove_refresh_listener(self._report_refresh)
         try:
             await self._authenticator.aclose()
         finally:
@@ -310,57 +343,8 @@ class AssistantClient(ManagementMethods):
         headers: Mapping[str, str] | None,
         timeout: float | None,
     ) -> HttpResponse:
-        return await self._retrying(self._attempt, request, headers, timeout)
-
-    async def _retrying(
-        self,
-        attempt: Callable[
-            [_endpoints.Request, Mapping[str, str] | None, float | None], Awaitable[_A]
-        ],
-        request: _endpoints.Request,
-        headers: Mapping[str, str] | None,
-        timeout: float | None,
-        *,
-        retry: bool = True,
-        before_attempt: Callable[[], object] | None = None,
-    ) -> _A:
-        if self._life.closed:
-            raise RuntimeError("this client is closed; create a new one")
-        policy = self._retry if retry else None
-        if before_attempt is None:
-            # The hot path: no extra coroutine levels between the call and the attempt.
-            if policy is None:
-                return await attempt(request, headers, timeout)
-            return await call_with_retries(
-                attempt,
-                request,
-                headers,
-                timeout,
-                endpoint=request.endpoint,
-                idempotent=request.idempotent,
-                policy=policy,
-                clock=self._clock,
-                sleep=self._sleep,
-                rand=random.random,
-                on_retry=self._on_retry,
-            )
-
-        async def one() -> _A:
-            before_attempt()
-            return await attempt(request, headers, timeout)
-
-        if policy is None:
-            return await one()
-        return await call_with_retries(
-            one,
-            endpoint=request.endpoint,
-            idempotent=request.idempotent,
-            policy=policy,
-            clock=self._clock,
-            sleep=self._sleep,
-            rand=random.random,
-            on_retry=self._on_retry,
-        )
+        response: HttpResponse = await self._run(self._attempt, request, headers, timeout)
+        return response
 
     async def _open_stream(
         self,
@@ -368,13 +352,142 @@ class AssistantClient(ManagementMethods):
         headers: Mapping[str, str] | None,
         timeout: float | None,
     ) -> _Opened:
-        return await self._retrying(self._attempt_stream, request, headers, timeout)
+        opened: _Opened = await self._run(self._attempt_stream, request, headers, timeout)
+        return opened
+
+    async def _call(
+        self,
+        request: _endpoints.Request,
+        model: type[T],
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+        *,
+        retry: bool = True,
+        before_attempt: Callable[[], object] | None = None,
+    ) -> T:
+        if before_attempt is not None or self._listeners or self._life.closed:
+            result: T = await self._run(
+                self._attempt,
+                request,
+                headers,
+                timeout,
+                retry=retry,
+                before_attempt=before_attempt,
+                model=model,
+            )
+            return result
+        # The hot path: the first attempt directly, the retry machinery only after a
+        # failure (each coroutine level costs every pending call memory and CPU).
+        try:
+            response = await self._attempt(request, headers, timeout, None)
+        except WatsonError as exc:
+            policy = self._retry if retry else None
+            if policy is None:
+                raise
+            response = await self._retry_after(
+                exc, policy, self._attempt, request, headers, timeout, None
+            )
+        return self._parse(request, response, model)
+
+    def _parse(self, request: _endpoints.Request, response: HttpResponse, model: type[T]) -> T:
+        try:
+            return converter.structure(_json.loads(response.body), model)
+        except Exception as exc:
+            raise ResponseParseError(
+                f"{request.endpoint}: cannot read the response as {model.__name__}: {exc}",
+                status_code=response.status,
+                body=response.body.decode("utf-8", errors="replace"),
+                headers=response.headers,
+                global_transaction_id=response.headers.get(_wire.TRANSACTION_ID_HEADER),
+            ) from exc
+
+    async def _run(
+        self,
+        attempt: _Attempt[Any],
+        request: _endpoints.Request,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+        *,
+        retry: bool = True,
+        before_attempt: Callable[[], object] | None = None,
+        model: type[Any] | None = None,
+    ) -> Any:
+        """One call: its attempts under the retry policy, the reply read as ``model``
+        (when given), and a :class:`CallEvent` when anyone listens."""
+        if self._life.closed:
+            raise RuntimeError("this client is closed; create a new one")
+        policy = self._retry if retry else None
+        trace = _Trace(self._clock()) if self._listeners else None
+        if before_attempt is not None:
+            first = attempt
+
+            async def attempt(
+                request: _endpoints.Request,
+                headers: Mapping[str, str] | None,
+                timeout: float | None,
+                trace: _Trace | None,
+            ) -> Any:
+                before_attempt()
+                return await first(request, headers, timeout, trace)
+
+        try:
+            try:
+                result = await attempt(request, headers, timeout, trace)
+            except WatsonError as exc:
+                if policy is None:
+                    raise
+                result = await self._retry_after(
+                    exc, policy, attempt, request, headers, timeout, trace
+                )
+            if model is not None:
+                result = self._parse(request, result, model)
+        except BaseException as exc:
+            if trace is not None:
+                self._call_done(request, trace, exc)
+            raise
+        if trace is not None:
+            self._call_done(request, trace, None)
+        return result
+
+    async def _retry_after(
+        self,
+        error: WatsonError,
+        policy: RetryPolicy,
+        attempt: _Attempt[_A],
+        request: _endpoints.Request,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+        trace: _Trace | None,
+    ) -> _A:
+        on_retry = self._report_retry
+        if trace is not None:
+
+            def on_retry(event: RetryEvent) -> None:
+                trace.retry_wait += event.wait
+                self._report_retry(event)
+
+        return await retry_after(
+            error,
+            attempt,
+            request,
+            headers,
+            timeout,
+            trace,
+            endpoint=request.endpoint,
+            idempotent=request.idempotent,
+            policy=policy,
+            clock=self._clock,
+            sleep=self._sleep,
+            rand=random.random,
+            on_retry=on_retry,
+        )
 
     async def _attempt(
         self,
         request: _endpoints.Request,
         headers: Mapping[str, str] | None,
         timeout: float | None,
+        trace: _Trace | None,
     ) -> HttpResponse:
         """One attempt: wait for the gate, authenticate, send, read the outcome."""
         url, base_headers = self._target(request)
@@ -388,15 +501,27 @@ class AssistantClient(ManagementMethods):
                 timeout,
             )
 
-        response = await self._exchange(request, headers, send)
-        self._conclude(request, response)
-        return response
+        if trace is None:
+            response = await self._exchange(request, headers, send, None)
+            self._conclude(request, response)
+            return response
+        started = self._clock()
+        received: HttpResponse | None = None
+        try:
+            received = await self._exchange(request, headers, send, trace)
+            self._conclude(request, received)
+        except BaseException as exc:
+            self._attempt_done(request, trace, started, received, exc)
+            raise
+        self._attempt_done(request, trace, started, received, None)
+        return received
 
     async def _attempt_stream(
         self,
         request: _endpoints.Request,
         headers: Mapping[str, str] | None,
         timeout: float | None,
+        trace: _Trace | None,
     ) -> _Opened:
         """One attempt whose successful response stays open for streaming."""
         url, base_headers = self._target(request)
@@ -418,14 +543,23 @@ class AssistantClient(ManagementMethods):
                 await context.__aexit__(None, None, None)
             return HttpResponse(response.status, response.reason, response.headers, body)
 
-        outcome = await self._exchange(request, headers, send)
-        if isinstance(outcome, HttpResponse):
-            self._conclude(request, outcome)
-            raise AssertionError("unreachable: an error response always raises")
-        summary = HttpResponse(
-            outcome.response.status, outcome.response.reason, outcome.response.headers, b""
-        )
-        self._conclude(request, summary)
+        started = self._clock()
+        outcome: HttpResponse | _Opened | None = None
+        try:
+            outcome = await self._exchange(request, headers, send, trace)
+            if isinstance(outcome, HttpResponse):
+                self._conclude(request, outcome)
+                raise AssertionError("unreachable: an error response always raises")
+            summary = HttpResponse(
+                outcome.response.status, outcome.response.reason, outcome.response.headers, b""
+            )
+            self._conclude(request, summary)
+        except BaseException as exc:
+            if trace is not None:
+                self._attempt_done(request, trace, started, outcome, exc)
+            raise
+        if trace is not None:
+            self._attempt_done(request, trace, started, outcome, None)
         return outcome
 
     def _target(self, request: _endpoints.Request) -> tuple[str, Mapping[str, str]]:
@@ -449,11 +583,15 @@ class AssistantClient(ManagementMethods):
         request: _endpoints.Request,
         headers: Mapping[str, str] | None,
         send: Callable[[str | None], Awaitable[_R]],
+        trace: _Trace | None,
     ) -> _R:
         """Gate, authenticate and send; on a 401 for our token, refresh and send once more."""
         gate = self._gate
         if gate is not None:
-            await gate.acquire(request.endpoint)
+            waited = await gate.acquire(request.endpoint)
+            if trace is not None:
+                trace.gate_wait += waited
+                trace.attempt_gate_wait = waited
         try:
             authorization = await self._authenticator.authorization()
             response = await send(authorization)
@@ -490,30 +628,81 @@ class AssistantClient(ManagementMethods):
                 now=time.time(),
             )
 
-    async def _call(
+    # --- observation -------------------------------------------------------------
+
+    def _attempt_done(
         self,
         request: _endpoints.Request,
-        model: type[T],
-        headers: Mapping[str, str] | None,
-        timeout: float | None,
-        *,
-        retry: bool = True,
-        before_attempt: Callable[[], object] | None = None,
-    ) -> T:
-        response = await self._retrying(
-            self._attempt, request, headers, timeout, retry=retry, before_attempt=before_attempt
+        trace: _Trace,
+        started: float,
+        response: HttpResponse | _Opened | None,
+        error: BaseException | None,
+    ) -> None:
+        """Report one attempt to the listeners."""
+        trace.attempts += 1
+        gate_wait, trace.attempt_gate_wait = trace.attempt_gate_wait, 0.0
+        if response is None:
+            # A typed error for a status carries it; a transport failure has none.
+            status = getattr(error, "status_code", None)
+            transaction_id = getattr(error, "global_transaction_id", None)
+            response_bytes = None
+            pool_wait = None
+        else:
+            status = response.status
+            transaction_id = response.headers.get(_wire.TRANSACTION_ID_HEADER)
+            response_bytes = len(response.body) if isinstance(response, HttpResponse) else None
+            pool_wait = response.pool_wait if isinstance(response, HttpResponse) else None
+        trace.status = status
+        body = request.body
+        self._listeners.emit(
+            AttemptEvent(
+                endpoint=request.endpoint,
+                method=request.method,
+                route=route_template(request.endpoint, request.method, request.path),
+                attempt=trace.attempts,
+                status=status,
+                error=error,
+                started=started,
+                duration=self._clock() - started - gate_wait,
+                gate_wait=gate_wait,
+                pool_wait=pool_wait,
+                request_bytes=0 if body is None else len(body) if isinstance(body, bytes) else None,
+                response_bytes=response_bytes,
+                transaction_id=transaction_id,
+            )
         )
-        try:
-            data = _json.loads(response.body)
-            return converter.structure(data, model)
-        except Exception as exc:
-            raise ResponseParseError(
-                f"{request.endpoint}: cannot read the response as {model.__name__}: {exc}",
-                status_code=response.status,
-                body=response.body.decode("utf-8", errors="replace"),
-                headers=response.headers,
-                global_transaction_id=response.headers.get(_wire.TRANSACTION_ID_HEADER),
-            ) from exc
+
+    def _call_done(
+        self, request: _endpoints.Request, trace: _Trace, error: BaseException | None
+    ) -> None:
+        """Report one call to the listeners."""
+        self._listeners.emit(
+            CallEvent(
+                endpoint=request.endpoint,
+                method=request.method,
+                route=route_template(request.endpoint, request.method, request.path),
+                attempts=max(trace.attempts, 1),
+                status=trace.status,
+                error=error,
+                started=trace.started,
+                duration=self._clock() - trace.started,
+                retry_wait=trace.retry_wait,
+                gate_wait=trace.gate_wait,
+            )
+        )
+
+    def _report_retry(self, event: RetryEvent) -> None:
+        if self._on_retry is not None:
+            self._on_retry(event)
+        self._listeners.emit(event)
+
+    def _report_gate_wait(self, event: GateEvent) -> None:
+        if self._on_gate_wait is not None:
+            self._on_gate_wait(event)
+        self._listeners.emit(event)
+
+    def _report_refresh(self, event: RefreshEvent) -> None:
+        self._listeners.emit(event)
 
     # --- sessions and messages ------------------------------------------------
 
@@ -735,6 +924,26 @@ class _Opened:
     @property
     def headers(self) -> Mapping[str, str]:
         return self.response.headers
+
+
+class _Trace:
+    """What one observed call has done so far (only when listeners are registered)."""
+
+    __slots__ = ("attempt_gate_wait", "attempts", "gate_wait", "retry_wait", "started", "status")
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.attempts = 0
+        self.status: int | None = None
+        self.retry_wait = 0.0
+        self.gate_wait = 0.0
+        self.attempt_gate_wait = 0.0
+
+
+_Attempt = Callable[
+    [_endpoints.Request, "Mapping[str, str] | None", "float | None", "_Trace | None"],
+    Awaitable[_A],
+]
 
 
 class _Lifecycle:

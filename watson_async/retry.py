@@ -318,17 +318,46 @@ async def call_with_retries(
 ) -> T:
     """Run ``attempt(*args)`` until it succeeds or ``policy`` says stop; raise the last error.
 
-    The first attempt runs outside tenacity (it costs ~18 µs a call even when nothing
-    fails); only a retryable failure hands over to tenacity, replaying that failure as
-    its first attempt. When retries run out, the last typed error is raised with
-    ``attempts``, ``waited`` and ``retry_history`` set on it.
+    When retries run out, the last typed error is raised with ``attempts``, ``waited``
+    and ``retry_history`` set on it.
     """
     try:
         return await attempt(*args)
     except WatsonError as exc:
-        if retry_reason(exc, idempotent, policy.retry_ambiguous) is None:
-            raise
-        first_error = exc
+        return await retry_after(
+            exc,
+            attempt,
+            *args,
+            endpoint=endpoint,
+            idempotent=idempotent,
+            policy=policy,
+            clock=clock,
+            sleep=sleep,
+            rand=rand,
+            on_retry=on_retry,
+        )
+
+
+async def retry_after(
+    first_error: WatsonError,
+    attempt: Callable[..., Awaitable[T]],
+    *args: Any,
+    endpoint: str,
+    idempotent: bool,
+    policy: RetryPolicy,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+    rand: Callable[[], float] = random.random,
+    on_retry: Callable[[RetryEvent], None] | None = None,
+) -> T:
+    """Go on after the first attempt of a call failed with ``first_error``.
+
+    The first attempt runs outside tenacity (it costs ~18 µs a call even when nothing
+    fails); a retryable failure hands over to tenacity here, which replays it as its
+    first attempt. A failure that isn't retryable is raised at once.
+    """
+    if retry_reason(first_error, idempotent, policy.retry_ambiguous) is None:
+        raise first_error
 
     testing = _TESTING.enabled
     max_attempts = min(policy.max_attempts, _TESTING.attempts) if testing else policy.max_attempts
