@@ -489,32 +489,54 @@ class AssistantClient(ManagementMethods):
         timeout: float | None,
         trace: _Trace | None,
     ) -> HttpResponse:
-        """One attempt: wait for the gate, authenticate, send, read the outcome."""
+        """One attempt: wait for the gate, authenticate, send, read the outcome.
+
+        Gate, authentication, the 401 replay and the report are inline rather than in
+        helpers: with thousands of calls pending, every coroutine level costs memory.
+        """
         url, base_headers = self._target(request)
-
-        async def send(authorization: str | None) -> HttpResponse:
-            return await self._transport.send(
-                request.method,
-                url,
-                _merge(base_headers, authorization, headers),
-                request.body,
-                timeout,
-            )
-
-        if trace is None:
-            response = await self._exchange(request, headers, send, None)
-            self._conclude(request, response)
-            return response
-        started = self._clock()
-        received: HttpResponse | None = None
+        gate = self._gate
+        if gate is not None:
+            waited = await gate.acquire(request.endpoint)
+            if trace is not None:
+                trace.gate_wait += waited
+                trace.attempt_gate_wait = waited
+        started = self._clock() if trace is not None else 0.0
+        response: HttpResponse | None = None
         try:
-            received = await self._exchange(request, headers, send, trace)
-            self._conclude(request, received)
+            try:
+                authorization = await self._authenticator.authorization()
+                response = await self._transport.send(
+                    request.method,
+                    url,
+                    _merge(base_headers, authorization, headers),
+                    request.body,
+                    timeout,
+                )
+                if response.status == 401 and await self._replay_unauthorized(
+                    authorization, headers
+                ):
+                    response = await self._transport.send(
+                        request.method,
+                        url,
+                        _merge(base_headers, await self._authenticator.authorization(), headers),
+                        request.body,
+                        timeout,
+                    )
+            except BaseException:
+                if gate is not None:
+                    gate.release(request.endpoint)
+                raise
+            if gate is not None:
+                gate.observe(request.endpoint, response.status, response.headers)
+            self._conclude(request, response)
         except BaseException as exc:
-            self._attempt_done(request, trace, started, received, exc)
+            if trace is not None:
+                self._attempt_done(request, trace, started, response, exc)
             raise
-        self._attempt_done(request, trace, started, received, None)
-        return received
+        if trace is not None:
+            self._attempt_done(request, trace, started, response, None)
+        return response
 
     async def _attempt_stream(
         self,
@@ -543,10 +565,28 @@ class AssistantClient(ManagementMethods):
                 await context.__aexit__(None, None, None)
             return HttpResponse(response.status, response.reason, response.headers, body)
 
+        gate = self._gate
+        if gate is not None:
+            waited = await gate.acquire(request.endpoint)
+            if trace is not None:
+                trace.gate_wait += waited
+                trace.attempt_gate_wait = waited
         started = self._clock()
         outcome: HttpResponse | _Opened | None = None
         try:
-            outcome = await self._exchange(request, headers, send, trace)
+            try:
+                authorization = await self._authenticator.authorization()
+                outcome = await send(authorization)
+                if outcome.status == 401 and await self._replay_unauthorized(
+                    authorization, headers
+                ):
+                    outcome = await send(await self._authenticator.authorization())
+            except BaseException:
+                if gate is not None:
+                    gate.release(request.endpoint)
+                raise
+            if gate is not None:
+                gate.observe(request.endpoint, outcome.status, outcome.headers)
             if isinstance(outcome, HttpResponse):
                 self._conclude(request, outcome)
                 raise AssertionError("unreachable: an error response always raises")
@@ -578,39 +618,19 @@ class AssistantClient(ManagementMethods):
             base = {**base, **dict(request.headers)}
         return url, base
 
-    async def _exchange(
-        self,
-        request: _endpoints.Request,
-        headers: Mapping[str, str] | None,
-        send: Callable[[str | None], Awaitable[_R]],
-        trace: _Trace | None,
-    ) -> _R:
-        """Gate, authenticate and send; on a 401 for our token, refresh and send once more."""
-        gate = self._gate
-        if gate is not None:
-            waited = await gate.acquire(request.endpoint)
-            if trace is not None:
-                trace.gate_wait += waited
-                trace.attempt_gate_wait = waited
-        try:
-            authorization = await self._authenticator.authorization()
-            response = await send(authorization)
-            # A 401 for the token we sent: the service processed nothing, so after one
-            # shared refresh the request is sent once more, even a stateful message.
-            if (
-                response.status == 401
-                and authorization is not None
-                and not (headers and "Authorization" in headers)
-                and await self._authenticator.invalidate(authorization)
-            ):
-                response = await send(await self._authenticator.authorization())
-        except BaseException:
-            if gate is not None:
-                gate.release(request.endpoint)
-            raise
-        if gate is not None:
-            gate.observe(request.endpoint, response.status, response.headers)
-        return response
+    async def _replay_unauthorized(
+        self, authorization: str | None, headers: Mapping[str, str] | None
+    ) -> bool:
+        """After a 401: whether to send once more, with a token refreshed for everyone.
+
+        A 401 for the token we sent means the service processed nothing, so even a
+        stateful message may be sent again; a caller's own ``Authorization`` is not.
+        """
+        return (
+            authorization is not None
+            and not (headers and "Authorization" in headers)
+            and await self._authenticator.invalidate(authorization)
+        )
 
     def _conclude(self, request: _endpoints.Request, response: HttpResponse) -> None:
         """Record the response for ``with_response``; raise the typed error for a failure."""
@@ -902,7 +922,6 @@ class AssistantClient(ManagementMethods):
         await self._send(request, headers, timeout)
 
 
-_R = TypeVar("_R", HttpResponse, "HttpResponse | _Opened")
 _A = TypeVar("_A")
 
 
