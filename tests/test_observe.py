@@ -197,6 +197,7 @@ async def test_retries_report_each_attempt_and_the_waits(
         ("message", 1, "rate_limited"),
         ("create_session", 1, "status_503"),
     ]
+    assert retries[0].route == MESSAGE
     message_call, session_call = calls
     assert (message_call.attempts, message_call.status, message_call.outcome) == (2, 200, "ok")
     assert message_call.retry_wait == retries[0].wait >= 3.0  # Retry-After, plus jitter
@@ -248,7 +249,7 @@ async def test_gate_waits_reach_listeners_and_the_call(jc: JumpClock) -> None:
     (call,) = of(events, CallEvent)
     assert attempt.gate_wait == pytest.approx(gate.wait)
     assert call.gate_wait == pytest.approx(gate.wait)
-    assert call.duration >= gate.wait > attempt.duration
+    assert call.duration >= gate.wait > attempt.duration >= 0.0
 
 
 async def test_parse_failures_are_the_calls_outcome(fake: FakeAssistant, jc: JumpClock) -> None:

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import aiohttp
+import attrs
 
 from . import _endpoints, _json, _wire
 from ._convert import converter
@@ -459,12 +460,12 @@ class AssistantClient(ManagementMethods):
         timeout: float | None,
         trace: _Trace | None,
     ) -> _A:
-        on_retry = self._report_retry
-        if trace is not None:
+        route = route_template(request.endpoint, request.method, request.path)
 
-            def on_retry(event: RetryEvent) -> None:
+        def on_retry(event: RetryEvent) -> None:
+            if trace is not None:
                 trace.retry_wait += event.wait
-                self._report_retry(event)
+            self._report_retry(attrs.evolve(event, route=route))
 
         return await retry_after(
             error,
@@ -683,7 +684,7 @@ class AssistantClient(ManagementMethods):
                 status=status,
                 error=error,
                 started=started,
-                duration=self._clock() - started - gate_wait,
+                duration=self._clock() - started,
                 gate_wait=gate_wait,
                 pool_wait=pool_wait,
                 request_bytes=0 if body is None else len(body) if isinstance(body, bytes) else None,

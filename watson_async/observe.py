@@ -2,7 +2,9 @@
 
 Register a listener with ``AssistantClient(on_event=...)`` or
 :meth:`~watson_async.AssistantClient.add_listener`; it is called synchronously, in the
-event loop, with each :data:`Event`:
+event loop, with each :data:`Event`. Attempt, call, retry and gate events are reported
+in the task that made the call (so its context variables are visible to the listener);
+refresh events in the authenticator's refresh task.
 
 * :class:`AttemptEvent` — one attempt of a call (one HTTP request; a 401 answered by a
   token refresh and a replay stays one attempt), with its own latency;

@@ -117,6 +117,9 @@ class RetryEvent:
     waited: float
     """Seconds already spent waiting for earlier retries of this call."""
     error: BaseException
+    route: str | None = None
+    """The request's path template (see :class:`~watson_async.AttemptEvent`), when the
+    client reports the event."""
 
 
 @attrs.frozen
