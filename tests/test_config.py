@@ -531,3 +531,16 @@ def test_from_env_without_configuration_names_what_is_missing(
     monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(ValueError, match="ASSISTANT_"):
         AssistantClient.from_env("2024-08-25", environ={"HOME": str(tmp_path)})
+
+
+def test_assistant_ids_in_the_environment_are_not_settings(env: Env) -> None:
+    # ASSISTANT_ID names an assistant for the chat and loadtest commands; it must not make
+    # the environment the configuration source and hide credentials in VCAP_SERVICES.
+    env.environ["ASSISTANT_ID"] = "a-1"
+    env.environ["ASSISTANT_ENVIRONMENT_ID"] = "e-1"
+    env.environ["VCAP_SERVICES"] = json.dumps(
+        {"conversation": [{"name": "assistant", "credentials": {"apikey": APIKEY}}]}
+    )
+    cfg = env.read()
+    assert cfg.source == "VCAP_SERVICES"
+    assert "ID" not in cfg.values

@@ -172,11 +172,18 @@ class ServiceConfig:
 # --- reading -----------------------------------------------------------------------
 
 
+#: Keys that name an assistant rather than configure the service (the ``chat`` and
+#: ``loadtest`` commands read ``ASSISTANT_ID``): they never make a source count as found.
+_NOT_SETTINGS = frozenset({"ID", "ENVIRONMENT_ID"})
+
+
 def _with_prefix(items: Mapping[str, str], prefix: str) -> dict[str, str]:
     return {
         key[len(prefix) :]: value
         for key, value in items.items()
-        if key.startswith(prefix) and len(key) > len(prefix)
+        if key.startswith(prefix)
+        and len(key) > len(prefix)
+        and key[len(prefix) :] not in _NOT_SETTINGS
     }
 
 
@@ -210,7 +217,11 @@ def _read_credentials_file(path: Path, prefix: str) -> dict[str, str]:
         if not sep:
             continue
         key = key.strip()
-        if key.startswith(prefix) and len(key) > len(prefix):
+        if (
+            key.startswith(prefix)
+            and len(key) > len(prefix)
+            and key[len(prefix) :] not in _NOT_SETTINGS
+        ):
             found[key[len(prefix) :]] = value.strip()
     return found
 
