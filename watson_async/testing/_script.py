@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +21,11 @@ __all__ = [
     "GREETING_TEXT",
     "INTENT_TITLES",
     "MAIN_SKILL",
+    "SHOWCASE_KEYWORDS",
     "BotState",
     "classify",
     "run_turn",
+    "showcase_generic",
 ]
 
 MAIN_SKILL = "main skill"
@@ -48,8 +51,29 @@ _INTENTS: dict[str, tuple[float, str]] = {
     "book_trip": (0.95, "Book a trip"),
     "agent": (0.94, "Connect to an agent"),
     "pause": (0.93, "Pause"),
+    # Keywords that show the other response types (for ``watson-async chat --fake``).
+    "media": (0.92, "Show media"),
+    "suggest": (0.91, "Suggest actions"),
+    "search": (0.9, "Search the docs"),
+    "transfer": (0.89, "Continue on the website"),
+    "date": (0.88, "Ask for a date"),
+    "custom": (0.87, "Custom response"),
+    "carousel": (0.86, "Show a carousel"),
+    "showcase": (0.85, "Show every response type"),
     "echo": (0.42, "Fallback"),
 }
+#: Keywords (the whole input, any case, trailing ``!.?`` ignored) that start the
+#: intents named after them and answer with other response types.
+SHOWCASE_KEYWORDS = (
+    "media",
+    "suggest",
+    "search",
+    "transfer",
+    "date",
+    "custom",
+    "carousel",
+    "showcase",
+)
 #: intent -> the title of the action it starts (what an action skill lists).
 INTENT_TITLES: dict[str, str] = {name: title for name, (_, title) in _INTENTS.items()}
 
@@ -67,6 +91,8 @@ def _detect(text: str) -> str:
         return "agent"
     if norm == "pause":
         return "pause"
+    if norm in SHOWCASE_KEYWORDS:
+        return norm
     return "echo"
 
 
@@ -198,6 +224,153 @@ def _text(text: str) -> dict[str, Any]:
     return {"response_type": "text", "text": text}
 
 
+_MEDIA_URL = "https://example.com/fake-assistant"
+
+
+def _menu() -> dict[str, Any]:
+    return {
+        "response_type": "option",
+        "title": MENU_TITLE,
+        "options": [
+            {"label": "Book a trip", "value": {"input": {"text": "book a trip"}}},
+            {
+                "label": "Talk to an agent",
+                "value": {"input": {"text": "talk to an agent"}},
+            },
+        ],
+    }
+
+
+def _agent() -> dict[str, Any]:
+    return {
+        "response_type": "connect_to_agent",
+        "message_to_human_agent": AGENT_MESSAGE,
+        "agent_available": {"message": AGENT_AVAILABLE},
+        "agent_unavailable": {"message": AGENT_UNAVAILABLE},
+        "transfer_info": {"target": {}},
+    }
+
+
+def _pause() -> list[dict[str, Any]]:
+    return [{"response_type": "pause", "time": 500, "typing": True}, _text(PAUSE_TEXT)]
+
+
+def _media() -> list[dict[str, Any]]:
+    return [
+        {
+            "response_type": "image",
+            "source": f"{_MEDIA_URL}/beach.jpg",
+            "title": "A beach",
+            "description": "Where you could be next week.",
+            "alt_text": "Sand, sea and a palm tree",
+        },
+        {
+            "response_type": "video",
+            "source": f"{_MEDIA_URL}/tour.mp4",
+            "title": "City tour",
+            "alt_text": "A guided tour of the old town",
+        },
+        {"response_type": "audio", "source": f"{_MEDIA_URL}/welcome.mp3", "title": "Welcome"},
+        {
+            "response_type": "iframe",
+            "source": f"{_MEDIA_URL}/map.html",
+            "title": "Map",
+            "image_url": f"{_MEDIA_URL}/map-preview.png",
+        },
+    ]
+
+
+def _suggestion() -> dict[str, Any]:
+    return {
+        "response_type": "suggestion",
+        "title": "Did you mean:",
+        "suggestions": [
+            {"label": "Show the menu", "value": {"input": {"text": "menu"}}},
+            {"label": "Book a trip", "value": {"input": {"text": "book a trip"}}},
+        ],
+    }
+
+
+def _search() -> dict[str, Any]:
+    return {
+        "response_type": "search",
+        "header": "I found this in the travel guide:",
+        "primary_results": [
+            {
+                "id": "doc-1",
+                "title": "Travelling with pets",
+                "body": "Small pets can travel in the cabin in an approved carrier.",
+                "url": f"{_MEDIA_URL}/guide/pets",
+                "result_metadata": {"confidence": 0.82, "score": 11.4},
+            },
+        ],
+        "additional_results": [
+            {
+                "id": "doc-2",
+                "title": "Baggage allowance",
+                "body": "One cabin bag and one personal item are included.",
+                "url": f"{_MEDIA_URL}/guide/baggage",
+                "result_metadata": {"confidence": 0.41, "score": 6.2},
+            },
+        ],
+    }
+
+
+def _transfer() -> dict[str, Any]:
+    return {
+        "response_type": "channel_transfer",
+        "message_to_user": "Let's continue on our website.",
+        "transfer_info": {"target": {"chat": {"url": f"{_MEDIA_URL}/chat"}}},
+    }
+
+
+def _date() -> list[dict[str, Any]]:
+    return [_text("When would you like to travel?"), {"response_type": "date"}]
+
+
+def _custom() -> dict[str, Any]:
+    return {
+        "response_type": "user_defined",
+        "user_defined": {"template": "boarding_pass", "flight": "FA 123", "seat": "12A"},
+    }
+
+
+def _carousel() -> dict[str, Any]:
+    # Not modelled by the SDKs: clients see an unknown response_type.
+    card = {"response_type": "card", "body": [_text("Paris"), _text("From 99 EUR")]}
+    return {"response_type": "carousel", "items": [card]}
+
+
+def showcase_generic() -> list[dict[str, Any]]:
+    """The ``output.generic`` of the ``showcase`` keyword: one item of every response
+    type the chat renders (a fresh list each time)."""
+    return [
+        _text("Here is one response of each type."),
+        _menu(),
+        *_pause(),
+        *_media(),
+        _suggestion(),
+        _search(),
+        _transfer(),
+        _agent(),
+        *_date(),
+        _custom(),
+        _carousel(),
+    ]
+
+
+_SHOWCASE_REPLIES: dict[str, Callable[[], list[dict[str, Any]]]] = {
+    "media": _media,
+    "suggest": lambda: [_suggestion()],
+    "search": lambda: [_search()],
+    "transfer": lambda: [_transfer()],
+    "date": _date,
+    "custom": lambda: [_custom()],
+    "carousel": lambda: [_carousel()],
+    "showcase": showcase_generic,
+}
+
+
 def _entities(text: str) -> list[dict[str, Any]]:
     found = []
     for match in _NUMBER.finditer(text):
@@ -314,39 +487,18 @@ def run_turn(
         if intent == "greeting":
             generic = [_text(GREETING_TEXT)]
         elif intent == "menu":
-            generic = [
-                {
-                    "response_type": "option",
-                    "title": MENU_TITLE,
-                    "options": [
-                        {"label": "Book a trip", "value": {"input": {"text": "book a trip"}}},
-                        {
-                            "label": "Talk to an agent",
-                            "value": {"input": {"text": "talk to an agent"}},
-                        },
-                    ],
-                }
-            ]
+            generic = [_menu()]
         elif intent == "book_trip":
             generic = [_text(ASK_DESTINATION)]
             state.action = "book_trip"
             state.action_start_time = now_iso
             finished = False
         elif intent == "agent":
-            generic = [
-                {
-                    "response_type": "connect_to_agent",
-                    "message_to_human_agent": AGENT_MESSAGE,
-                    "agent_available": {"message": AGENT_AVAILABLE},
-                    "agent_unavailable": {"message": AGENT_UNAVAILABLE},
-                    "transfer_info": {"target": {}},
-                }
-            ]
+            generic = [_agent()]
         elif intent == "pause":
-            generic = [
-                {"response_type": "pause", "time": 500, "typing": True},
-                _text(PAUSE_TEXT),
-            ]
+            generic = _pause()
+        elif intent in _SHOWCASE_REPLIES:
+            generic = _SHOWCASE_REPLIES[intent]()
         else:
             generic = [_text(f"You said: {text}")]
         action = intent

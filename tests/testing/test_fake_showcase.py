@@ -1,0 +1,148 @@
+"""FakeAssistant's scripted bot: the keywords that answer with the other response types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from watson_async import AssistantClient, IAMAuthenticator
+from watson_async.models.generic import (
+    GenericAudio,
+    GenericChannelTransfer,
+    GenericConnectToAgent,
+    GenericDate,
+    GenericIframe,
+    GenericImage,
+    GenericOption,
+    GenericPause,
+    GenericSearch,
+    GenericSuggestion,
+    GenericText,
+    GenericUnknown,
+    GenericUserDefined,
+    GenericVideo,
+)
+from watson_async.testing import FakeAssistant
+from watson_async.testing._script import (
+    INTENT_TITLES,
+    SHOWCASE_KEYWORDS,
+    BotState,
+    classify,
+    run_turn,
+    showcase_generic,
+)
+
+NOW = "2025-01-01T00:00:00.000Z"
+
+
+def turn(text: str, **options: Any) -> dict[str, Any]:
+    state = BotState(session_id="s", session_start_time=NOW)
+    return run_turn(state, text, now_iso=NOW, **options)
+
+
+def types(output: dict[str, Any]) -> list[str]:
+    return [g["response_type"] for g in output["generic"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("media", ["image", "video", "audio", "iframe"]),
+        ("Suggest", ["suggestion"]),
+        ("search!", ["search"]),
+        ("transfer", ["channel_transfer"]),
+        ("date", ["text", "date"]),
+        ("custom", ["user_defined"]),
+        ("carousel", ["carousel"]),
+    ],
+)
+def test_keyword_replies(text: str, expected: list[str]) -> None:
+    output = turn(text, debug=True)
+    assert types(output) == expected
+    intent = text.lower().rstrip("!")
+    assert output["intents"][0]["intent"] == intent
+    events = output["debug"]["turn_events"]
+    assert events[0]["source"]["action_title"] == INTENT_TITLES[intent]
+    assert classify(text)["intents"][0]["intent"] == intent
+
+
+def test_keywords_are_whole_inputs_only() -> None:
+    assert types(turn("search the docs")) == ["text"]  # an echo, as before
+    assert turn("search the docs")["generic"][0]["text"] == "You said: search the docs"
+
+
+def test_showcase_has_every_type_once_and_fresh_lists() -> None:
+    generic = turn("showcase")["generic"]
+    assert types({"generic": generic}) == [
+        "text",
+        "option",
+        "pause",
+        "text",
+        "image",
+        "video",
+        "audio",
+        "iframe",
+        "suggestion",
+        "search",
+        "channel_transfer",
+        "connect_to_agent",
+        "text",
+        "date",
+        "user_defined",
+        "carousel",
+    ]
+    showcase_generic()[0]["text"] = "changed"
+    assert showcase_generic()[0]["text"] == "Here is one response of each type."
+    assert set(SHOWCASE_KEYWORDS) <= set(INTENT_TITLES)
+
+
+def test_existing_replies_unchanged() -> None:
+    assert turn("menu")["generic"][0]["options"][1] == {
+        "label": "Talk to an agent",
+        "value": {"input": {"text": "talk to an agent"}},
+    }
+    assert turn("pause")["generic"] == [
+        {"response_type": "pause", "time": 500, "typing": True},
+        {"response_type": "text", "text": "Thanks for waiting."},
+    ]
+    # the alternate intents are still the first three scripted ones
+    alternates = turn("hello", alternate_intents=True)["intents"]
+    assert [i["intent"] for i in alternates] == ["greeting", "menu", "book_trip"]
+
+
+async def test_showcase_parses_into_the_typed_models() -> None:
+    async with (
+        FakeAssistant() as fake,
+        AssistantClient(
+            "2024-08-25",
+            IAMAuthenticator(fake.apikey, url=fake.iam_url),
+            service_url=fake.service_url,
+        ) as client,
+    ):
+        session = await client.create_session(fake.assistant_id, fake.environment_id)
+        reply = await client.message(
+            fake.assistant_id,
+            fake.environment_id,
+            session.session_id,
+            input={"text": "showcase"},
+        )
+    classes = [type(item) for item in reply.output.generic or ()]
+    assert classes == [
+        GenericText,
+        GenericOption,
+        GenericPause,
+        GenericText,
+        GenericImage,
+        GenericVideo,
+        GenericAudio,
+        GenericIframe,
+        GenericSuggestion,
+        GenericSearch,
+        GenericChannelTransfer,
+        GenericConnectToAgent,
+        GenericText,
+        GenericDate,
+        GenericUserDefined,
+        GenericUnknown,
+    ]
