@@ -1,4 +1,5 @@
-"""The ``watson-async`` command: ``demo`` and ``fake-server``."""
+"""The ``watson-async`` command: ``demo``, ``chat`` (an interactive chat, see
+``watson_async._chat``) and ``fake-server``."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from typing import Any
 
 import attrs
 
+from ._chat import add_chat_parser, chat_main, render_generic
 from ._version import __version__
 from .auth import IAMAuthenticator
 from .client import AssistantClient
 from .errors import WatsonError
+from .loadtest import add_loadtest_parser, loadtest_main
 from .models.message import StatefulMessageResponse
 
 __all__ = ["main"]
@@ -27,24 +30,8 @@ DEMO_SCRIPT = ("hello", "menu", "book a trip", "Paris", "thanks, that is all")
 
 
 def render_reply(reply: StatefulMessageResponse) -> list[str]:
-    """The reply's generic items as plain text lines."""
-    lines: list[str] = []
-    for item in reply.output.generic or ():
-        kind = item.response_type
-        data = item.to_dict()
-        if kind == "text":
-            lines.append(str(data.get("text", "")))
-        elif kind == "option":
-            labels = [
-                str(o.get("label", "")) for o in data.get("options", []) if isinstance(o, dict)
-            ]
-            choices = "  ".join(f"{i}) {label}" for i, label in enumerate(labels, 1))
-            lines.append(f"{data.get('title', '')}  {choices}".strip())
-        elif kind == "pause":
-            lines.append(f"[pause {data.get('time', '?')} ms]")
-        else:
-            lines.append(f"[{kind}]")
-    return lines
+    """The reply's generic items as plain text lines (as ``watson-async chat`` shows them)."""
+    return list(render_generic(reply.output.generic or ()).lines)
 
 
 @attrs.define
@@ -197,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-c", "--concurrency", type=_positive_int, default=50)
     demo.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
 
+    add_chat_parser(sub)
+
     fake = sub.add_parser("fake-server", help="run the fake Watson Assistant service")
     fake.add_argument("--host", default="127.0.0.1")
     fake.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -208,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="requests per minute per endpoint (default: unlimited)",
     )
+    add_loadtest_parser(sub)
     return parser
 
 
@@ -217,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return asyncio.run(run_demo(args.conversations, args.concurrency, args.time_limit))
+        if args.command == "chat":
+            return chat_main(args)
+        if args.command == "loadtest":
+            return loadtest_main(args)
         return asyncio.run(
             run_fake_server(
                 args.host, args.port, args.token_lifetime, args.session_timeout, args.rate_limit

@@ -1,0 +1,420 @@
+"""``watson-async loadtest``: the argument parser and the command.
+
+Imports nothing beyond the standard library and the core package until the command
+runs, so ``watson-async --help`` works without the ``loadtest`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._config import DEFAULT_SCRIPT, LoadTestConfig, read_script
+
+if TYPE_CHECKING:
+    from ._runner import LoadTestRunner
+
+__all__ = ["INSTALL_HINT", "add_loadtest_parser", "loadtest_main", "require_extras"]
+
+INSTALL_HINT = 'pip install "watson-async[loadtest]"'
+
+_EPILOG = """\
+models:
+  closed  --users N virtual users run conversations back to back (create a session,
+          the script's turns, delete it). Offered load follows the service's speed.
+  open    conversations arrive at --rate per second whatever the service does; latency
+          counts from each one's scheduled start, so queueing for one of the
+          --max-in-flight slots shows up (no coordinated omission).
+
+bounds: no conversation starts after --duration seconds or once --conversations have
+started (default: 10 s); those in flight finish; --time-limit cancels the rest.
+
+exit status:
+  0    every call succeeded (or the error rate is within --max-error-rate)
+  1    error rate or open-model drop rate above --max-error-rate, no call completed,
+       the hard --time-limit reached, or an unexpected exception
+  2    bad arguments, or the loadtest extra (or matplotlib for --png) not installed
+  130  interrupted (Ctrl-C once: finish conversations in flight; twice: stop now)
+"""
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return number
+
+
+def _non_negative_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return number
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    if not number >= 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {value}")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    number = _seconds(value)
+    if number == 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return number
+
+
+def _fraction(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction like 0.01, got {value!r}") from None
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return number
+
+
+def add_loadtest_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``loadtest`` command to ``subparsers`` (from ``add_subparsers()``)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "loadtest",
+        help="load-test an assistant (or the embedded fake): latency, errors, 429s, retries",
+        description=(
+            "Drive conversations through the real client and report per-attempt and "
+            "end-to-end latency, errors by class (429, 5xx, timeout, other), retries and "
+            "rate-limit waits, per route. Needs the loadtest extra: " + INSTALL_HINT
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    load = parser.add_argument_group("workload")
+    load.add_argument(
+        "--model",
+        choices=("closed", "open"),
+        default="closed",
+        help="closed: N virtual users (default); open: a fixed arrival rate",
+    )
+    load.add_argument(
+        "-u",
+        "--users",
+        type=_positive_int,
+        default=None,
+        help="closed model: virtual users (default 10)",
+    )
+    load.add_argument(
+        "--rate",
+        type=_positive_float,
+        default=None,
+        help="open model: new conversations per second (required there)",
+    )
+    load.add_argument(
+        "--max-in-flight",
+        type=_positive_int,
+        default=None,
+        help="open model: conversations running at once (default 100)",
+    )
+    load.add_argument(
+        "--max-backlog",
+        type=_non_negative_int,
+        default=None,
+        help="open model: arrivals that may wait for a slot before new ones are dropped "
+        "(default: --max-in-flight)",
+    )
+    load.add_argument(
+        "-n",
+        "--conversations",
+        type=_positive_int,
+        default=None,
+        help="start at most this many conversations",
+    )
+    load.add_argument(
+        "-d",
+        "--duration",
+        type=_positive_float,
+        default=None,
+        help="seconds during which conversations start (default 10 when neither this "
+        "nor --conversations is given)",
+    )
+    load.add_argument(
+        "--time-limit",
+        type=_positive_float,
+        default=None,
+        help="hard cap in seconds: cancel whatever still runs (default: duration + 30, "
+        "or 600 with --conversations alone)",
+    )
+    load.add_argument(
+        "--script",
+        metavar="FILE",
+        default=None,
+        help="turn script: one user utterance per line, blank lines and # comments "
+        f"skipped (default: {' / '.join(DEFAULT_SCRIPT)})",
+    )
+    load.add_argument(
+        "--turns",
+        type=_non_negative_int,
+        default=None,
+        help="turns per conversation (default: the script's length; the script repeats)",
+    )
+    load.add_argument(
+        "--think-time",
+        type=_seconds,
+        default=0.0,
+        help="seconds a user pauses before each turn (default 0)",
+    )
+
+    client = parser.add_argument_group("target and client")
+    client.add_argument(
+        "--target",
+        choices=("fake", "real"),
+        default="fake",
+        help="fake: the embedded fake service on 127.0.0.1 (default); real: the instance "
+        "configured the way IBM's SDKs read it (ASSISTANT_URL, ASSISTANT_APIKEY, "
+        "credentials file, ...)",
+    )
+    client.add_argument("--assistant-id", default=None, help="real target (default: $ASSISTANT_ID)")
+    client.add_argument(
+        "--environment-id",
+        default=None,
+        help="real target (default: $ASSISTANT_ENVIRONMENT_ID; none: classic un-scoped paths)",
+    )
+    client.add_argument(
+        "--no-retry",
+        action="store_true",
+        help="send every request once, rate-limit gate off: see the service's real 429s",
+    )
+    client.add_argument(
+        "--max-connections", type=_positive_int, default=None, help="client pool size"
+    )
+    client.add_argument("--timeout", type=_positive_float, default=None, help="seconds per attempt")
+    client.add_argument("--version-date", default="2024-08-25", help="API version date")
+
+    fake = parser.add_argument_group("embedded fake (--target fake)")
+    fake.add_argument(
+        "--fake-rate-limit",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="requests per endpoint per --fake-rate-window before 429s (default: none)",
+    )
+    fake.add_argument(
+        "--fake-rate-window",
+        type=_positive_float,
+        default=1.0,
+        metavar="SECONDS",
+        help="the rate-limit window (default 1)",
+    )
+    fake.add_argument(
+        "--fake-no-rate-headers",
+        action="store_true",
+        help="send no X-RateLimit-* headers: the client can't pace itself, so the limit "
+        "shows as 429s (and retries)",
+    )
+    fake.add_argument(
+        "--fake-latency",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="added to every response (default 0)",
+    )
+    fake.add_argument(
+        "--fake-error-rate",
+        type=_fraction,
+        default=0.0,
+        metavar="P",
+        help="fraction of calls whose request gets a 500 (default 0)",
+    )
+    fake.add_argument(
+        "--fake-token-lifetime",
+        type=_positive_float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="IAM token lifetime: short ones show token refreshes (default 3600)",
+    )
+    fake.add_argument("--seed", type=int, default=None, help="seed of --fake-error-rate's choices")
+
+    out = parser.add_argument_group("report")
+    out.add_argument(
+        "--max-error-rate",
+        type=_fraction,
+        default=0.0,
+        metavar="P",
+        help="fail (exit 1) when failed calls / calls exceeds this (default 0: any error)",
+    )
+    out.add_argument("--json", metavar="PATH", default=None, help="write the report as JSON")
+    out.add_argument("--csv", metavar="PATH", default=None, help="write per-route rows as CSV")
+    out.add_argument(
+        "--png",
+        metavar="PATH",
+        default=None,
+        help="plot latency over time and its distribution (needs watson-async[plot])",
+    )
+    out.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no live progress display (it is also off when stdout is not a terminal)",
+    )
+    return parser
+
+
+def require_extras() -> None:
+    """Raise ``ImportError`` naming the extra when rich or hdrhistogram is missing."""
+    missing = []
+    for module, package in (("rich", "rich"), ("hdrh", "hdrhistogram")):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(package)
+    if missing:
+        raise ImportError(
+            f"watson-async loadtest needs {' and '.join(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not installed: {INSTALL_HINT}"
+        )
+
+
+def config_from_args(
+    args: argparse.Namespace, environ: dict[str, str] | None = None
+) -> LoadTestConfig:
+    """The :class:`LoadTestConfig` of parsed arguments (``ValueError`` when invalid)."""
+    env = os.environ if environ is None else environ
+    options: dict[str, Any] = {
+        "model": args.model,
+        "rate": args.rate,
+        "conversations": args.conversations,
+        "duration": args.duration,
+        "time_limit": args.time_limit,
+        "turns": args.turns,
+        "think_time": args.think_time,
+        "retry": not args.no_retry,
+        "target": args.target,
+        "version": args.version_date,
+        "max_connections": args.max_connections,
+        "timeout": args.timeout,
+        "fake_rate_limit": args.fake_rate_limit,
+        "fake_rate_window": args.fake_rate_window,
+        "fake_rate_headers": not args.fake_no_rate_headers,
+        "fake_latency": args.fake_latency,
+        "fake_error_rate": args.fake_error_rate,
+        "fake_token_lifetime": args.fake_token_lifetime,
+        "max_error_rate": args.max_error_rate,
+        "seed": args.seed,
+    }
+    if args.model == "closed":
+        for flag, value in (
+            ("--max-in-flight", args.max_in_flight),
+            ("--max-backlog", args.max_backlog),
+        ):
+            if value is not None:
+                raise ValueError(f"{flag} applies to --model open only")
+        if args.users is not None:
+            options["users"] = args.users
+    else:
+        if args.users is not None:
+            raise ValueError("--users applies to --model closed only; use --rate")
+        if args.rate is None:
+            raise ValueError("--model open needs --rate (new conversations per second)")
+        if args.max_in_flight is not None:
+            options["max_in_flight"] = args.max_in_flight
+        options["max_backlog"] = args.max_backlog
+    if args.model == "closed" and args.rate is not None:
+        raise ValueError("--rate applies to --model open only")
+    if args.script is not None:
+        options["script"] = read_script(args.script)
+    if args.target == "real":
+        options["assistant_id"] = args.assistant_id or env.get("ASSISTANT_ID")
+        options["environment_id"] = args.environment_id or env.get("ASSISTANT_ENVIRONMENT_ID")
+    elif args.assistant_id or args.environment_id:
+        raise ValueError("--assistant-id and --environment-id apply to --target real only")
+    return LoadTestConfig(**options)
+
+
+def _check_output(flag: str, path: str | None) -> None:
+    if path is None:
+        return
+    parent = Path(path).expanduser().resolve().parent
+    if not parent.is_dir():
+        raise ValueError(f"{flag} {path}: the directory {str(parent)!r} does not exist")
+
+
+async def _run(runner: LoadTestRunner) -> Any:
+    loop = asyncio.get_running_loop()
+    handled = False
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows, threads
+        loop.add_signal_handler(signal.SIGINT, runner.stop)
+        handled = True
+    try:
+        return await runner.run()
+    finally:
+        if handled:
+            loop.remove_signal_handler(signal.SIGINT)
+
+
+def _error(message: str) -> int:
+    print(f"watson-async loadtest: error: {message}", file=sys.stderr)
+    return 2
+
+
+def loadtest_main(args: argparse.Namespace) -> int:
+    """Run ``watson-async loadtest`` with parsed arguments; return the exit status."""
+    try:
+        require_extras()
+    except ImportError as exc:
+        return _error(str(exc))
+    try:
+        config = config_from_args(args)
+        _check_output("--json", args.json)
+        _check_output("--csv", args.csv)
+        _check_output("--png", args.png)
+    except ValueError as exc:
+        return _error(str(exc))
+    if args.png is not None:
+        from ._plot import require_matplotlib
+
+        try:
+            require_matplotlib()
+        except ImportError as exc:
+            return _error(str(exc))
+
+    from rich.console import Console
+
+    from ._progress import LiveProgress
+    from ._runner import LoadTestRunner
+
+    console = Console() if sys.stdout.isatty() else Console(width=140)
+    live = not args.quiet and sys.stdout.isatty()
+    runner = LoadTestRunner(config, progress=LiveProgress(config, console) if live else None)
+    try:
+        report = asyncio.run(_run(runner))
+    except ValueError as exc:  # e.g. from_env: a missing or contradictory setting
+        return _error(str(exc))
+    report.print(console)
+    for flag, path, write in (
+        ("--json", args.json, report.write_json),
+        ("--csv", args.csv, report.write_csv),
+        ("--png", args.png, report.write_png),
+    ):
+        if path is not None:
+            try:
+                write(path)
+            except OSError as exc:
+                print(f"watson-async loadtest: cannot write {flag} {path}: {exc}", file=sys.stderr)
+                return 2
+    code: int = report.exit_code
+    return code
