@@ -303,7 +303,7 @@ class FakeAssistant:
     **Streaming.** ``.../message_stream`` (stateful and stateless) runs the turn, then
     answers ``text/event-stream``: per generic item, ``partial_item`` frames (text
     items, one per word) and a ``complete_item``; then a ``final_response``. Each frame
-    is ``event: message\ndata: <json>\n\n`` and is written as its own HTTP chunk,
+    is ``event: message\\ndata: <json>\\n\\n`` and is written as its own HTTP chunk,
     with ``stream_pause`` seconds (through ``sleep``) between chunks; the first frame
     is split mid-JSON and the last before its blank line, and with ``sse_extras`` the
     first frame begins with ``id: 1`` and a ``: keep-alive`` comment block follows it.

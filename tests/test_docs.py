@@ -1,0 +1,558 @@
+"""Every Python example in README.md and docs/**/*.md runs, against ``FakeAssistant``.
+
+How a ```` ```python ```` block is run (docs/index.md, "About the examples", says the
+same for readers):
+
+* **As a script.** Compiled with top-level ``await`` allowed and executed in a fresh
+  namespace with ``__name__ == "__main__"``, with the working directory and ``HOME`` set
+  to an empty temporary directory; ``asyncio.run(main())`` in it runs as usual.
+* **Real-instance examples run as written**, against a ``FakeAssistant`` served from a
+  background thread for this module: the :data:`PLACEHOLDERS` literals
+  (``"<assistant-id>"``, ``"<environment-id>"``, the ``.../instances/<instance-id>``
+  service URL) are replaced by the fake's values in the source, IBM Cloud's IAM
+  endpoint (``watson_async.auth.DEFAULT_IAM_URL``) is the fake's, the fake accepts the
+  API key ``"my-apikey"``, and the ``ASSISTANT_*`` variables ``from_env`` reads name the
+  fake.
+* **Fragments**: a block with top-level ``await`` runs inside a coroutine whose scope
+  already has the names in :data:`FRAGMENT_NAMES` (``client`` connected to the fake,
+  ``assistant``, ``assistant_id``, ``environment_id``, a fresh ``session_id``, and a
+  ``release`` with an export ready).
+* **Tests in examples**: zero-argument ``test_*`` functions a block defines are called
+  (awaited when async); a ``fake_assistant`` or ``fake_assistant_factory`` parameter
+  gets what the pytest plugin's fixture gives, honouring
+  ``@pytest.mark.fake_assistant(...)``.
+* **Output**: a ```` ```text ```` block right after a Python block (blank lines between
+  allowed) is its expected standard output, compared exactly.
+* **No network**: resolving or connecting to anything but loopback fails.
+* **Opting out**: a block that cannot run (an ``ibm-watson`` call shown for comparison)
+  is preceded by ``<!-- no-run: reason -->``. The reason is required and the number of
+  such blocks is capped (:data:`MAX_NO_RUN`).
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import faulthandler
+import importlib
+import inspect
+import ipaddress
+import logging
+import os
+import re
+import socket
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import watson_async.auth
+import watson_async.retry
+from watson_async import AssistantClient, IAMAuthenticator
+from watson_async.testing import FakeAssistant
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+#: The API key real-instance examples use; the module's fake accepts it.
+EXAMPLE_APIKEY = "my-apikey"
+#: Names a fragment (a block with top-level ``await``) may use without defining them.
+FRAGMENT_NAMES = (
+    "client",
+    "assistant",
+    "assistant_id",
+    "environment_id",
+    "session_id",
+    "release",
+)
+#: Fixtures a ``test_*`` function in an example may ask for.
+FIXTURES = ("fake_assistant", "fake_assistant_factory")
+#: At most this many blocks may opt out of running.
+MAX_NO_RUN = 4
+#: Seconds one block may take before the test run is aborted with a traceback.
+BLOCK_TIMEOUT = 60
+
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
+_NO_RUN = re.compile(r"^<!--\s*no-run:\s*(?P<reason>\S.*?)\s*-->$")
+_ANY_NO_RUN = re.compile(r"^\s*<!--\s*no[-_ ]?run\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced code block of a Markdown file."""
+
+    path: Path
+    line: int  # 1-based line of the opening fence
+    language: str
+    code: str
+    before: str  # the nearest non-blank line above the fence ("" at the top)
+    expected_output: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.path.relative_to(ROOT)}:{self.line}"
+
+    @property
+    def no_run(self) -> str | None:
+        """The reason given by a ``<!-- no-run: reason -->`` line right above, if any."""
+        match = _NO_RUN.match(self.before.strip())
+        return match.group("reason") if match else None
+
+
+def parse_blocks(path: Path) -> list[Block]:
+    """The fenced code blocks of ``path`` in order; ``text`` blocks that follow a Python
+    block become its ``expected_output`` (and are not listed)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    blocks: list[Block] = []
+    last_nonblank = ""
+    previous_end = -1
+    index = 0
+    while index < len(lines):
+        match = _FENCE.match(lines[index])
+        if match is None:
+            if lines[index].strip():
+                last_nonblank = lines[index]
+            index += 1
+            continue
+        indent, fence = match.group("indent"), match.group("fence")
+        words = match.group("info").split()
+        language = words[0].lower() if words else ""
+        body: list[str] = []
+        end = index + 1
+        while end < len(lines):
+            closing = lines[end].strip()
+            if closing.startswith(fence[0] * len(fence)) and not closing.strip(fence[0]):
+                break
+            body.append(lines[end][len(indent) :] if lines[end].startswith(indent) else lines[end])
+            end += 1
+        else:
+            raise AssertionError(f"{path}:{index + 1}: code block never closed")
+        code = "\n".join(body) + "\n"
+        previous = blocks[-1] if blocks else None
+        if (
+            language == "text"
+            and previous is not None
+            and previous.language == "python"
+            and previous.expected_output is None
+            and all(not line.strip() for line in lines[previous_end + 1 : index])
+        ):
+            blocks[-1] = replace(previous, expected_output=code)
+        else:
+            blocks.append(Block(path, index + 1, language, code, last_nonblank))
+        previous_end = end
+        last_nonblank = lines[end]
+        index = end + 1
+    return blocks
+
+
+ALL_BLOCKS = [block for path in DOC_FILES for block in parse_blocks(path)]
+PYTHON_BLOCKS = [block for block in ALL_BLOCKS if block.language == "python"]
+RUNNABLE = [block for block in PYTHON_BLOCKS if block.no_run is None]
+
+
+# --------------------------------------------------------------------------- the fake
+
+
+class FakeInThread:
+    """A ``FakeAssistant`` served by its own event loop in a daemon thread, so examples
+    can run their own ``asyncio.run()`` against it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+        async def start() -> FakeAssistant:
+            fake = FakeAssistant(apikey=EXAMPLE_APIKEY)
+            await fake.start()
+            return fake
+
+        self.fake = self.call(start)
+        self.release = asyncio.run(self._prepare_release())
+
+    def call(self, function: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``function()`` on the fake's loop and wait for its result."""
+
+        async def run() -> Any:
+            return await function()
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=10)
+
+    def finish_tasks(self) -> None:
+        async def finish() -> None:
+            self.fake.finish_tasks()
+
+        self.call(finish)
+
+    async def _prepare_release(self) -> str:
+        """A release of the fake's assistant with an export ready to download."""
+        async with self.client() as client:
+            release = (await client.create_release(self.fake.assistant_id)).release
+            assert release is not None
+            self.finish_tasks()
+            await client.create_release_export(self.fake.assistant_id, release)
+            self.finish_tasks()
+            return release
+
+    def client(self) -> AssistantClient:
+        fake = self.fake
+        return AssistantClient(
+            "2024-08-25",
+            IAMAuthenticator(fake.apikey, url=fake.iam_url),
+            service_url=fake.service_url,
+        )
+
+    def stop(self) -> None:
+        self.call(self.fake.stop)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[FakeInThread]:
+    server = FakeInThread()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+#: Literal text in real-instance examples, replaced by the fake's value of the same name.
+PLACEHOLDERS = {
+    "https://api.us-south.assistant.watson.cloud.ibm.com/instances/<instance-id>": "service_url",
+    "<assistant-id>": "assistant_id",
+    "<environment-id>": "environment_id",
+}
+
+
+# --------------------------------------------------------------------------- sandbox
+
+
+def _is_loopback(host: object) -> bool:
+    if host is None or host == "localhost":
+        return True
+    if isinstance(host, bytes):
+        host = host.decode()
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@contextmanager
+def _logging_restored() -> Iterator[None]:
+    """Examples may configure logging (``basicConfig``, levels): undo it afterwards."""
+    known = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    saved = [
+        (logger, logger.level, list(logger.handlers), logger.propagate, logger.disabled)
+        for logger in known
+        if isinstance(logger, logging.Logger)
+    ]
+    try:
+        yield
+    finally:
+        restored = set()
+        for logger, level, handlers, propagate, disabled in saved:
+            for handler in logger.handlers:
+                if handler not in handlers:
+                    handler.close()
+            logger.handlers[:] = handlers
+            logger.propagate, logger.disabled = propagate, disabled
+            logger.setLevel(level)  # also clears the isEnabledFor() caches
+            restored.add(id(logger))
+        for logger in list(logging.Logger.manager.loggerDict.values()):
+            if isinstance(logger, logging.Logger) and id(logger) not in restored:
+                for handler in logger.handlers:
+                    handler.close()
+                logger.handlers.clear()
+                logger.setLevel(logging.NOTSET)
+
+
+@pytest.fixture
+def sandbox(
+    served: FakeInThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeInThread]:
+    """Point everything an example may reach at the fake; refuse the network; undo
+    what an example changes in the process (logging, ``set_testing``)."""
+    fake = served.fake
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in list(os.environ):
+        if name.startswith("ASSISTANT_") or name in ("IBM_CREDENTIALS_FILE", "VCAP_SERVICES"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ASSISTANT_AUTH_TYPE", "iam")
+    monkeypatch.setenv("ASSISTANT_URL", fake.service_url)
+    monkeypatch.setenv("ASSISTANT_APIKEY", fake.apikey)
+    monkeypatch.setenv("ASSISTANT_AUTH_URL", fake.iam_url)
+    monkeypatch.setattr(watson_async.auth, "DEFAULT_IAM_URL", fake.iam_url)
+    # set_testing() in an example must not leak into other tests
+    testing = watson_async.retry._TESTING
+    monkeypatch.setattr(testing, "enabled", testing.enabled)
+    monkeypatch.setattr(testing, "attempts", testing.attempts)
+
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _is_loopback(host):
+            raise OSError(f"docs examples must not reach the network (resolving {host!r})")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if isinstance(address, tuple) and not _is_loopback(address[0]):
+            raise OSError(f"docs examples must not reach the network (connecting {address!r})")
+        real_connect(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    with _logging_restored():
+        yield served
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _source(block: Block, served: FakeInThread) -> str:
+    code = block.code
+    for literal, attribute in PLACEHOLDERS.items():
+        code = code.replace(literal, getattr(served.fake, attribute))
+    # pad so that tracebacks show the Markdown file's line numbers
+    return "\n" * block.line + code
+
+
+async def _run_fragment(code: Any, namespace: dict[str, Any], served: FakeInThread) -> None:
+    fake = served.fake
+    async with served.client() as client:
+        session = await client.create_session(fake.assistant_id, fake.environment_id)
+        scope = {
+            "client": client,
+            "assistant": client.assistant(fake.assistant_id, fake.environment_id),
+            "assistant_id": fake.assistant_id,
+            "environment_id": fake.environment_id,
+            "session_id": session.session_id,
+            "release": served.release,
+        }
+        assert set(scope) == set(FRAGMENT_NAMES)
+        namespace.update(scope)
+        coroutine: Coroutine[Any, Any, Any] = eval(code, namespace)
+        await coroutine
+
+
+async def _call_test(function: Callable[..., Any]) -> None:
+    parameters = list(inspect.signature(function).parameters)
+    unknown = sorted(set(parameters) - set(FIXTURES))
+    assert not unknown, f"{function.__name__}: test_docs provides no fixture {unknown}"
+    marks = [m for m in getattr(function, "pytestmark", []) if m.name == "fake_assistant"]
+    options = dict(marks[0].kwargs) if marks else {}
+    async with AsyncExitStack() as stack:
+        kwargs: dict[str, Any] = {}
+        if "fake_assistant" in parameters:
+            kwargs["fake_assistant"] = await stack.enter_async_context(FakeAssistant(**options))
+        if "fake_assistant_factory" in parameters:
+
+            async def factory(**options: Any) -> FakeAssistant:
+                return await stack.enter_async_context(FakeAssistant(**options))
+
+            kwargs["fake_assistant_factory"] = factory
+        result = function(**kwargs)
+        if inspect.isawaitable(result):
+            await result
+
+
+def run_block(block: Block, served: FakeInThread) -> None:
+    filename = str(block.path)
+    code = compile(_source(block, served), filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    namespace: dict[str, Any] = {"__name__": "__main__", "__file__": filename}
+    faulthandler.dump_traceback_later(BLOCK_TIMEOUT, exit=True, file=sys.__stderr__)
+    try:
+        if code.co_flags & inspect.CO_COROUTINE:
+            asyncio.run(_run_fragment(code, namespace, served))
+        else:
+            exec(code, namespace)
+        for name, value in list(namespace.items()):
+            if (
+                name.startswith("test_")
+                and inspect.isfunction(value)
+                and value.__code__.co_filename == filename
+            ):
+                asyncio.run(_call_test(value))
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.mark.parametrize("block", RUNNABLE, ids=[b.id for b in RUNNABLE])
+def test_example_runs(
+    block: Block, sandbox: FakeInThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_block(block, sandbox)
+    if block.expected_output is not None:
+        assert capsys.readouterr().out == block.expected_output
+
+
+# --------------------------------------------------------------------------- conventions
+
+
+def test_examples_are_found() -> None:
+    per_file = {path.name: 0 for path in DOC_FILES}
+    for block in RUNNABLE:
+        per_file[block.path.name] += 1
+    assert per_file["README.md"] >= 2
+    assert len(RUNNABLE) >= 30, per_file
+    assert any(block.expected_output for block in RUNNABLE)
+
+
+def test_no_run_blocks_are_few_and_explained() -> None:
+    for path in DOC_FILES:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, 1):
+            if _ANY_NO_RUN.search(line):
+                assert _NO_RUN.match(line.strip()), (
+                    f"{path}:{number}: write the marker as <!-- no-run: reason -->"
+                )
+                marked = [b for b in ALL_BLOCKS if b.path == path and b.before == line]
+                assert marked, f"{path}:{number}: no-run marker without a code block below"
+                assert all(b.language == "python" for b in marked), f"{path}:{number}"
+    skipped = [block for block in PYTHON_BLOCKS if block.no_run is not None]
+    assert len(skipped) <= MAX_NO_RUN, [b.id for b in skipped]
+
+
+def test_python_blocks_are_tagged_python() -> None:
+    """An untagged block that parses as Python would escape both ruff and this test."""
+    for block in ALL_BLOCKS:
+        if block.language in ("", "py", "python3", "pycon"):
+            try:
+                ast.parse(block.code)
+            except SyntaxError:
+                continue
+            raise AssertionError(f"{block.id}: tag this Python block ```python")
+
+
+def test_placeholders_are_the_documented_ones() -> None:
+    text = "\n".join(block.code for block in RUNNABLE)
+    for literal in PLACEHOLDERS:
+        assert literal in text, f"placeholder {literal!r} is no longer used: update both"
+    leftover = set(re.findall(r"<[a-z-]+-id>", text)) - {
+        "<assistant-id>",
+        "<environment-id>",
+        "<instance-id>",
+    }
+    assert not leftover, f"unknown placeholders {leftover}: add them to PLACEHOLDERS"
+
+
+_LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
+
+
+@pytest.mark.parametrize(
+    "path", [ROOT / "README.md", ROOT / "CHANGELOG.md"], ids=["README.md", "CHANGELOG.md"]
+)
+def test_relative_links_outside_the_site_resolve(path: Path) -> None:
+    """mkdocs --strict checks links between docs pages; these files are not built."""
+    for target in _LINK.findall(path.read_text(encoding="utf-8")):
+        if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+            continue
+        assert (path.parent / target.split("#")[0]).exists(), f"{path.name}: {target}"
+
+
+# --------------------------------------------------------------------------- API reference
+
+_DIRECTIVE = re.compile(r"^::: (?P<target>[\w.]+)\s*$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("package", ["watson_async", "watson_async.models", "watson_async.testing"])
+def test_every_public_name_is_in_the_api_reference(package: str) -> None:
+    """Each name in ``__all__`` has a ``:::`` block, or its module (re-exporting it) has."""
+    targets = {
+        match.group("target")
+        for page in (ROOT / "docs" / "reference").glob("*.md")
+        for match in _DIRECTIVE.finditer(page.read_text(encoding="utf-8"))
+    }
+    modules = []
+    for target in targets:
+        try:
+            modules.append(importlib.import_module(target))
+        except ImportError:
+            continue
+    public = importlib.import_module(package)
+    missing = [
+        name
+        for name in public.__all__
+        if f"{package}.{name}" not in targets
+        and not any(
+            name in getattr(module, "__all__", ())
+            and getattr(module, name) is getattr(public, name)
+            for module in modules
+        )
+    ]
+    assert not missing, f"add these to a docs/reference page: {missing}"
+
+
+# --------------------------------------------------------------------------- migration table
+
+MIGRATION = ROOT / "docs" / "migration.md"
+_ROW = re.compile(
+    r"^\| `service\.(?P<sdk_name>\w+)\((?P<sdk_args>[^)]*)\)\.get_result\(\)` "
+    r"\| `await client\.(?P<name>\w+)\((?P<args>[^)]*)\)` "
+    r"\| (?P<returns>[^|]+) \|"
+)
+_NOT_API = {
+    "configure_service",
+    "disable_retries",
+    "enable_retries",
+    "encode_path_vars",
+    "get_authenticator",
+    "get_enable_gzip_compression",
+    "get_http_client",
+    "get_service_url",
+    "prepare_request",
+    "send",
+    "set_default_headers",
+    "set_disable_ssl_verification",
+    "set_enable_gzip_compression",
+    "set_http_client",
+    "set_http_config",
+    "set_service_url",
+}
+
+
+def _call_shape(signature: inspect.Signature) -> str:
+    positional = [
+        p.name
+        for p in signature.parameters.values()
+        if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"
+    ]
+    keywords = [
+        f"{p.name}=..."
+        for p in signature.parameters.values()
+        if p.kind is p.KEYWORD_ONLY and p.name not in ("headers", "timeout")
+    ]
+    return ", ".join(positional + keywords)
+
+
+def test_migration_table_lists_every_sdk_method_as_it_is() -> None:
+    assistant_v2 = pytest.importorskip("ibm_watson.assistant_v2").AssistantV2
+    sdk_methods = sorted(
+        name
+        for name, _ in inspect.getmembers(assistant_v2, inspect.isfunction)
+        if not name.startswith("_") and name not in _NOT_API
+    )
+    assert len(sdk_methods) == 32
+    rows = [
+        m for line in MIGRATION.read_text(encoding="utf-8").splitlines() if (m := _ROW.match(line))
+    ]
+    listed = [row.group("name") for row in rows]
+    assert listed == sdk_methods, "the table must list every AssistantV2 method, sorted"
+    for row in rows:
+        name = row.group("name")
+        assert row.group("sdk_name") == name
+        sdk_signature = inspect.signature(getattr(assistant_v2, name))
+        our_signature = inspect.signature(getattr(AssistantClient, name))
+        assert row.group("sdk_args") == _call_shape(sdk_signature), name
+        assert row.group("args") == _call_shape(our_signature), name
+        returns = str(our_signature.return_annotation).replace(" | ", "` or `")
+        assert row.group("returns").strip() == f"`{returns}`", name
