@@ -252,3 +252,13 @@ async def test_delete_user_data(http: aiohttp.ClientSession, chat: Chat) -> None
     assert "customer_id" in body["error"]
     assert (await send(http, "GET", url, params={"customer_id": "bob"}))[0] == 405
     assert len(fake.logs()) == 3
+
+
+async def test_record_logs_off_keeps_no_turns(http: aiohttp.ClientSession) -> None:
+    clock = ManualClock(T0)
+    async with FakeAssistant(auth=False, clock=clock, record_logs=False) as fake:
+        chat = Chat(http, fake, clock)
+        await chat.stateful("hello")
+        await chat.stateless("menu")
+        assert fake.logs() == []
+        assert texts(await list_logs(http, fake)) == []

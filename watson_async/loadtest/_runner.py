@@ -210,6 +210,7 @@ class LoadTestRunner:
                         latency=config.fake_latency,
                         token_lifetime=config.fake_token_lifetime,
                         record_requests=False,  # memory stays flat however long the run
+                        record_logs=False,
                     )
                 )
             lifetime = config.fake_token_lifetime

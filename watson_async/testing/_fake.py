@@ -336,6 +336,7 @@ class FakeAssistant:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
         record_requests: bool = True,
+        record_logs: bool = True,
         cp4d_username: str = "admin",
         cp4d_password: str = "password",
         cp4d_apikey: str = "cp4d-apikey",
@@ -385,7 +386,11 @@ class FakeAssistant:
         #: Seconds added to ``clock()`` in ``Date`` and ``X-RateLimit-Reset``.
         self.date_skew = date_skew
         self.latency = latency
+        #: Keep every request in :attr:`requests` (off for long load runs).
         self.record_requests = record_requests
+        #: Keep every handled turn for ``list_logs`` (off for long load runs, so memory
+        #: stays flat).
+        self.record_logs = record_logs
         self.cp4d_username = cp4d_username
         self.cp4d_password = cp4d_password
         self.cp4d_apikey = cp4d_apikey
@@ -1871,6 +1876,8 @@ class FakeAssistant:
         response: dict[str, Any],
     ) -> None:
         """Record a handled message turn for ``list_logs``."""
+        if not self.record_logs:
+            return
         request: dict[str, Any] = {"input": body.get("input") or {}}
         if body.get("context") is not None:
             request["context"] = body["context"]
