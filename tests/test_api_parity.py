@@ -5,34 +5,13 @@ from __future__ import annotations
 import inspect
 
 import pytest
+from _sdk import sdk_methods
 
 from watson_async import AssistantClient
 
 assistant_v2 = pytest.importorskip("ibm_watson.assistant_v2")
 
-_NOT_API = {
-    "configure_service",
-    "disable_retries",
-    "enable_retries",
-    "encode_path_vars",
-    "get_authenticator",
-    "get_enable_gzip_compression",
-    "get_http_client",
-    "get_service_url",
-    "prepare_request",
-    "send",
-    "set_default_headers",
-    "set_disable_ssl_verification",
-    "set_enable_gzip_compression",
-    "set_http_client",
-    "set_http_config",
-    "set_service_url",
-}
-SDK_METHODS = sorted(
-    name
-    for name, _ in inspect.getmembers(assistant_v2.AssistantV2, inspect.isfunction)
-    if not name.startswith("_") and name not in _NOT_API
-)
+SDK_METHODS = sdk_methods(assistant_v2.AssistantV2)
 
 
 def test_the_sdk_has_the_32_methods_we_target() -> None:

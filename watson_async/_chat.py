@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import queue
-import re
 import sys
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -29,6 +28,7 @@ from typing import Any, TextIO
 import attrs
 
 from . import _json
+from ._argtypes import version_date
 from .client import AssistantClient
 from .errors import ApiError, ResponseParseError, SessionNotFoundError, WatsonError
 from .models._base import Model
@@ -643,12 +643,6 @@ def _print_line(line: str) -> None:
         print(line.encode(encoding, "replace").decode(encoding), file=stdout, flush=True)
 
 
-def _version_date(value: str) -> str:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise argparse.ArgumentTypeError("must be a date like 2024-08-25")
-    return value
-
-
 def add_chat_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``chat`` command to ``subparsers`` (from ``add_subparsers()``)."""
     from .cli import VERSION_DATE
@@ -670,7 +664,7 @@ def add_chat_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--version-date",
-        type=_version_date,
+        type=version_date,
         default=VERSION_DATE,
         help=f"API version date (default {VERSION_DATE})",
     )

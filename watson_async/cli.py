@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from ._argtypes import positive_int
 from ._chat import add_chat_parser, chat_main, render_generic
 from ._version import __version__
 from .auth import IAMAuthenticator
@@ -163,13 +164,6 @@ async def run_fake_server(
     return 0
 
 
-def _positive_int(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(
@@ -180,8 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="run concurrent conversations against the embedded fake")
-    demo.add_argument("-n", "--conversations", type=_positive_int, default=50)
-    demo.add_argument("-c", "--concurrency", type=_positive_int, default=50)
+    demo.add_argument("-n", "--conversations", type=positive_int, default=50)
+    demo.add_argument("-c", "--concurrency", type=positive_int, default=50)
     demo.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
 
     add_chat_parser(sub)
@@ -193,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     fake.add_argument("--session-timeout", type=float, default=300.0)
     fake.add_argument(
         "--rate-limit",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="requests per minute per endpoint (default: unlimited)",
     )

@@ -308,39 +308,6 @@ class RateLimitGate:
             state.reset_at = now + wait
 
 
-async def call_with_retries(
-    attempt: Callable[..., Awaitable[T]],
-    *args: Any,
-    endpoint: str,
-    idempotent: bool,
-    policy: RetryPolicy,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], Awaitable[None]] | None = None,
-    rand: Callable[[], float] = random.random,
-    on_retry: Callable[[RetryEvent], None] | None = None,
-) -> T:
-    """Run ``attempt(*args)`` until it succeeds or ``policy`` says stop; raise the last error.
-
-    When retries run out, the last typed error is raised with ``attempts``, ``waited``
-    and ``retry_history`` set on it.
-    """
-    try:
-        return await attempt(*args)
-    except WatsonError as exc:
-        return await retry_after(
-            exc,
-            attempt,
-            *args,
-            endpoint=endpoint,
-            idempotent=idempotent,
-            policy=policy,
-            clock=clock,
-            sleep=sleep,
-            rand=rand,
-            on_retry=on_retry,
-        )
-
-
 async def retry_after(
     first_error: WatsonError,
     attempt: Callable[..., Awaitable[T]],

@@ -15,6 +15,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._argtypes import (
+    fraction,
+    non_negative_int,
+    positive_int,
+    positive_seconds,
+    seconds,
+    version_date,
+)
 from ._config import DEFAULT_SCRIPT, LoadTestConfig, read_script
 
 if TYPE_CHECKING:
@@ -44,53 +52,6 @@ exit status:
 """
 
 
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return number
-
-
-def _non_negative_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
-    return number
-
-
-def _seconds(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
-    if not number >= 0 or number == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {value}")
-    return number
-
-
-def _positive_float(value: str) -> float:
-    number = _seconds(value)
-    if number == 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return number
-
-
-def _fraction(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction like 0.01, got {value!r}") from None
-    if not 0 <= number <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return number
-
-
 def add_loadtest_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``loadtest`` command to ``subparsers`` (from ``add_subparsers()``)."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -114,25 +75,25 @@ def add_loadtest_parser(subparsers: Any) -> argparse.ArgumentParser:
     load.add_argument(
         "-u",
         "--users",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="closed model: virtual users (default 10)",
     )
     load.add_argument(
         "--rate",
-        type=_positive_float,
+        type=positive_seconds,
         default=None,
         help="open model: new conversations per second (required there)",
     )
     load.add_argument(
         "--max-in-flight",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="open model: conversations running at once (default 100)",
     )
     load.add_argument(
         "--max-backlog",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=None,
         help="open model: arrivals that may wait for a slot before new ones are dropped "
         "(default: --max-in-flight)",
@@ -140,21 +101,21 @@ def add_loadtest_parser(subparsers: Any) -> argparse.ArgumentParser:
     load.add_argument(
         "-n",
         "--conversations",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="start at most this many conversations",
     )
     load.add_argument(
         "-d",
         "--duration",
-        type=_positive_float,
+        type=positive_seconds,
         default=None,
         help="seconds during which conversations start (default 10 when neither this "
         "nor --conversations is given)",
     )
     load.add_argument(
         "--time-limit",
-        type=_positive_float,
+        type=positive_seconds,
         default=None,
         help="hard cap in seconds: cancel whatever still runs (default: duration + 30, "
         "or 600 with --conversations alone)",
@@ -168,13 +129,13 @@ def add_loadtest_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     load.add_argument(
         "--turns",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=None,
         help="turns per conversation (default: the script's length; the script repeats)",
     )
     load.add_argument(
         "--think-time",
-        type=_seconds,
+        type=seconds,
         default=0.0,
         help="seconds a user pauses before each turn (default 0)",
     )
@@ -200,22 +161,26 @@ def add_loadtest_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="send every request once, rate-limit gate off: see the service's real 429s",
     )
     client.add_argument(
-        "--max-connections", type=_positive_int, default=None, help="client pool size"
+        "--max-connections", type=positive_int, default=None, help="client pool size"
     )
-    client.add_argument("--timeout", type=_positive_float, default=None, help="seconds per attempt")
-    client.add_argument("--version-date", default="2024-08-25", help="API version date")
+    client.add_argument(
+        "--timeout", type=positive_seconds, default=None, help="seconds per attempt"
+    )
+    client.add_argument(
+        "--version-date", type=version_date, default="2024-08-25", help="API version date"
+    )
 
     fake = parser.add_argument_group("embedded fake (--target fake)")
     fake.add_argument(
         "--fake-rate-limit",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="requests per endpoint per --fake-rate-window before 429s (default: none)",
     )
     fake.add_argument(
         "--fake-rate-window",
-        type=_positive_float,
+        type=positive_seconds,
         default=1.0,
         metavar="SECONDS",
         help="the rate-limit window (default 1)",
@@ -228,21 +193,21 @@ def add_loadtest_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     fake.add_argument(
         "--fake-latency",
-        type=_seconds,
+        type=seconds,
         default=0.0,
         metavar="SECONDS",
         help="added to every response (default 0)",
     )
     fake.add_argument(
         "--fake-error-rate",
-        type=_fraction,
+        type=fraction,
         default=0.0,
         metavar="P",
         help="fraction of calls whose request gets a 500 (default 0)",
     )
     fake.add_argument(
         "--fake-token-lifetime",
-        type=_positive_float,
+        type=positive_seconds,
         default=3600.0,
         metavar="SECONDS",
         help="IAM token lifetime: short ones show token refreshes (default 3600)",
@@ -252,7 +217,7 @@ def add_loadtest_parser(subparsers: Any) -> argparse.ArgumentParser:
     out = parser.add_argument_group("report")
     out.add_argument(
         "--max-error-rate",
-        type=_fraction,
+        type=fraction,
         default=0.0,
         metavar="P",
         help="fail (exit 1) when failed calls / calls exceeds this (default 0: any error)",
