@@ -136,7 +136,8 @@ class FakeSegment:
         return [str(call.get("event")) for call in self.calls]
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        """Wait until ``predicate()`` holds (checked after every request)."""
+        """Wait until ``predicate()`` holds (checked when a held request arrives and
+        after every request is answered)."""
         assert self._changed is not None, "FakeSegment is not started"
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
@@ -199,6 +200,11 @@ class FakeSegment:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         gate = self._gate
         if gate is not None:
+            # A held request has arrived: let wait_for() look again (its sender's state
+            # has moved on), rather than only once it is answered.
+            assert self._changed is not None
+            async with self._changed:
+                self._changed.notify_all()
             await gate.wait()
         try:
             return await self._answer(request)
