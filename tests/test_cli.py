@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
 import sys
 
 import pytest
@@ -58,3 +59,20 @@ async def test_fake_server_prints_credentials_serves_and_stops_on_sigint() -> No
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+def test_a_closed_pipe_ends_the_demo_quietly() -> None:
+    # `watson-async demo | head -1`: no BrokenPipeError traceback, the exit status of a
+    # command killed by SIGPIPE.
+    code = "import sys; from watson_async.cli import main; sys.exit(main())"
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-c", code, "demo", "-n", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    _, stderr = proc.communicate(timeout=60)
+    assert b"Traceback" not in stderr
+    assert proc.returncode == 141
