@@ -8,10 +8,11 @@ import socket
 import pytest
 from aioresponses import aioresponses
 
-from watson_async import AssistantClient
+from watson_async import AssistantClient, AttemptEvent, Event
 from watson_async._http import AiohttpTransport
 from watson_async.auth import BearerTokenAuthenticator, NoAuthAuthenticator
 from watson_async.errors import TransportError
+from watson_async.testing import FakeAssistant
 
 URL = "https://api.example/instances/abc"
 
@@ -119,3 +120,103 @@ async def test_proxy_and_per_call_timeout_reach_aiohttp() -> None:
         assert calls[0].kwargs["proxy"] == "http://127.0.0.1:3128"
         assert calls[0].kwargs["timeout"].total == 2.5
         assert "Authorization" not in calls[0].kwargs["headers"]
+
+
+# --- waiting for a connection ----------------------------------------------------------
+
+
+class Held:
+    """A ``sleep`` for FakeAssistant that holds delayed requests until released."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.arrived = 0
+        self.concurrent = 0
+        self.max_concurrent = 0
+        self._changed = asyncio.Condition()
+
+    async def sleep(self, seconds: float) -> None:
+        async with self._changed:
+            self.arrived += 1
+            self.concurrent += 1
+            self.max_concurrent = max(self.max_concurrent, self.concurrent)
+            self._changed.notify_all()
+        await self.release.wait()
+        self.concurrent -= 1
+
+    async def wait_arrived(self, count: int) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.arrived >= count), 5)
+
+
+async def test_requests_beyond_the_pool_wait_for_a_slot_and_report_it() -> None:
+    held = Held()
+    events: list[Event] = []
+    async with FakeAssistant(auth=False, sleep=held.sleep) as fake:
+        fake.enqueue_delay(1.0, path_contains="/sessions", times=5)
+        async with AssistantClient(
+            "2024-08-25",
+            NoAuthAuthenticator(),
+            service_url=fake.service_url,
+            max_connections=2,
+            on_event=events.append,
+        ) as client:
+            calls = [
+                asyncio.create_task(client.create_session(fake.assistant_id, fake.environment_id))
+                for _ in range(5)
+            ]
+            await held.wait_arrived(2)
+            held.release.set()
+            sessions = await asyncio.gather(*calls)
+            slots = client._transport._slots
+            assert slots is not None
+            assert not slots.locked()  # every slot came back...
+            for _ in range(2):
+                await slots.acquire()
+            assert slots.locked()  # ...and no more than the pool's size
+            for _ in range(2):
+                slots.release()
+    assert len({s.session_id for s in sessions}) == 5
+    assert held.max_concurrent == 2
+    waits = sorted(e.pool_wait or 0.0 for e in events if isinstance(e, AttemptEvent))
+    assert len(waits) == 5
+    assert waits[-1] > 0.0  # the queued ones report the time they waited for a slot
+
+
+async def test_waiting_for_a_slot_is_bounded_by_the_connect_timeout() -> None:
+    held = Held()
+    async with FakeAssistant(auth=False, sleep=held.sleep) as fake:
+        fake.enqueue_delay(1.0, path_contains="/sessions")
+        async with AssistantClient(
+            "2024-08-25",
+            NoAuthAuthenticator(),
+            service_url=fake.service_url,
+            max_connections=1,
+            connect_timeout=0.05,
+            retry=None,
+        ) as client:
+            first = asyncio.create_task(
+                client.create_session(fake.assistant_id, fake.environment_id)
+            )
+            await held.wait_arrived(1)
+            with pytest.raises(TransportError, match="free connection") as info:
+                await client.create_session(fake.assistant_id, fake.environment_id)
+            assert info.value.request_sent is False  # safe to retry: nothing was sent
+            assert info.value.timeout is True
+            # A caller cancelled while it waits gives no slot away either.
+            waiting = asyncio.create_task(
+                client.create_session(fake.assistant_id, fake.environment_id)
+            )
+            await asyncio.sleep(0)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            held.release.set()
+            await first
+            await client.create_session(fake.assistant_id, fake.environment_id)
+            slots = client._transport._slots
+            assert slots is not None
+            assert not slots.locked()
+            await slots.acquire()
+            assert slots.locked()
+            slots.release()

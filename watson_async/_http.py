@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+import sys
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from types import SimpleNamespace
@@ -140,6 +141,7 @@ class AiohttpTransport:
         self._trace_configs = trace_configs
         self._time_pool = time_pool
         self._session: aiohttp.ClientSession | None = None
+        self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
@@ -190,6 +192,7 @@ class AiohttpTransport:
             trace_configs=trace_configs or None,
             auto_decompress=True,
         )
+        self._slots = asyncio.Semaphore(self._max_connections)
         self._loop = loop
         return session
 
@@ -210,6 +213,14 @@ class AiohttpTransport:
             else aiohttp.ClientTimeout(total=timeout, connect=min(timeout, self._connect_timeout))
         )
         timing = _PoolTiming() if self._time_pool else None
+        slots = self._slots
+        assert slots is not None  # made with the session
+        if slots.locked():
+            # Every connection is busy. Wait here rather than in aiohttp's pool: a request
+            # queued in aiohttp already holds its request object, payload and timers.
+            request_timeout = await self._wait_for_slot(slots, request_timeout, timing, method, url)
+        else:
+            await slots.acquire()  # a slot is free: returns at once
         try:
             async with session.request(
                 method,
@@ -231,6 +242,46 @@ class AiohttpTransport:
                 )
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise transport_error(exc, method, url) from exc
+        finally:
+            slots.release()
+
+    async def _wait_for_slot(
+        self,
+        slots: asyncio.Semaphore,
+        request_timeout: aiohttp.ClientTimeout,
+        timing: _PoolTiming | None,
+        method: str,
+        url: str,
+    ) -> aiohttp.ClientTimeout:
+        """Wait for a free connection slot within the connect timeout, as aiohttp's pool
+        would; return the request's timeout less the time waited."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        limit = request_timeout.connect or request_timeout.total
+        try:
+            if limit is None:
+                await slots.acquire()
+            elif sys.version_info >= (3, 11):
+                async with asyncio.timeout(limit):
+                    await slots.acquire()
+            else:  # pragma: no cover - Python 3.10 has no asyncio.timeout
+                await asyncio.wait_for(slots.acquire(), limit)
+        except asyncio.TimeoutError:
+            raise TransportError(
+                "timed out waiting for a free connection in the pool",
+                method=method,
+                url=url,
+                request_sent=False,
+                timeout=True,
+            ) from None
+        waited = loop.time() - started
+        if timing is not None:
+            timing.waited += waited
+        total, connect = request_timeout.total, request_timeout.connect
+        return aiohttp.ClientTimeout(
+            total=None if total is None else max(total - waited, 0.001),
+            connect=None if connect is None else max(connect - waited, 0.001),
+        )
 
     def stream(
         self,
