@@ -497,11 +497,7 @@ class AssistantClient(ManagementMethods):
         """
         url, base_headers = self._target(request)
         gate = self._gate
-        if gate is not None:
-            waited = await gate.acquire(request.endpoint)
-            if trace is not None:
-                trace.gate_wait += waited
-                trace.attempt_gate_wait = waited
+        waited = 0.0 if gate is None else await gate.acquire(request.endpoint)
         started = self._clock() if trace is not None else 0.0
         response: HttpResponse | None = None
         try:
@@ -533,10 +529,10 @@ class AssistantClient(ManagementMethods):
             self._conclude(request, response)
         except BaseException as exc:
             if trace is not None:
-                self._attempt_done(request, trace, started, response, exc)
+                self._attempt_done(request, trace, started, waited, response, exc)
             raise
         if trace is not None:
-            self._attempt_done(request, trace, started, response, None)
+            self._attempt_done(request, trace, started, waited, response, None)
         return response
 
     async def _attempt_stream(
@@ -567,11 +563,7 @@ class AssistantClient(ManagementMethods):
             return HttpResponse(response.status, response.reason, response.headers, body)
 
         gate = self._gate
-        if gate is not None:
-            waited = await gate.acquire(request.endpoint)
-            if trace is not None:
-                trace.gate_wait += waited
-                trace.attempt_gate_wait = waited
+        waited = 0.0 if gate is None else await gate.acquire(request.endpoint)
         started = self._clock()
         outcome: HttpResponse | _Opened | None = None
         try:
@@ -597,10 +589,10 @@ class AssistantClient(ManagementMethods):
             self._conclude(request, summary)
         except BaseException as exc:
             if trace is not None:
-                self._attempt_done(request, trace, started, outcome, exc)
+                self._attempt_done(request, trace, started, waited, outcome, exc)
             raise
         if trace is not None:
-            self._attempt_done(request, trace, started, outcome, None)
+            self._attempt_done(request, trace, started, waited, outcome, None)
         return outcome
 
     def _target(self, request: _endpoints.Request) -> tuple[str, Mapping[str, str]]:
@@ -656,12 +648,13 @@ class AssistantClient(ManagementMethods):
         request: _endpoints.Request,
         trace: _Trace,
         started: float,
+        gate_wait: float,
         response: HttpResponse | _Opened | None,
         error: BaseException | None,
     ) -> None:
-        """Report one attempt to the listeners."""
+        """Report one attempt (``gate_wait``: seconds the gate held it) to the listeners."""
         trace.attempts += 1
-        gate_wait, trace.attempt_gate_wait = trace.attempt_gate_wait, 0.0
+        trace.gate_wait += gate_wait
         if response is None:
             # A typed error for a status carries it; a transport failure has none.
             status = getattr(error, "status_code", None)
@@ -949,7 +942,7 @@ class _Opened:
 class _Trace:
     """What one observed call has done so far (only when listeners are registered)."""
 
-    __slots__ = ("attempt_gate_wait", "attempts", "gate_wait", "retry_wait", "started", "status")
+    __slots__ = ("attempts", "gate_wait", "retry_wait", "started", "status")
 
     def __init__(self, started: float) -> None:
         self.started = started
@@ -957,7 +950,6 @@ class _Trace:
         self.status: int | None = None
         self.retry_wait = 0.0
         self.gate_wait = 0.0
-        self.attempt_gate_wait = 0.0
 
 
 _Attempt = Callable[
