@@ -465,7 +465,10 @@ def test_relative_links_outside_the_site_resolve(path: Path) -> None:
 _DIRECTIVE = re.compile(r"^::: (?P<target>[\w.]+)\s*$", re.MULTILINE)
 
 
-@pytest.mark.parametrize("package", ["watson_async", "watson_async.models", "watson_async.testing"])
+@pytest.mark.parametrize(
+    "package",
+    ["watson_async", "watson_async.models", "watson_async.testing", "watson_async.loadtest"],
+)
 def test_every_public_name_is_in_the_api_reference(package: str) -> None:
     """Each name in ``__all__`` has a ``:::`` block, or its module (re-exporting it) has."""
     targets = {

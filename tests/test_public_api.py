@@ -138,3 +138,12 @@ def test_every_model_has_from_dict_and_to_dict() -> None:
         if inspect.isclass(obj) and issubclass(obj, Model):
             assert callable(obj.from_dict)
             assert callable(obj.to_dict)
+
+
+def test_loadtest_names_are_documented() -> None:
+    import watson_async.loadtest
+
+    for name in watson_async.loadtest.__all__:
+        obj = getattr(watson_async.loadtest, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert inspect.getdoc(obj), f"loadtest.{name} has no docstring"

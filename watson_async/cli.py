@@ -22,7 +22,7 @@ from ._version import __version__
 from .auth import IAMAuthenticator
 from .client import AssistantClient
 from .errors import WatsonError
-from .loadtest import add_loadtest_parser, loadtest_main
+from .loadtest._cli import add_loadtest_parser, loadtest_main
 from .models.message import StatefulMessageResponse
 
 __all__ = ["main"]

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from watson_async.cli import main
-from watson_async.loadtest import INSTALL_HINT, LoadTestConfig
+from watson_async.loadtest import LoadTestConfig
+from watson_async.loadtest._cli import INSTALL_HINT
 from watson_async.loadtest._progress import LiveProgress
 from watson_async.loadtest._recorder import Snapshot
 

@@ -25,7 +25,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._cli import INSTALL_HINT, add_loadtest_parser, loadtest_main, require_extras
+from ._cli import require_extras
 from ._config import DEFAULT_SCRIPT, LoadTestConfig, read_script
 from ._report import (
     ERROR_CLASSES,
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_SCRIPT",
     "ERROR_CLASSES",
-    "INSTALL_HINT",
     "PERCENTILES",
     "ConversationReport",
     "Latency",
@@ -55,9 +54,7 @@ __all__ = [
     "RouteReport",
     "TimelinePoint",
     "TokenReport",
-    "add_loadtest_parser",
     "load_test",
-    "loadtest_main",
     "read_script",
     "run_load_test",
 ]

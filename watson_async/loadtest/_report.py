@@ -196,6 +196,8 @@ class RouteReport:
 
 @attrs.frozen
 class ConversationReport:
+    """Whole conversations: how many started and ended, and how long each took."""
+
     started: int
     completed: int
     """Conversations whose every call succeeded."""
@@ -221,6 +223,8 @@ class ConversationReport:
 
 @attrs.frozen
 class OpenModelReport:
+    """The open model's schedule: arrivals planned, started, dropped and late."""
+
     target_rate: float
     """Conversations per second asked for."""
     scheduled: int
@@ -247,6 +251,8 @@ class OpenModelReport:
 
 @attrs.frozen
 class TokenReport:
+    """Token requests the authenticator made during the run."""
+
     requests: int
     """Token requests made (each :class:`~watson_async.RefreshEvent`)."""
     failures: int
