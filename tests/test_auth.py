@@ -20,7 +20,7 @@ from watson_async.auth import (
     RefreshEvent,
     iam_token_url,
 )
-from watson_async.errors import AuthenticationError, TransportError
+from watson_async.errors import AuthenticationError, ClientClosedError, TransportError
 
 APIKEY = "my-secret-apikey-123"
 
@@ -380,5 +380,7 @@ async def test_aclose_leaves_no_pending_refresh() -> None:
     waiter = asyncio.create_task(auth.authorization())
     await asyncio.sleep(0)
     await auth.aclose()
-    with pytest.raises(asyncio.CancelledError):
+    # A waiter nobody cancelled learns the authenticator closed, never CancelledError.
+    with pytest.raises(ClientClosedError):
         await waiter
+    assert auth.closed and waiter.done() and not waiter.cancelled()

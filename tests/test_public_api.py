@@ -71,6 +71,7 @@ EXPECTED = {
     "RateLimitError",
     "ServerError",
     "TransportError",
+    "ClientClosedError",
     "ResponseParseError",
     # the models of the message flow (all models live in watson_async.models)
     "MessageInput",

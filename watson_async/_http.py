@@ -21,7 +21,7 @@ import aiohttp
 import attrs
 from yarl import URL
 
-from .errors import TransportError
+from .errors import ClientClosedError, TransportError, WatsonError
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -174,7 +174,7 @@ class AiohttpTransport:
         if session is not None and self._loop is loop:
             return session
         if self._closed:
-            raise RuntimeError("this client is closed; create a new one")
+            raise ClientClosedError()
         if session is not None:
             raise RuntimeError(
                 "this client was first used in another event loop; aiohttp sessions are "
@@ -213,14 +213,7 @@ class AiohttpTransport:
             else aiohttp.ClientTimeout(total=timeout, connect=min(timeout, self._connect_timeout))
         )
         timing = _PoolTiming() if self._time_pool else None
-        slots = self._slots
-        assert slots is not None  # made with the session
-        if slots.locked():
-            # Every connection is busy. Wait here rather than in aiohttp's pool: a request
-            # queued in aiohttp already holds its request object, payload and timers.
-            request_timeout = await self._wait_for_slot(slots, request_timeout, timing, method, url)
-        else:
-            await slots.acquire()  # a slot is free: returns at once
+        request_timeout = await self._take_slot(request_timeout, timing, method, url)
         try:
             async with session.request(
                 method,
@@ -240,10 +233,47 @@ class AiohttpTransport:
                     data,
                     None if timing is None else timing.waited,
                 )
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise transport_error(exc, method, url) from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
+            error = self._failure(exc, method, url)
         finally:
+            self._release_slot()
+        # Raised here, outside the handler: aiohttp's exception (its repr holds the request
+        # headers, credentials included) becomes neither __cause__ nor __context__.
+        raise error
+
+    def _failure(self, exc: BaseException, method: str, url: str) -> WatsonError:
+        """What a request that got no response raises: closed under it, or a transport error."""
+        if self._closed:
+            return ClientClosedError()
+        if isinstance(exc, RuntimeError):
+            raise exc  # not aiohttp's "Session is closed": a bug to surface as it is
+        return transport_error(exc, method, url)
+
+    async def _take_slot(
+        self,
+        request_timeout: aiohttp.ClientTimeout,
+        timing: _PoolTiming | None,
+        method: str,
+        url: str,
+    ) -> aiohttp.ClientTimeout:
+        """Take a connection slot (every request and stream holds one while open); return
+        the request's timeout less any time spent waiting for it."""
+        slots = self._slots
+        assert slots is not None  # made with the session
+        if slots.locked():
+            # Every connection is busy. Wait here rather than in aiohttp's pool: a request
+            # queued in aiohttp already holds its request object, payload and timers.
+            request_timeout = await self._wait_for_slot(slots, request_timeout, timing, method, url)
+        else:
+            await slots.acquire()  # a slot is free: returns at once
+        if self._closed:  # woken by a request that the close ended
             slots.release()
+            raise ClientClosedError()
+        return request_timeout
+
+    def _release_slot(self) -> None:
+        assert self._slots is not None
+        self._slots.release()
 
     async def _wait_for_slot(
         self,
@@ -301,6 +331,7 @@ class AiohttpTransport:
             _check_timeout("timeout", timeout)
         read_timeout = self._timeout.total if timeout is None else timeout
         return _AiohttpStream(
+            self,
             self._get_session(),
             method,
             url,
@@ -313,10 +344,38 @@ class AiohttpTransport:
         )
 
     async def aclose(self) -> None:
+        """Close every connection; requests in flight end with ``ClientClosedError``.
+
+        Connections belong to the event loop they were opened in. From another thread's
+        running loop they are closed there; a loop that is not running can't close them,
+        so that is refused with a ``RuntimeError`` naming it (nothing is changed: call
+        ``aclose()`` again inside that loop).
+        """
+        refusal = self._foreign_loop_refusal()
+        if refusal is not None:
+            raise refusal
+        session, loop = self._session, self._loop
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None:
+        self._session = None
+        if session is None or loop is None:
+            return
+        if loop is asyncio.get_running_loop():
             await session.close()
+        else:  # running in another thread: close there
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(session.close(), loop))
+
+    def _foreign_loop_refusal(self) -> RuntimeError | None:
+        """The error :meth:`aclose` raises when it can't close from the running loop."""
+        loop = self._loop
+        if self._session is None or loop is None or loop is asyncio.get_running_loop():
+            return None
+        if loop.is_running():
+            return None  # another thread's loop: aclose() closes the session there
+        state = "closed" if loop.is_closed() else "not running"
+        return RuntimeError(
+            f"this client's connections belong to event loop {loop!r}, which is {state}: "
+            "call aclose() inside that loop (connections can't be closed from another one)"
+        )
 
 
 def _check_timeout(name: str, value: float) -> None:
@@ -400,6 +459,7 @@ class _AiohttpStream:
 
     def __init__(
         self,
+        transport: AiohttpTransport,
         session: aiohttp.ClientSession,
         method: str,
         url: str,
@@ -408,6 +468,7 @@ class _AiohttpStream:
         timeout: aiohttp.ClientTimeout,
         proxy: str | None,
     ) -> None:
+        self._transport = transport
         self._session = session
         self._method = method
         self._url = url
@@ -417,41 +478,65 @@ class _AiohttpStream:
         self._proxy = proxy
         self._response: aiohttp.ClientResponse | None = None
 
+    def __del__(self) -> None:
+        # A stream dropped unclosed (never iterated, say) must not keep its pool slot
+        # forever; aiohttp itself warns about the unclosed response.
+        response, self._response = self._response, None
+        if response is not None:
+            response.close()
+            self._transport._release_slot()
+
     async def __aenter__(self) -> StreamingResponse:
+        transport = self._transport
+        timeout = await transport._take_slot(self._timeout, None, self._method, self._url)
         try:
             response = await self._session.request(
                 self._method,
                 URL(self._url, encoded=True),
                 headers=self._headers,
                 data=self._body,
-                timeout=self._timeout,
+                timeout=timeout,
                 proxy=self._proxy,
                 allow_redirects=False,
             )
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise transport_error(exc, self._method, self._url) from exc
-        self._response = response
-        return StreamingResponse(
-            response.status,
-            response.reason or "",
-            response.headers,
-            self._chunks(response),
-            self._reader(response),
-        )
+        except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
+            error = transport._failure(exc, self._method, self._url)
+        except BaseException:
+            transport._release_slot()
+            raise
+        else:
+            self._response = response
+            return StreamingResponse(
+                response.status,
+                response.reason or "",
+                response.headers,
+                self._chunks(response),
+                self._reader(response),
+            )
+        transport._release_slot()
+        raise error  # outside the handler: see AiohttpTransport.send
 
     async def _chunks(self, response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in response.content.iter_any():
+        content = response.content
+        while True:
+            try:
+                chunk = await content.readany()
+            except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
+                error = self._transport._failure(exc, self._method, self._url)
+            else:
+                if not chunk:
+                    return
                 yield chunk
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise transport_error(exc, self._method, self._url) from exc
+                continue
+            raise error  # outside the handler: see AiohttpTransport.send
 
     def _reader(self, response: aiohttp.ClientResponse) -> Callable[[], Awaitable[bytes]]:
         async def read() -> bytes:
             try:
                 return await response.read()
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                raise transport_error(exc, self._method, self._url) from exc
+            except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
+                error = self._transport._failure(exc, self._method, self._url)
+            raise error  # outside the handler: see AiohttpTransport.send
 
         return read
 
@@ -462,3 +547,4 @@ class _AiohttpStream:
                 response.release()
             else:
                 response.close()  # unread bytes: this connection can't be reused
+            self._transport._release_slot()

@@ -71,7 +71,6 @@ class ManagementMethods:
             timeout: float | None,
             *,
             retry: bool = True,
-            before_attempt: Callable[[], object] | None = None,
         ) -> T: ...
 
         async def _send(
@@ -425,22 +424,14 @@ class ManagementMethods:
     ) -> CreateAssistantReleaseImportResponse:
         """Import an exported archive into the draft environment.
 
-        ``body`` is bytes, a binary file (uploaded from its current position; rewound for
-        a retry) or an async iterator of chunks (streamed as produced; such a call can't
-        be repeated, so it is sent once).
+        ``body`` is bytes, a binary file (uploaded from its current position, and rewound
+        to it for every send: a retry, or the replay after a 401 with a refreshed token)
+        or an async iterator of chunks (streamed as produced; such a call can't be
+        repeated, so it is sent once: a 401 refreshes the token for later calls and is
+        raised as :class:`~watson_async.AuthenticationError`).
         """
         request = _endpoints.create_release_import(assistant_id, body, include_audit)
-        model = CreateAssistantReleaseImportResponse
-        upload = request.body
-        if isinstance(upload, bytes):
-            return await self._call(request, model, headers, timeout)
-        seek = getattr(upload, "seek", None)
-        if seek is not None and getattr(upload, "seekable", lambda: False)():
-            start = upload.tell()  # type: ignore[union-attr]
-            return await self._call(
-                request, model, headers, timeout, before_attempt=lambda: seek(start)
-            )
-        return await self._call(request, model, headers, timeout, retry=False)
+        return await self._call(request, CreateAssistantReleaseImportResponse, headers, timeout)
 
     async def get_release_import_status(
         self,

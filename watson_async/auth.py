@@ -17,7 +17,6 @@ from __future__ import annotations
 import abc
 import asyncio
 import base64
-import contextlib
 import logging
 import random
 import time
@@ -29,8 +28,9 @@ import attrs
 
 from . import _json
 from ._http import AiohttpTransport, HttpResponse, Transport
+from ._secret import SecretBytes, SecretStr
 from ._wire import error_from_response
-from .errors import AuthenticationError, ResponseParseError
+from .errors import AuthenticationError, ClientClosedError, ResponseParseError, WatsonError
 
 __all__ = [
     "DEFAULT_IAM_URL",
@@ -104,11 +104,11 @@ class BearerTokenAuthenticator(Authenticator):
     """
 
     def __init__(self, bearer_token: str) -> None:
-        self._header = "Bearer " + _check_secret("bearer_token", bearer_token)
+        self._header = SecretStr("Bearer " + _check_secret("bearer_token", bearer_token))
 
     def set_bearer_token(self, bearer_token: str) -> None:
         """Replace the token used by later requests."""
-        self._header = "Bearer " + _check_secret("bearer_token", bearer_token)
+        self._header = SecretStr("Bearer " + _check_secret("bearer_token", bearer_token))
 
     async def authorization(self) -> str | None:
         return self._header
@@ -125,7 +125,7 @@ class BasicAuthenticator(Authenticator):
         if ":" in username:
             raise ValueError("username must not contain ':'")
         token = f"{username}:{_check_secret('password', password)}".encode()
-        self._header = "Basic " + base64.b64encode(token).decode("ascii")
+        self._header = SecretStr("Basic " + base64.b64encode(token).decode("ascii"))
 
     async def authorization(self) -> str | None:
         return self._header
@@ -136,9 +136,12 @@ class BasicAuthenticator(Authenticator):
 
 @attrs.frozen(slots=True, repr=False)
 class AccessToken:
-    """An access token and when (on the authenticator's monotonic clock) to refresh and drop it."""
+    """An access token and when (on the authenticator's monotonic clock) to refresh and drop it.
 
-    access_token: str
+    ``access_token`` is a ``str`` whose ``repr`` is redacted.
+    """
+
+    access_token: str = attrs.field(converter=SecretStr)
     refresh_at: float
     expires_at: float
     expiration: float | None = None
@@ -227,6 +230,8 @@ class TokenAuthenticator(Authenticator):
         self._header: str | None = None
         self._fetching: asyncio.Task[None] | None = None
         self._refresher: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
         self._failures = 0
         self.token_requests = 0
         """How many token requests this authenticator has sent."""
@@ -246,15 +251,24 @@ class TokenAuthenticator(Authenticator):
         """Stop calling ``listener``."""
         self._listeners.remove(listener)
 
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`aclose` has run: every later request for a header fails."""
+        return self._closed
+
     async def authorization(self) -> str | None:
         token = self._token
         if token is not None and self._clock() < token.expires_at:
             if self._refresher is None:
                 self._start_refresher()
             return self._header
+        # aclose() drops the token, so a closed authenticator always takes this path.
         await self._fetch("initial" if token is None else "expired")
+        header = self._header
+        if header is None:
+            raise self._closed_error()
         self._start_refresher()
-        return self._header
+        return header
 
     async def invalidate(self, rejected: str | None) -> bool:
         if rejected is not None and rejected != self._header:
@@ -264,23 +278,57 @@ class TokenAuthenticator(Authenticator):
         return True
 
     async def aclose(self) -> None:
-        for name in ("_refresher", "_fetching"):
-            task = getattr(self, name)
-            setattr(self, name, None)
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        """Stop refreshing, end a token request in flight, close the token transport.
+
+        Every caller waiting for a token then gets :class:`~watson_async.ClientClosedError`
+        (never a ``CancelledError`` it didn't ask for), and so does every later call.
+        Its tasks run in the event loop it was first used in: from another thread's
+        running loop they are stopped there; a loop that is not running can't stop them,
+        so that is refused with a ``RuntimeError`` naming it, changing nothing.
+        """
+        refusal = self._foreign_loop_refusal()
+        if refusal is not None:
+            raise refusal
+        self._closed = True
+        self._token = None
+        self._header = None
+        tasks = [t for t in (self._refresher, self._fetching) if t is not None and not t.done()]
+        self._refresher = self._fetching = None
+        loop = self._loop
+        if tasks and loop is not None:
+            if loop is asyncio.get_running_loop():
+                await _cancel_and_wait(tasks)
+            else:  # another thread's running loop: its tasks are stopped there
+                future = asyncio.run_coroutine_threadsafe(_cancel_and_wait(tasks), loop)
+                await asyncio.wrap_future(future)
         transport = self._transport
         if transport is not None and self._owns_transport:
             self._transport = None
             await transport.aclose()
 
+    def _foreign_loop_refusal(self) -> RuntimeError | None:
+        """The error :meth:`aclose` raises when it can't stop the tasks from this loop."""
+        loop = self._loop
+        if loop is None or loop is asyncio.get_running_loop() or loop.is_running():
+            return None
+        if not any(t is not None and not t.done() for t in (self._refresher, self._fetching)):
+            return None
+        state = "closed" if loop.is_closed() else "not running"
+        return RuntimeError(
+            f"{type(self).__name__}'s token tasks belong to event loop {loop!r}, which is "
+            f"{state}: call aclose() inside that loop"
+        )
+
     # --- for subclasses -------------------------------------------------------------
 
     @abc.abstractmethod
     async def _request_token(self, transport: Transport) -> tuple[str, float, float | None]:
-        """Ask the token service: ``(access_token, lifetime_seconds, unix_expiration)``."""
+        """Ask the token service: ``(access_token, lifetime_seconds, unix_expiration)``.
+
+        The token must be a :class:`SecretStr`, and no frame an error passes through may
+        hold it (or the response body) in a plain local: read the response in a function
+        that *returns* its error, and raise that error here.
+        """
 
     def _redacted_parse_error(
         self, why: str, status: int, headers: Mapping[str, str]
@@ -303,14 +351,28 @@ class TokenAuthenticator(Authenticator):
             )
         return self._transport
 
+    def _closed_error(self) -> ClientClosedError:
+        return ClientClosedError(f"{type(self).__name__} is closed; no token is fetched any more")
+
     async def _fetch(self, reason: str) -> None:
-        """Single-flight: join the request in flight, or start one in its own task."""
+        """Single-flight: join the request in flight, or start one in its own task.
+
+        The request is shared, so a caller's cancellation never cancels it; and its
+        cancellation by :meth:`aclose` reaches callers as ``ClientClosedError``.
+        """
+        if self._closed:
+            raise self._closed_error()
         task = self._fetching
         if task is None:
-            task = asyncio.get_running_loop().create_task(self._fetch_now(reason))
+            self._loop = loop = asyncio.get_running_loop()
+            task = loop.create_task(self._fetch_now(reason))
             task.add_done_callback(self._fetch_done)
             self._fetching = task
-        await asyncio.shield(task)
+        if not task.done():
+            await asyncio.wait((task,))
+        if task.cancelled():
+            raise self._closed_error()
+        task.result()
 
     def _fetch_done(self, task: asyncio.Task[None]) -> None:
         if self._fetching is task:
@@ -347,7 +409,7 @@ class TokenAuthenticator(Authenticator):
             expires_at=started + usable,
             expiration=expiration,
         )
-        self._header = "Bearer " + access_token
+        self._header = SecretStr("Bearer " + access_token)
         self._failures = 0
         self._emit(
             RefreshEvent(
@@ -377,8 +439,9 @@ class TokenAuthenticator(Authenticator):
                 _log.exception("refresh listener %r raised", listener)
 
     def _start_refresher(self) -> None:
-        if self._refresher is None:
-            task = asyncio.get_running_loop().create_task(self._refresh_loop())
+        if self._refresher is None and not self._closed:
+            self._loop = loop = asyncio.get_running_loop()
+            task = loop.create_task(self._refresh_loop())
             task.add_done_callback(self._refresher_done)
             self._refresher = task
 
@@ -390,7 +453,7 @@ class TokenAuthenticator(Authenticator):
 
     async def _refresh_loop(self) -> None:
         """Keep the token fresh; return when there is none left to keep (callers refetch)."""
-        while True:
+        while not self._closed:
             token = self._token
             if token is None:
                 return
@@ -408,6 +471,13 @@ class TokenAuthenticator(Authenticator):
                     return
                 ceiling = min(self._retry_cap, self._retry_base * 2 ** (self._failures - 1))
                 await self._sleep(min(random.uniform(0, ceiling), left))
+
+
+async def _cancel_and_wait(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    # wait() never raises a task's own cancellation; our caller's still reaches us.
+    await asyncio.wait(tasks)
 
 
 def iam_token_url(url: str | None) -> str:
@@ -470,11 +540,11 @@ class IAMAuthenticator(TokenAuthenticator):
         }
         if client_id is not None and client_secret is not None:
             basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
-            self._request_headers["Authorization"] = "Basic " + basic
+            self._request_headers["Authorization"] = SecretStr("Basic " + basic)
         form = {"grant_type": _APIKEY_GRANT, "apikey": apikey, "response_type": "cloud_iam"}
         if scope is not None:
             form["scope"] = scope
-        self._form = urlencode(form).encode()
+        self._form = SecretBytes(urlencode(form).encode())
 
     def __repr__(self) -> str:
         return f"IAMAuthenticator(url={self._url!r}, apikey=<hidden>)"
@@ -485,28 +555,34 @@ class IAMAuthenticator(TokenAuthenticator):
         return self._url
 
     async def _request_token(self, transport: Transport) -> tuple[str, float, float | None]:
-        response = await transport.send("POST", self._url, self._request_headers, self._form, None)
+        # One expression: the response (its body holds the token) is never a local here.
+        outcome = self._read_token(
+            await transport.send("POST", self._url, self._request_headers, self._form, None)
+        )
+        if isinstance(outcome, WatsonError):
+            raise outcome
+        return outcome
+
+    def _read_token(self, response: HttpResponse) -> tuple[str, float, float | None] | WatsonError:
+        """The token, lifetime and expiration from IAM's reply, or the error to raise."""
         if response.status >= 300:
-            raise _token_service_error("IAM", response, self._url)
-        try:
-            data: Any = _json.loads(response.body)
-        except ValueError:
-            raise self._redacted_parse_error(
-                "not JSON", response.status, response.headers
-            ) from None
-        if not isinstance(data, dict):
-            raise self._redacted_parse_error("not a JSON object", response.status, response.headers)
+            return _token_service_error("IAM", response, self._url)
+        data = _json_object(response.body)
+        if data is None:
+            return self._redacted_parse_error(
+                "not a JSON object", response.status, response.headers
+            )
         access_token = data.get("access_token")
         if not isinstance(access_token, str) or not access_token:
-            raise self._redacted_parse_error("no access_token", response.status, response.headers)
+            return self._redacted_parse_error("no access_token", response.status, response.headers)
         lifetime = _lifetime(data, access_token)
         if lifetime is None or lifetime <= 0:
-            raise self._redacted_parse_error(
+            return self._redacted_parse_error(
                 "no usable expires_in, expiration or JWT exp", response.status, response.headers
             )
         expiration = data.get("expiration")
         return (
-            access_token,
+            SecretStr(access_token),
             lifetime,
             float(expiration) if isinstance(expiration, (int, float)) else None,
         )
@@ -564,7 +640,7 @@ class CloudPakForDataAuthenticator(TokenAuthenticator):
         else:
             body["api_key"] = _check_secret("apikey", apikey)
         self._username = username
-        self._body = _json.dumps(body)
+        self._body = SecretBytes(_json.dumps(body))
         self._request_headers = {
             "Accept": "application/json",
             "Content-Type": "application/json",
@@ -580,25 +656,29 @@ class CloudPakForDataAuthenticator(TokenAuthenticator):
         return self._url
 
     async def _request_token(self, transport: Transport) -> tuple[str, float, float | None]:
-        response = await transport.send("POST", self._url, self._request_headers, self._body, None)
+        # One expression: the response (its body holds the token) is never a local here.
+        outcome = self._read_token(
+            await transport.send("POST", self._url, self._request_headers, self._body, None)
+        )
+        if isinstance(outcome, WatsonError):
+            raise outcome
+        return outcome
+
+    def _read_token(self, response: HttpResponse) -> tuple[str, float, float | None] | WatsonError:
+        """The token, lifetime and expiration from the reply, or the error to raise."""
         if response.status >= 300:
-            raise _token_service_error("Cloud Pak for Data", response, self._url)
-        try:
-            data: Any = _json.loads(response.body)
-        except ValueError:
-            raise self._redacted_parse_error(
-                "not JSON", response.status, response.headers
-            ) from None
-        token = data.get("token") if isinstance(data, dict) else None
+            return _token_service_error("Cloud Pak for Data", response, self._url)
+        data = _json_object(response.body)
+        token = data.get("token") if data is not None else None
         if not isinstance(token, str) or not token:
-            raise self._redacted_parse_error("no token", response.status, response.headers)
+            return self._redacted_parse_error("no token", response.status, response.headers)
         claims = _jwt_claims(token)
         exp, iat = claims.get("exp"), claims.get("iat")
         if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)) or exp <= iat:
-            raise self._redacted_parse_error(
+            return self._redacted_parse_error(
                 "token is not a JWT with exp and iat", response.status, response.headers
             )
-        return token, float(exp) - float(iat), float(exp)
+        return SecretStr(token), float(exp) - float(iat), float(exp)
 
 
 def _token_service_error(service: str, response: HttpResponse, url: str) -> AuthenticationError:
@@ -617,6 +697,15 @@ def _token_service_error(service: str, response: HttpResponse, url: str) -> Auth
         method="POST",
         url=url,
     )
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    """``body`` parsed as a JSON object, else ``None`` (the decoder's error holds the body)."""
+    try:
+        data = _json.loads(body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _lifetime(data: Mapping[str, Any], access_token: str) -> float | None:

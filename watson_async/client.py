@@ -35,9 +35,10 @@ from ._http import (
 )
 from ._management import ManagementMethods, _check_limit
 from ._response import DetailedResponse, capture
+from ._secret import secret_header as _secret
 from ._version import __version__
 from .auth import Authenticator, RefreshEvent, TokenAuthenticator
-from .errors import ResponseParseError, WatsonError
+from .errors import ClientClosedError, ResponseParseError, WatsonError
 from .models.assistants import AssistantCollection, AssistantData
 from .models.context import MessageContext, StatelessMessageContext
 from .models.message import (
@@ -184,7 +185,9 @@ class AssistantClient(ManagementMethods):
         self._clock = clock
         self._sleep = sleep
         self._gate = (
-            RateLimitGate(clock=clock, sleep=sleep, on_wait=self._report_gate_wait)
+            RateLimitGate(
+                clock=clock, sleep=self._sleep_unless_closed, on_wait=self._report_gate_wait
+            )
             if rate_limit_gate
             else None
         )
@@ -305,10 +308,23 @@ class AssistantClient(ManagementMethods):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close connections and stop background work. Safe to call more than once."""
+        """Close connections and stop background work. Safe to call more than once.
+
+        Afterwards nothing is sent (token requests included) and no task of the client's
+        is left. Every call still pending (waiting on the rate-limit gate, between
+        retries, for a token, or with its request in flight) and every later call raises
+        :class:`~watson_async.ClientClosedError`. Call it in the event loop the client
+        was used in: from a loop that can't reach that one's connections it raises
+        ``RuntimeError`` and changes nothing.
+        """
         if self._life.closed or self._is_view:
             return
-        self._life.closed = True
+        for part in (self._transport, self._authenticator):
+            refusal = getattr(part, "_foreign_loop_refusal", None)
+            error = refusal() if callable(refusal) else None
+            if error is not None:
+                raise error
+        self._life.close()
         if isinstance(self._authenticator, TokenAuthenticator):
             self._authenticator.remove_refresh_listener(self._report_refresh)
         try:
@@ -338,6 +354,21 @@ class AssistantClient(ManagementMethods):
 
     # --- plumbing --------------------------------------------------------------
 
+    async def _sleep_unless_closed(self, delay: float) -> None:
+        """Sleep (retry backoff, the gate) but wake with ``ClientClosedError`` on close."""
+        life = self._life
+        if life.closed:
+            raise ClientClosedError()
+        sleeping = asyncio.ensure_future(self._sleep(delay))
+        try:
+            await asyncio.wait((sleeping, life.closing()), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not sleeping.done():
+                sleeping.cancel()
+        if life.closed:
+            raise ClientClosedError()
+        sleeping.result()
+
     async def _send(
         self,
         request: _endpoints.Request,
@@ -364,17 +395,10 @@ class AssistantClient(ManagementMethods):
         timeout: float | None,
         *,
         retry: bool = True,
-        before_attempt: Callable[[], object] | None = None,
     ) -> T:
-        if before_attempt is not None or self._listeners or self._life.closed:
+        if self._listeners or self._life.closed:
             result: T = await self._run(
-                self._attempt,
-                request,
-                headers,
-                timeout,
-                retry=retry,
-                before_attempt=before_attempt,
-                model=model,
+                self._attempt, request, headers, timeout, retry=retry, model=model
             )
             return result
         # The hot path: the first attempt directly, the retry machinery only after a
@@ -382,7 +406,7 @@ class AssistantClient(ManagementMethods):
         try:
             response = await self._attempt(request, headers, timeout, None)
         except WatsonError as exc:
-            policy = self._retry if retry else None
+            policy = self._retry if retry and request.replayable else None
             if policy is None:
                 raise
             response = await self._retry_after(
@@ -410,27 +434,14 @@ class AssistantClient(ManagementMethods):
         timeout: float | None,
         *,
         retry: bool = True,
-        before_attempt: Callable[[], object] | None = None,
         model: type[Any] | None = None,
     ) -> Any:
         """One call: its attempts under the retry policy, the reply read as ``model``
         (when given), and a :class:`CallEvent` when anyone listens."""
         if self._life.closed:
-            raise RuntimeError("this client is closed; create a new one")
-        policy = self._retry if retry else None
+            raise ClientClosedError()
+        policy = self._retry if retry and request.replayable else None
         trace = _Trace(self._clock()) if self._listeners else None
-        if before_attempt is not None:
-            first = attempt
-
-            async def attempt(
-                request: _endpoints.Request,
-                headers: Mapping[str, str] | None,
-                timeout: float | None,
-                trace: _Trace | None,
-            ) -> Any:
-                before_attempt()
-                return await first(request, headers, timeout, trace)
-
         try:
             try:
                 result = await attempt(request, headers, timeout, trace)
@@ -478,7 +489,7 @@ class AssistantClient(ManagementMethods):
             idempotent=request.idempotent,
             policy=policy,
             clock=self._clock,
-            sleep=self._sleep,
+            sleep=self._sleep_unless_closed,
             rand=random.random,
             on_retry=on_retry,
         )
@@ -502,22 +513,26 @@ class AssistantClient(ManagementMethods):
         response: HttpResponse | None = None
         try:
             try:
-                authorization = await self._authenticator.authorization()
+                authorization = _secret(await self._authenticator.authorization())
                 response = await self._transport.send(
                     request.method,
                     url,
                     _merge(base_headers, authorization, headers),
-                    request.body,
+                    request.outgoing_body(),
                     timeout,
                 )
                 if response.status == 401 and await self._replay_unauthorized(
-                    authorization, headers
+                    request, authorization, headers
                 ):
                     response = await self._transport.send(
                         request.method,
                         url,
-                        _merge(base_headers, await self._authenticator.authorization(), headers),
-                        request.body,
+                        _merge(
+                            base_headers,
+                            _secret(await self._authenticator.authorization()),
+                            headers,
+                        ),
+                        request.outgoing_body(),
                         timeout,
                     )
             except BaseException:
@@ -549,8 +564,8 @@ class AssistantClient(ManagementMethods):
             context = self._transport.stream(
                 request.method,
                 url,
-                _merge(base_headers, authorization, headers),
-                request.body,
+                _merge(base_headers, _secret(authorization), headers),
+                request.outgoing_body(),
                 timeout,
             )
             response = await context.__aenter__()
@@ -568,10 +583,10 @@ class AssistantClient(ManagementMethods):
         outcome: HttpResponse | _Opened | None = None
         try:
             try:
-                authorization = await self._authenticator.authorization()
+                authorization = _secret(await self._authenticator.authorization())
                 outcome = await send(authorization)
                 if outcome.status == 401 and await self._replay_unauthorized(
-                    authorization, headers
+                    request, authorization, headers
                 ):
                     outcome = await send(await self._authenticator.authorization())
             except BaseException:
@@ -612,18 +627,23 @@ class AssistantClient(ManagementMethods):
         return url, base
 
     async def _replay_unauthorized(
-        self, authorization: str | None, headers: Mapping[str, str] | None
+        self,
+        request: _endpoints.Request,
+        authorization: str | None,
+        headers: Mapping[str, str] | None,
     ) -> bool:
         """After a 401: whether to send once more, with a token refreshed for everyone.
 
         A 401 for the token we sent means the service processed nothing, so even a
-        stateful message may be sent again; a caller's own ``Authorization`` is not.
+        stateful message may be sent again; a caller's own ``Authorization`` is not. A
+        one-shot upload (an async iterator) can't be sent again: the token is still
+        refreshed for later calls, and the 401 says why it was not replayed.
         """
-        return (
-            authorization is not None
-            and not (headers and "Authorization" in headers)
-            and await self._authenticator.invalidate(authorization)
-        )
+        if authorization is None or (headers and "Authorization" in headers):
+            return False
+        if not await self._authenticator.invalidate(authorization):
+            return False
+        return request.replayable
 
     def _conclude(self, request: _endpoints.Request, response: HttpResponse) -> None:
         """Record the response for ``with_response``; raise the typed error for a failure."""
@@ -959,10 +979,29 @@ _Attempt = Callable[
 
 
 class _Lifecycle:
-    __slots__ = ("closed",)
+    """Whether the client is closed, and a future that wakes sleepers when it is.
+
+    The future is made on first need, in the running loop (nothing loop-bound is made
+    in ``__init__``).
+    """
+
+    __slots__ = ("_closing", "closed")
 
     def __init__(self) -> None:
         self.closed = False
+        self._closing: asyncio.Future[None] | None = None
+
+    def closing(self) -> asyncio.Future[None]:
+        if self._closing is None:
+            self._closing = asyncio.get_running_loop().create_future()
+            if self.closed:
+                self._closing.set_result(None)
+        return self._closing
+
+    def close(self) -> None:
+        self.closed = True
+        if self._closing is not None and not self._closing.done():
+            self._closing.set_result(None)
 
 
 def _merge(

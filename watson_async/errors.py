@@ -16,6 +16,7 @@ __all__ = [
     "ApiError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -67,6 +68,20 @@ class TransportError(WatsonError):
             f"{type(self).__name__}({self.message!r}, method={self.method!r}, url={self.url!r}, "
             f"request_sent={self.request_sent!r}, timeout={self.timeout!r})"
         )
+
+
+class ClientClosedError(WatsonError, RuntimeError):
+    """The client (or its authenticator) was closed before this call could finish.
+
+    Raised by calls made after :meth:`~watson_async.AssistantClient.aclose`, and by every
+    call still pending when it runs: waiting on the rate-limit gate, between retries, for
+    a token, or with its request in flight. Nothing more is sent for such a call. It is a
+    ``RuntimeError`` too, as using a closed client always was.
+    """
+
+    def __init__(self, message: str = "this client is closed; create a new one") -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class ApiError(WatsonError):
