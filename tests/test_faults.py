@@ -93,7 +93,8 @@ async def test_every_fault_ends_typed_and_no_error_holds_a_secret(
         # No aiohttp exception in the chain: its repr carries the request's headers.
         chained = error
         while chained is not None:
-            assert isinstance(chained, WatsonError) and chained.__cause__ is None
+            assert isinstance(chained, WatsonError)
+            assert chained.__cause__ is None
             chained = chained.__context__
 
 
