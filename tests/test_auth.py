@@ -383,4 +383,6 @@ async def test_aclose_leaves_no_pending_refresh() -> None:
     # A waiter nobody cancelled learns the authenticator closed, never CancelledError.
     with pytest.raises(ClientClosedError):
         await waiter
-    assert auth.closed and waiter.done() and not waiter.cancelled()
+    assert auth.closed
+    assert waiter.done()
+    assert not waiter.cancelled()
