@@ -21,17 +21,20 @@ import aiohttp
 import attrs
 from yarl import URL
 
-from .errors import TransportError
+from ._wire import TRANSACTION_ID_HEADER
+from .errors import ResponseTooLargeError, TransportError
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
     "AiohttpTransport",
     "HttpResponse",
     "RequestBody",
     "StreamingResponse",
     "Transport",
+    "check_byte_limit",
     "transport_error",
 ]
 
@@ -41,6 +44,10 @@ DEFAULT_MAX_CONNECTIONS = 500
 #: Seconds for a whole attempt (connect, send, wait, read). Never unbounded.
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
+#: The largest body read into memory, counted after decompression. Replies are JSON of
+#: at most a few MB (a log page, a skill export); release archives are streamed
+#: (``ByteStream``) and not counted.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 RequestBody = bytes | IO[bytes] | AsyncIterable[bytes] | None
@@ -108,6 +115,9 @@ class AiohttpTransport:
     ``verify_ssl=False`` turns TLS verification off (only for test instances with
     self-signed certificates); ``ca_bundle`` is a path to a PEM file, or a ready
     ``ssl.SSLContext``, for private certificate authorities (Cloud Pak for Data).
+    ``max_response_bytes`` bounds the body :meth:`send` reads (after decompression): a
+    2xx over it raises :class:`~watson_async.ResponseTooLargeError`, another status
+    keeps that many bytes of its body.
     """
 
     def __init__(
@@ -121,6 +131,7 @@ class AiohttpTransport:
         proxy: str | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
         time_pool: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if isinstance(max_connections, bool) or not isinstance(max_connections, int):
             raise ValueError("max_connections must be an integer")
@@ -128,6 +139,7 @@ class AiohttpTransport:
             raise ValueError(f"max_connections must be at least 1, got {max_connections}")
         _check_timeout("timeout", timeout)
         _check_timeout("connect_timeout", connect_timeout)
+        check_byte_limit("max_response_bytes", max_response_bytes)
         if not verify_ssl and ca_bundle is not None:
             raise ValueError("ca_bundle has no effect with TLS verification disabled")
         if isinstance(ca_bundle, str) and not os.path.isfile(ca_bundle):
@@ -140,6 +152,7 @@ class AiohttpTransport:
         self._proxy = proxy
         self._trace_configs = trace_configs
         self._time_pool = time_pool
+        self._max_response_bytes = max_response_bytes
         self._session: aiohttp.ClientSession | None = None
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -232,7 +245,7 @@ class AiohttpTransport:
                 allow_redirects=False,
                 trace_request_ctx=timing,
             ) as resp:
-                data = await resp.read()
+                data = await _read_body(resp, self._max_response_bytes)
                 return HttpResponse(
                     resp.status,
                     resp.reason or "",
@@ -317,6 +330,51 @@ class AiohttpTransport:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+def check_byte_limit(name: str, value: int) -> None:
+    """``ValueError`` unless ``value`` is a positive whole number of bytes."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive number of bytes, got {value!r}")
+
+
+async def _read_body(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, decompressed, if it has at most ``limit`` bytes.
+
+    Over the limit, a 2xx raises :class:`ResponseTooLargeError` and another status gets
+    its first ``limit`` bytes; either way the connection is closed.
+    """
+    length = resp.content_length
+    if length is not None and "Content-Encoding" not in resp.headers:
+        if length <= limit:  # the usual case: one read, nothing counted
+            return await resp.read()
+        if resp.status < 300:
+            resp.close()
+            raise _too_large(resp, limit, length, f"Content-Length: {length}")
+    parts: list[bytes] = []  # no length, or compressed: count as it arrives
+    size = 0
+    while chunk := await resp.content.readany():
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            resp.close()
+            if resp.status < 300:
+                raise _too_large(resp, limit, size, f"{size} bytes so far")
+            return b"".join(parts)[:limit]
+    return b"".join(parts)
+
+
+def _too_large(
+    resp: aiohttp.ClientResponse, limit: int, size: int, seen: str
+) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"a response body of more than max_response_bytes={limit} bytes ({seen})",
+        limit=limit,
+        size=size,
+        status_code=resp.status,
+        headers=resp.headers,
+        global_transaction_id=resp.headers.get(TRANSACTION_ID_HEADER),
+    )
 
 
 def _check_timeout(name: str, value: float) -> None:

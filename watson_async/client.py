@@ -27,11 +27,13 @@ from ._convert import converter
 from ._http import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     AiohttpTransport,
     HttpResponse,
     StreamingResponse,
     Transport,
+    check_byte_limit,
 )
 from ._management import ManagementMethods, _check_limit
 from ._response import DetailedResponse, capture
@@ -57,7 +59,7 @@ from .retry import (
     RetryPolicy,
     retry_after,
 )
-from .streams import MessageStream
+from .streams import DEFAULT_MAX_EVENT_BYTES, MessageStream, read_at_most
 
 if TYPE_CHECKING:
     from .conversation import Assistant
@@ -112,6 +114,12 @@ class AssistantClient(ManagementMethods):
             :meth:`add_listener`.
         on_retry: Called with a :class:`RetryEvent` before each retry's wait.
         on_gate_wait: Called with a :class:`GateEvent` whenever the gate holds a request.
+        max_response_bytes: The largest body read into memory, counted after
+            decompression (default 64 MiB): a 2xx reply over it raises
+            :class:`ResponseTooLargeError`, an error reply keeps that much of its body.
+            Release archives (:class:`ByteStream`) are streamed and not capped.
+        max_event_bytes: The largest event of a ``message_stream`` reply (default
+            16 MiB): one over it raises :class:`ResponseTooLargeError`.
         transport: Replace the aiohttp transport (tests, custom stacks); the options
             above that configure the transport must then be left at their defaults.
     """
@@ -136,6 +144,8 @@ class AssistantClient(ManagementMethods):
         on_retry: Callable[[RetryEvent], None] | None = None,
         on_gate_wait: Callable[[GateEvent], None] | None = None,
         on_event: Listener | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         transport: Transport | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -163,6 +173,10 @@ class AssistantClient(ManagementMethods):
                 raise ValueError("customer_id must be non-empty without ';', tabs or newlines")
             base_headers["X-Watson-Metadata"] = f"customer_id={customer_id}"
         base_headers.update(headers or {})
+        check_byte_limit("max_response_bytes", max_response_bytes)
+        check_byte_limit("max_event_bytes", max_event_bytes)
+        self._max_response_bytes = max_response_bytes
+        self._max_event_bytes = max_event_bytes
         self._headers = base_headers
         self._json_headers = {**base_headers, "Content-Type": "application/json"}
         if transport is None:
@@ -174,6 +188,7 @@ class AssistantClient(ManagementMethods):
                 ca_bundle=ca_bundle,
                 proxy=proxy,
                 time_pool=on_event is not None,
+                max_response_bytes=max_response_bytes,
             )
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise ValueError(f"retry must be a RetryPolicy or None, got {type(retry).__name__}")
@@ -556,8 +571,8 @@ class AssistantClient(ManagementMethods):
             response = await context.__aenter__()
             if response.status < 300:
                 return _Opened(context, response)
-            try:  # an error: read its (small) body and let the connection go
-                body = await response.read()
+            try:  # an error: read (the start of) its body and let the connection go
+                body = await read_at_most(response, self._max_response_bytes)
             finally:
                 await context.__aexit__(None, None, None)
             return HttpResponse(response.status, response.reason, response.headers, body)
@@ -824,7 +839,9 @@ class AssistantClient(ManagementMethods):
             assistant_id, environment_id, session_id, input, context, user_id
         )
         opened = await self._open_stream(request, headers, timeout)
-        return MessageStream(opened.context, opened.response, MessageStreamResponse)
+        return MessageStream(
+            opened.context, opened.response, MessageStreamResponse, self._max_event_bytes
+        )
 
     async def message_stream_stateless(
         self,
@@ -842,7 +859,9 @@ class AssistantClient(ManagementMethods):
             assistant_id, environment_id, input, context, user_id
         )
         opened = await self._open_stream(request, headers, timeout)
-        return MessageStream(opened.context, opened.response, StatelessMessageStreamResponse)
+        return MessageStream(
+            opened.context, opened.response, StatelessMessageStreamResponse, self._max_event_bytes
+        )
 
     # --- assistants -------------------------------------------------------------
 

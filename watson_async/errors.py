@@ -21,6 +21,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseParseError",
+    "ResponseTooLargeError",
     "ServerError",
     "SessionNotFoundError",
     "TransportError",
@@ -187,3 +188,35 @@ class ResponseParseError(WatsonError):
         self.body = body
         self.headers = headers
         self.global_transaction_id = global_transaction_id
+
+
+class ResponseTooLargeError(ResponseParseError):
+    """A successful response bigger than the client agreed to read.
+
+    A body read into memory over ``max_response_bytes``, or one event of a stream over
+    ``max_event_bytes`` (see :class:`~watson_async.AssistantClient`). ``limit`` is that
+    limit; ``size`` is the ``Content-Length`` the response announced, or how many bytes
+    had arrived when reading stopped (more than ``limit``). ``body`` is empty: what was
+    read is dropped (a token service's reply, for one, holds a token). The connection
+    is closed; the error is never retried.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int,
+        size: int,
+        status_code: int,
+        headers: Mapping[str, str],
+        global_transaction_id: str | None,
+    ) -> None:
+        super().__init__(
+            message,
+            status_code=status_code,
+            body="",
+            headers=headers,
+            global_transaction_id=global_transaction_id,
+        )
+        self.limit = limit
+        self.size = size

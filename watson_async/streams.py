@@ -12,13 +12,31 @@ from typing import Any, Generic, TypeVar
 from . import _json
 from ._convert import converter
 from ._http import StreamingResponse
-from ._sse import SSEParser
+from ._sse import EventTooLarge, SSEParser
 from ._wire import TRANSACTION_ID_HEADER
-from .errors import ResponseParseError
+from .errors import ResponseParseError, ResponseTooLargeError
 
-__all__ = ["ByteStream", "MessageStream"]
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "ByteStream", "MessageStream"]
 
 T = TypeVar("T")
+
+#: The largest event of a ``message_stream`` reply, in bytes. The final frame carries
+#: the whole reply (output and context); 16 MiB is about 60 times the 250 KB a
+#: stateless context may hold.
+DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
+
+
+async def read_at_most(response: StreamingResponse, limit: int) -> bytes:
+    """The first ``limit`` bytes of the body (all of a smaller one), to report it."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await anext(response.chunks, None)
+        if chunk is None:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)[:limit]
 
 
 class _OpenResponse:
@@ -76,6 +94,9 @@ class MessageStream(_OpenResponse, Generic[T]):
     final response), once. Reading to the end closes the connection; so does leaving the
     loop early (break, an error, cancellation), as soon as the event loop finalizes it.
     ``async with stream:`` or :meth:`aclose` close it at a moment of your choosing.
+
+    An event over ``max_event_bytes`` raises :class:`~watson_async.ResponseTooLargeError`
+    (and closes the connection) as soon as it is over.
     """
 
     def __init__(
@@ -83,9 +104,11 @@ class MessageStream(_OpenResponse, Generic[T]):
         context: AbstractAsyncContextManager[StreamingResponse],
         response: StreamingResponse,
         frame_type: Any,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
         super().__init__(context, response)
         self._frame_type = frame_type
+        self._max_event_bytes = max_event_bytes
         self._iterated = False
 
     async def __aenter__(self) -> MessageStream[T]:
@@ -101,12 +124,23 @@ class MessageStream(_OpenResponse, Generic[T]):
         return self._parse()
 
     async def _parse(self) -> AsyncIterator[T]:
-        parser = SSEParser()
+        parser = SSEParser(self._max_event_bytes)
         try:
-            async for chunk in self._response.chunks:
-                for event in parser.feed(chunk):
-                    if event.data.strip():
-                        yield self._frame(event.data)
+            try:
+                async for chunk in self._response.chunks:
+                    for event in parser.feed(chunk):
+                        if event.data.strip():
+                            yield self._frame(event.data)
+            except EventTooLarge as exc:
+                raise ResponseTooLargeError(
+                    f"a stream event of more than max_event_bytes={exc.limit} bytes "
+                    f"({exc.size} so far)",
+                    limit=exc.limit,
+                    size=exc.size,
+                    status_code=self._response.status,
+                    headers=self._response.headers,
+                    global_transaction_id=self.global_transaction_id,
+                ) from None
         finally:
             await self.aclose()
 
@@ -154,7 +188,8 @@ class ByteStream(_OpenResponse):
             await self.aclose()
 
     async def read(self) -> bytes:
-        """Everything that is left, in memory (for small downloads)."""
+        """Everything that is left, in memory (for small downloads: not bounded by
+        ``max_response_bytes``)."""
         try:
             return await self._response.read()
         finally:

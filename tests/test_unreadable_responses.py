@@ -1,0 +1,212 @@
+"""Successful responses the client cannot use: bodies and events over the size limits.
+
+A scripted HTTP/1.1 server on 127.0.0.1 sends exactly the bytes each test needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+from collections.abc import AsyncIterable
+
+import pytest
+
+from watson_async import (
+    AssistantClient,
+    NoAuthAuthenticator,
+    ResponseParseError,
+    ResponseTooLargeError,
+    RetryPolicy,
+    ServerError,
+)
+
+VERSION = "2024-08-25"
+TXID = "txid-7"
+PARTIAL = b'data: {"partial_item": {"text": "Hel"}}\n\n'
+FINAL = b'data: {"final_response": {"output": {"generic": []}}}\n\n'
+
+
+def response(
+    body: bytes,
+    *,
+    status: int = 200,
+    content_type: str | None = "application/json",
+    length: bool = True,
+    **headers: str,
+) -> bytes:
+    """The bytes of one HTTP/1.1 response that closes its connection; without ``length``
+    the body is chunked, and each chunk (written at once) ends with the connection."""
+    lines = [f"HTTP/1.1 {status} Whatever", f"X-Global-Transaction-Id: {TXID}"]
+    lines.append("Connection: close")
+    if content_type is not None:
+        lines.append(f"Content-Type: {content_type}")
+    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
+    if length:
+        lines.append(f"Content-Length: {len(body)}")
+        framed = body
+    else:
+        lines.append("Transfer-Encoding: chunked")
+        framed = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + framed
+
+
+class Server:
+    """Answers request n with ``answers[n]`` (the last one once they run out), then
+    closes; with ``hold=True`` it waits for the client to close first."""
+
+    def __init__(self, *answers: bytes, hold: bool = False) -> None:
+        self.answers = answers
+        self.hold = hold
+        self.requests = 0
+        self.client_closed = asyncio.Event()
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def __aenter__(self) -> Server:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for writer in self._writers:
+            writer.close()
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
+        head = await reader.readuntil(b"\r\n\r\n")
+        for line in head.decode().split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.lower() == "content-length":
+                await reader.readexactly(int(value))
+        answer = self.answers[min(self.requests, len(self.answers) - 1)]
+        self.requests += 1
+        writer.write(answer)
+        await writer.drain()
+        if self.hold:
+            while await reader.read(65536):  # until the client closes
+                pass
+            self.client_closed.set()
+        writer.close()
+
+
+async def no_sleep(seconds: float) -> None:
+    return None
+
+
+def client_for(server: Server, **options: object) -> AssistantClient:
+    options.setdefault("retry", RetryPolicy(max_attempts=3))
+    return AssistantClient(
+        VERSION,
+        NoAuthAuthenticator(),
+        service_url=server.url,
+        sleep=no_sleep,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+async def stream_frames(client: AssistantClient) -> list[object]:
+    stream = await client.message_stream_stateless("a", "e", input={"text": "hi"})
+    async with stream:
+        return list(await stream.collect())
+
+
+async def read_into(frames: list[object], stream: AsyncIterable[object]) -> None:
+    """Iterate ``stream``, keeping the frames that came before an error."""
+    async for frame in stream:
+        frames.append(frame)
+
+
+# --- size limits -------------------------------------------------------------------
+
+
+def test_limits_are_validated() -> None:
+    for name in ("max_response_bytes", "max_event_bytes"):
+        for bad in (0, -1, 1.5, True, "1", None):
+            with pytest.raises(ValueError, match=name):
+                AssistantClient(VERSION, NoAuthAuthenticator(), **{name: bad})  # type: ignore[arg-type]
+
+
+async def test_an_event_over_max_event_bytes_raises_and_closes_the_connection() -> None:
+    head = response(b"", content_type="text/event-stream", length=False).split(b"0\r\n\r\n")[0]
+    line = b"data: " + b"x" * 4096  # never ends
+    answer = head + b"%x\r\n%s\r\n" % (len(PARTIAL + line), PARTIAL + line)
+    async with Server(answer, hold=True) as server, client_for(server, max_event_bytes=1024) as c:
+        stream = await c.message_stream_stateless("a", "e", input={"text": "hi"})
+        frames: list[object] = []
+        with pytest.raises(ResponseTooLargeError) as info:
+            await read_into(frames, stream)
+        assert stream.closed
+        await asyncio.wait_for(server.client_closed.wait(), 5)
+    assert len(frames) == 1
+    error = info.value
+    assert isinstance(error, ResponseParseError)
+    assert error.limit == 1024
+    assert error.size > 1024
+    assert error.status_code == 200
+    assert error.global_transaction_id == TXID
+    assert "max_event_bytes" in str(error)
+
+
+@pytest.mark.parametrize("length", [True, False], ids=["content-length", "chunked"])
+async def test_a_body_over_max_response_bytes_is_refused_and_not_retried(length: bool) -> None:
+    body = json.dumps({"assistants": [], "pad": "x" * 2000}).encode()
+    async with (
+        Server(response(body, length=length)) as server,
+        client_for(server, max_response_bytes=1000) as client,
+    ):
+        with pytest.raises(ResponseTooLargeError) as info:
+            await client.list_assistants()  # a GET: idempotent
+        assert server.requests == 1
+        assert info.value.limit == 1000
+        if length:  # refused from its Content-Length, before reading it
+            assert info.value.size == len(body)
+        else:  # refused once more than the limit had arrived
+            assert 1000 < info.value.size <= len(body)
+        assert info.value.status_code == 200
+        assert info.value.global_transaction_id == TXID
+        assert info.value.body == ""  # what was read is dropped
+        assert "max_response_bytes" in str(info.value)
+    async with (  # at the limit exactly, it is read
+        Server(response(body, length=length)) as server,
+        client_for(server, max_response_bytes=len(body)) as client,
+    ):
+        page = await client.list_assistants()
+        assert page.assistants == []
+
+
+async def test_the_limit_counts_decompressed_bytes() -> None:
+    bomb = gzip.compress(b'{"assistants": [], "pad": "' + b"0" * 1_000_000 + b'"}')
+    assert len(bomb) < 2000
+    answer = response(bomb, Content_Encoding="gzip")
+    async with Server(answer) as server, client_for(server, max_response_bytes=64_000) as client:
+        with pytest.raises(ResponseTooLargeError) as info:
+            await client.list_assistants()
+    assert info.value.size > 64_000
+    async with Server(answer) as server, client_for(server) as client:
+        assert (await client.list_assistants()).assistants == []  # the default is generous
+
+
+async def test_an_error_response_over_the_limit_keeps_its_status_and_the_first_bytes() -> None:
+    body = b"<html>" + b"x" * 5000 + b"</html>"
+    answer = response(body, status=503, content_type="text/html")
+    async with Server(answer) as server, client_for(server, max_response_bytes=1000) as client:
+        with pytest.raises(ServerError) as info:
+            await client.list_assistants()
+    assert server.requests == 3  # a 503 on an idempotent call: retried as usual
+    assert info.value.body == body[:1000].decode()
+
+
+async def test_downloads_are_not_capped() -> None:
+    archive = bytes(range(256)) * 20
+    answer = response(archive, content_type="application/octet-stream", length=False)
+    async with Server(answer) as server, client_for(server, max_response_bytes=1000) as client:
+        download = await client.download_release_export("a", "1", accept="application/octet-stream")
+        assert await download.read() == archive
