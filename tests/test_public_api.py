@@ -72,6 +72,7 @@ EXPECTED = {
     "ServerError",
     "TransportError",
     "ResponseParseError",
+    "IncompleteStreamError",
     "ResponseTooLargeError",
     # the models of the message flow (all models live in watson_async.models)
     "MessageInput",

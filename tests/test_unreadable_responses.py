@@ -1,4 +1,5 @@
-"""Successful responses the client cannot use: bodies and events over the size limits.
+"""Successful responses the client cannot use: not an event stream, a stream without its
+end, bodies and events over the size limits.
 
 A scripted HTTP/1.1 server on 127.0.0.1 sends exactly the bytes each test needs.
 """
@@ -8,18 +9,26 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 
 import pytest
 
 from watson_async import (
     AssistantClient,
+    AttemptEvent,
+    Event,
+    IncompleteStreamError,
     NoAuthAuthenticator,
     ResponseParseError,
     ResponseTooLargeError,
     RetryPolicy,
     ServerError,
 )
+from watson_async.models import (
+    MessageStreamPartialItem,
+    StatelessMessageStreamFinalResponse,
+)
+from watson_async.testing import FakeAssistant
 
 VERSION = "2024-08-25"
 TXID = "txid-7"
@@ -122,6 +131,117 @@ async def read_into(frames: list[object], stream: AsyncIterable[object]) -> None
     """Iterate ``stream``, keeping the frames that came before an error."""
     async for frame in stream:
         frames.append(frame)
+
+
+# --- a 2xx stream must be an event stream, and must end with its final frame ----
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeAssistant]:
+    async with FakeAssistant(auth=False) as fake:
+        yield fake
+
+
+@pytest.mark.parametrize(
+    ("enqueue", "body"),
+    [
+        (
+            lambda fake: fake.enqueue_html_error(200, body="<html>Sign in</html>"),
+            "<html>Sign in</html>",
+        ),
+        (lambda fake: fake.enqueue_error(200, body={"output": {}}), '{"output":{}}'),
+        (lambda fake: fake.enqueue_error(200), ""),
+    ],
+    ids=["html", "json", "empty"],
+)
+async def test_a_2xx_stream_that_is_not_an_event_stream_is_a_parse_error(
+    fake: FakeAssistant, enqueue: Callable[[FakeAssistant], None], body: str
+) -> None:
+    events: list[Event] = []
+    aid, eid = fake.assistant_id, fake.environment_id
+    async with AssistantClient(
+        VERSION, NoAuthAuthenticator(), service_url=fake.service_url, on_event=events.append
+    ) as client:
+        session = await client.create_session(aid, eid)
+        events.clear()
+        enqueue(fake)
+        with pytest.raises(ResponseParseError) as info:
+            await client.message_stream(aid, eid, session.session_id, input={"text": "hi"})
+        error = info.value
+        assert type(error) is ResponseParseError
+        assert error.status_code == 200
+        assert error.body == body
+        assert error.global_transaction_id == error.headers["X-Global-Transaction-Id"]
+        assert "text/event-stream" in str(error)
+        assert [e.error for e in events if isinstance(e, AttemptEvent)] == [error]  # once
+        # The connection was let go: the next stream works.
+        async with await client.message_stream(
+            aid, eid, session.session_id, input={"text": "hi"}
+        ) as stream:
+            assert (await stream.collect())[-1]
+    assert fake.active_streams == 0
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/event-stream", "Text/Event-Stream; charset=utf-8", "text/event-stream ;charset=UTF-8"],
+)
+async def test_event_stream_media_type_parameters_and_case(content_type: str) -> None:
+    answer = response(PARTIAL + FINAL, content_type=content_type)
+    async with Server(answer) as server, client_for(server) as client:
+        frames = await stream_frames(client)
+    assert [type(f) for f in frames] == [
+        MessageStreamPartialItem,
+        StatelessMessageStreamFinalResponse,
+    ]
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "text/event-streamx", "application/json"]
+)
+async def test_other_media_types_are_refused_and_never_retried(content_type: str | None) -> None:
+    answer = response(PARTIAL + FINAL, content_type=content_type)
+    async with Server(answer) as server, client_for(server) as client:
+        with pytest.raises(ResponseParseError) as info:
+            await client.message_stream_stateless("a", "e", input={"text": "hi"})
+    assert server.requests == 1  # message_stream_stateless is idempotent: still not retried
+    assert info.value.body == (PARTIAL + FINAL).decode()
+    assert info.value.global_transaction_id == TXID
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", PARTIAL, PARTIAL + FINAL[:-1], PARTIAL + FINAL[:-2]],
+    ids=["empty", "partial-only", "final-without-blank-line", "final-cut-short"],
+)
+@pytest.mark.parametrize("length", [True, False], ids=["content-length", "chunked"])
+async def test_a_stream_that_ends_without_its_final_frame_says_so(
+    body: bytes, length: bool
+) -> None:
+    answer = response(body, content_type="text/event-stream", length=length)
+    async with Server(answer) as server, client_for(server) as client:
+        stream = await client.message_stream_stateless("a", "e", input={"text": "hi"})
+        frames: list[object] = []
+        with pytest.raises(IncompleteStreamError) as info:
+            await read_into(frames, stream)
+        assert stream.closed
+        with pytest.raises(IncompleteStreamError):
+            await (await client.message_stream_stateless("a", "e")).collect()
+    expected = 0 if body == b"" else 1
+    assert len(frames) == expected
+    error = info.value
+    assert isinstance(error, ResponseParseError)
+    assert error.frames == expected
+    assert error.status_code == 200
+    assert error.global_transaction_id == TXID
+    assert "final" in str(error)
+
+
+async def test_frames_after_the_final_one_and_a_complete_stream_are_fine() -> None:
+    answer = response(PARTIAL + FINAL + b": bye\n\n", content_type="text/event-stream")
+    async with Server(answer) as server, client_for(server) as client:
+        frames = await stream_frames(client)
+    assert isinstance(frames[-1], StatelessMessageStreamFinalResponse)
 
 
 # --- size limits -------------------------------------------------------------------

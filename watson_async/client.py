@@ -59,7 +59,13 @@ from .retry import (
     RetryPolicy,
     retry_after,
 )
-from .streams import DEFAULT_MAX_EVENT_BYTES, MessageStream, read_at_most
+from .streams import (
+    DEFAULT_MAX_EVENT_BYTES,
+    EVENT_STREAM,
+    MessageStream,
+    is_event_stream,
+    read_at_most,
+)
 
 if TYPE_CHECKING:
     from .conversation import Assistant
@@ -559,6 +565,7 @@ class AssistantClient(ManagementMethods):
     ) -> _Opened:
         """One attempt whose successful response stays open for streaming."""
         url, base_headers = self._target(request)
+        events = ("Accept", EVENT_STREAM) in request.headers
 
         async def send(authorization: str | None) -> HttpResponse | _Opened:
             context = self._transport.stream(
@@ -569,9 +576,9 @@ class AssistantClient(ManagementMethods):
                 timeout,
             )
             response = await context.__aenter__()
-            if response.status < 300:
+            if response.status < 300 and (not events or is_event_stream(response.headers)):
                 return _Opened(context, response)
-            try:  # an error: read (the start of) its body and let the connection go
+            try:  # an error, or not an event stream: read (the start of) its body, let go
                 body = await read_at_most(response, self._max_response_bytes)
             finally:
                 await context.__aexit__(None, None, None)
@@ -596,8 +603,15 @@ class AssistantClient(ManagementMethods):
             if gate is not None:
                 gate.observe(request.endpoint, outcome.status, outcome.headers)
             if isinstance(outcome, HttpResponse):
-                self._conclude(request, outcome)
-                raise AssertionError("unreachable: an error response always raises")
+                self._conclude(request, outcome)  # raises for an error status
+                raise ResponseParseError(
+                    f"{request.endpoint}: expected a {EVENT_STREAM} reply, got "
+                    f"{outcome.headers.get('Content-Type') or 'no Content-Type'}",
+                    status_code=outcome.status,
+                    body=outcome.body.decode("utf-8", errors="replace"),
+                    headers=outcome.headers,
+                    global_transaction_id=outcome.headers.get(_wire.TRANSACTION_ID_HEADER),
+                )
             summary = HttpResponse(
                 outcome.response.status, outcome.response.reason, outcome.response.headers, b""
             )
@@ -834,6 +848,10 @@ class AssistantClient(ManagementMethods):
         :class:`~watson_async.models.MessageStreamCompleteItem` and finally a
         :class:`~watson_async.models.StatefulMessageStreamFinalResponse`, parsed as the
         bytes arrive. ``timeout`` bounds each wait for more bytes.
+
+        A 2xx reply that is not ``text/event-stream`` raises
+        :class:`ResponseParseError` here; a stream that ends before its final frame
+        raises :class:`~watson_async.IncompleteStreamError` from the loop.
         """
         request = _endpoints.message_stream(
             assistant_id, environment_id, session_id, input, context, user_id

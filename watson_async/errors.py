@@ -17,6 +17,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "IncompleteStreamError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -171,7 +172,13 @@ class ServerError(ApiError):
 
 
 class ResponseParseError(WatsonError):
-    """A successful response whose body is not the JSON the method expects."""
+    """A successful response whose body is not what the method expects.
+
+    Not JSON, JSON of another shape, or a ``message_stream`` reply that is not
+    ``text/event-stream``. ``body`` is the text received (at most
+    ``max_response_bytes``). Never retried: the service answered, and asking again
+    would most likely get the same answer.
+    """
 
     def __init__(
         self,
@@ -188,6 +195,33 @@ class ResponseParseError(WatsonError):
         self.body = body
         self.headers = headers
         self.global_transaction_id = global_transaction_id
+
+
+class IncompleteStreamError(ResponseParseError):
+    """A ``message_stream`` reply that ended without its final frame.
+
+    The connection closed cleanly, but before the ``final_response`` frame (the whole
+    reply) arrived; ``frames`` is how many frames came before the end. ``body`` is
+    empty. A connection lost mid-stream is a :class:`TransportError` instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        frames: int,
+        status_code: int,
+        headers: Mapping[str, str],
+        global_transaction_id: str | None,
+    ) -> None:
+        super().__init__(
+            message,
+            status_code=status_code,
+            body="",
+            headers=headers,
+            global_transaction_id=global_transaction_id,
+        )
+        self.frames = frames
 
 
 class ResponseTooLargeError(ResponseParseError):

@@ -13,10 +13,11 @@ from . import _json
 from ._convert import converter
 from ._http import StreamingResponse
 from ._sse import EventTooLarge, SSEParser
-from ._wire import TRANSACTION_ID_HEADER
-from .errors import ResponseParseError, ResponseTooLargeError
+from ._wire import TRANSACTION_ID_HEADER, _header
+from .errors import IncompleteStreamError, ResponseParseError, ResponseTooLargeError
+from .models.stream import StatefulMessageStreamFinalResponse, StatelessMessageStreamFinalResponse
 
-__all__ = ["DEFAULT_MAX_EVENT_BYTES", "ByteStream", "MessageStream"]
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "EVENT_STREAM", "ByteStream", "MessageStream"]
 
 T = TypeVar("T")
 
@@ -24,6 +25,16 @@ T = TypeVar("T")
 #: the whole reply (output and context); 16 MiB is about 60 times the 250 KB a
 #: stateless context may hold.
 DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
+
+EVENT_STREAM = "text/event-stream"
+
+_FINAL_FRAMES = (StatefulMessageStreamFinalResponse, StatelessMessageStreamFinalResponse)
+
+
+def is_event_stream(headers: Mapping[str, str]) -> bool:
+    """Whether ``Content-Type`` is ``text/event-stream`` (any case, parameters allowed)."""
+    media_type = (_header(headers, "Content-Type") or "").partition(";")[0]
+    return media_type.strip().lower() == EVENT_STREAM
 
 
 async def read_at_most(response: StreamingResponse, limit: int) -> bytes:
@@ -95,8 +106,10 @@ class MessageStream(_OpenResponse, Generic[T]):
     loop early (break, an error, cancellation), as soon as the event loop finalizes it.
     ``async with stream:`` or :meth:`aclose` close it at a moment of your choosing.
 
-    An event over ``max_event_bytes`` raises :class:`~watson_async.ResponseTooLargeError`
-    (and closes the connection) as soon as it is over.
+    A body that ends before the final frame raises
+    :class:`~watson_async.IncompleteStreamError` where the loop would end; an event over
+    ``max_event_bytes`` raises :class:`~watson_async.ResponseTooLargeError` (and closes
+    the connection) as soon as it is over.
     """
 
     def __init__(
@@ -125,12 +138,17 @@ class MessageStream(_OpenResponse, Generic[T]):
 
     async def _parse(self) -> AsyncIterator[T]:
         parser = SSEParser(self._max_event_bytes)
+        frames = 0
+        final = False
         try:
             try:
                 async for chunk in self._response.chunks:
                     for event in parser.feed(chunk):
                         if event.data.strip():
-                            yield self._frame(event.data)
+                            frame = self._frame(event.data)
+                            frames += 1
+                            final = final or isinstance(frame, _FINAL_FRAMES)
+                            yield frame
             except EventTooLarge as exc:
                 raise ResponseTooLargeError(
                     f"a stream event of more than max_event_bytes={exc.limit} bytes "
@@ -141,6 +159,14 @@ class MessageStream(_OpenResponse, Generic[T]):
                     headers=self._response.headers,
                     global_transaction_id=self.global_transaction_id,
                 ) from None
+            if not final:
+                raise IncompleteStreamError(
+                    f"the stream ended after {frames} frame(s), without its final response",
+                    frames=frames,
+                    status_code=self._response.status,
+                    headers=self._response.headers,
+                    global_transaction_id=self.global_transaction_id,
+                )
         finally:
             await self.aclose()
 
@@ -158,7 +184,11 @@ class MessageStream(_OpenResponse, Generic[T]):
         return frame
 
     async def collect(self) -> list[T]:
-        """Read the rest of the stream; return every frame (the last is the final one)."""
+        """Read the rest of the stream; return every frame (the last is the final one).
+
+        Raises :class:`~watson_async.IncompleteStreamError` when the final frame never
+        came.
+        """
         return [frame async for frame in self]
 
 
