@@ -1,5 +1,5 @@
 """Successful responses the client cannot use: not an event stream, a stream without its
-end, bodies and events over the size limits.
+end, bodies and events over the size limits, bodies that cannot be decoded.
 
 A scripted HTTP/1.1 server on 127.0.0.1 sends exactly the bytes each test needs.
 """
@@ -23,6 +23,7 @@ from watson_async import (
     ResponseTooLargeError,
     RetryPolicy,
     ServerError,
+    TransportError,
 )
 from watson_async.models import (
     MessageStreamPartialItem,
@@ -330,3 +331,57 @@ async def test_downloads_are_not_capped() -> None:
     async with Server(answer) as server, client_for(server, max_response_bytes=1000) as client:
         download = await client.download_release_export("a", "1", accept="application/octet-stream")
         assert await download.read() == archive
+
+
+# --- an unreadable 2xx body is a parse error, never retried ----------------------
+
+
+async def test_a_2xx_body_that_cannot_be_decoded_is_a_parse_error_not_retried() -> None:
+    answer = response(b"this is not gzip at all", Content_Encoding="gzip")
+    async with Server(answer) as server, client_for(server) as client:
+        with pytest.raises(ResponseParseError) as info:
+            await client.message_stateless("a", "e", input={"text": "hi"})  # idempotent
+    assert server.requests == 1
+    error = info.value
+    assert type(error) is ResponseParseError
+    assert error.status_code == 200
+    assert error.global_transaction_id == TXID
+    assert error.headers["Content-Encoding"] == "gzip"
+    assert "gzip" in str(error)
+
+
+async def test_a_connection_dropped_mid_body_is_a_transport_error_and_retried() -> None:
+    cut = response(b'{"output": {"generic": []}, "context": {}}')[:-10]  # Content-Length says more
+    async with Server(cut) as server, client_for(server) as client:
+        with pytest.raises(TransportError) as info:
+            await client.message_stateless("a", "e", input={"text": "hi"})
+    assert server.requests == 3
+    assert info.value.request_sent is True
+    assert info.value.attempts == 3
+
+
+async def test_an_error_status_with_an_undecodable_body_keeps_its_status() -> None:
+    answer = response(b"this is not gzip at all", status=503, Content_Encoding="gzip")
+    async with Server(answer) as server, client_for(server) as client:
+        with pytest.raises(ServerError) as info:
+            await client.message_stateless("a", "e", input={"text": "hi"})
+    assert server.requests == 3  # retried by its status, as any 503
+    assert info.value.body == ""
+
+
+async def test_a_stream_that_cannot_be_decoded_is_a_parse_error() -> None:
+    answer = response(
+        b"this is not gzip at all", content_type="text/event-stream", Content_Encoding="gzip"
+    )
+    async with Server(answer) as server, client_for(server) as client:
+        stream = await client.message_stream_stateless("a", "e", input={"text": "hi"})
+        with pytest.raises(ResponseParseError) as info:
+            await stream.collect()
+        assert stream.closed
+    assert type(info.value) is ResponseParseError
+    assert info.value.status_code == 200
+    error_503 = response(b"garbage", status=503, Content_Encoding="gzip")
+    async with Server(error_503) as server, client_for(server) as client:
+        with pytest.raises(ServerError):
+            await client.message_stream_stateless("a", "e", input={"text": "hi"})
+    assert server.requests == 3

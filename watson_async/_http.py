@@ -19,10 +19,11 @@ from typing import IO, Protocol
 
 import aiohttp
 import attrs
+from aiohttp.http_exceptions import ContentEncodingError
 from yarl import URL
 
 from ._wire import TRANSACTION_ID_HEADER
-from .errors import ResponseTooLargeError, TransportError
+from .errors import ResponseParseError, ResponseTooLargeError, TransportError, WatsonError
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -90,7 +91,8 @@ class Transport(Protocol):
         body: RequestBody,
         timeout: float | None,
     ) -> HttpResponse:
-        """Send one request; raise :class:`~watson_async.TransportError` when no response."""
+        """Send one request; raise :class:`~watson_async.TransportError` when no response
+        (or :class:`~watson_async.ResponseParseError` for a 2xx body it cannot read)."""
         ...
 
     def stream(
@@ -117,7 +119,8 @@ class AiohttpTransport:
     ``ssl.SSLContext``, for private certificate authorities (Cloud Pak for Data).
     ``max_response_bytes`` bounds the body :meth:`send` reads (after decompression): a
     2xx over it raises :class:`~watson_async.ResponseTooLargeError`, another status
-    keeps that many bytes of its body.
+    keeps that many bytes of its body. A 2xx whose body cannot be decoded raises
+    :class:`~watson_async.ResponseParseError`.
     """
 
     def __init__(
@@ -342,26 +345,34 @@ async def _read_body(resp: aiohttp.ClientResponse, limit: int) -> bytes:
     """The body, decompressed, if it has at most ``limit`` bytes.
 
     Over the limit, a 2xx raises :class:`ResponseTooLargeError` and another status gets
-    its first ``limit`` bytes; either way the connection is closed.
+    its first ``limit`` bytes; either way the connection is closed. A body that cannot
+    be decoded raises :class:`ResponseParseError` for a 2xx and is empty otherwise.
     """
-    length = resp.content_length
-    if length is not None and "Content-Encoding" not in resp.headers:
-        if length <= limit:  # the usual case: one read, nothing counted
-            return await resp.read()
-        if resp.status < 300:
-            resp.close()
-            raise _too_large(resp, limit, length, f"Content-Length: {length}")
-    parts: list[bytes] = []  # no length, or compressed: count as it arrives
-    size = 0
-    while chunk := await resp.content.readany():
-        parts.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            resp.close()
+    try:
+        length = resp.content_length
+        if length is not None and "Content-Encoding" not in resp.headers:
+            if length <= limit:  # the usual case: one read, nothing counted
+                return await resp.read()
             if resp.status < 300:
-                raise _too_large(resp, limit, size, f"{size} bytes so far")
-            return b"".join(parts)[:limit]
-    return b"".join(parts)
+                resp.close()
+                raise _too_large(resp, limit, length, f"Content-Length: {length}")
+        parts: list[bytes] = []  # no length, or compressed: count as it arrives
+        size = 0
+        while chunk := await resp.content.readany():
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                resp.close()
+                if resp.status < 300:
+                    raise _too_large(resp, limit, size, f"{size} bytes so far")
+                return b"".join(parts)[:limit]
+        return b"".join(parts)
+    except aiohttp.ClientPayloadError as exc:
+        if not isinstance(exc.__cause__, ContentEncodingError):
+            raise  # the connection failed mid-body: a transport error
+        if resp.status < 300:
+            raise _undecodable(resp) from exc
+        return b""  # an error status says what happened; its body is lost
 
 
 def _too_large(
@@ -375,6 +386,29 @@ def _too_large(
         headers=resp.headers,
         global_transaction_id=resp.headers.get(TRANSACTION_ID_HEADER),
     )
+
+
+def _undecodable(resp: aiohttp.ClientResponse) -> ResponseParseError:
+    encoding = resp.headers.get("Content-Encoding")
+    return ResponseParseError(
+        f"cannot decode the response body (Content-Encoding: {encoding})",
+        status_code=resp.status,
+        body="",
+        headers=resp.headers,
+        global_transaction_id=resp.headers.get(TRANSACTION_ID_HEADER),
+    )
+
+
+def _read_error(
+    exc: BaseException, resp: aiohttp.ClientResponse, method: str, url: str
+) -> WatsonError:
+    """What reading a streamed body failed with: a body that cannot be decoded is a
+    :class:`ResponseParseError`; anything else a :class:`TransportError`."""
+    if isinstance(exc, aiohttp.ClientPayloadError) and isinstance(
+        exc.__cause__, ContentEncodingError
+    ):
+        return _undecodable(resp)
+    return transport_error(exc, method, url)
 
 
 def _check_timeout(name: str, value: float) -> None:
@@ -502,14 +536,14 @@ class _AiohttpStream:
             async for chunk in response.content.iter_any():
                 yield chunk
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise transport_error(exc, self._method, self._url) from exc
+            raise _read_error(exc, response, self._method, self._url) from exc
 
     def _reader(self, response: aiohttp.ClientResponse) -> Callable[[], Awaitable[bytes]]:
         async def read() -> bytes:
             try:
                 return await response.read()
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                raise transport_error(exc, self._method, self._url) from exc
+                raise _read_error(exc, response, self._method, self._url) from exc
 
         return read
 

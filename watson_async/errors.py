@@ -174,10 +174,11 @@ class ServerError(ApiError):
 class ResponseParseError(WatsonError):
     """A successful response whose body is not what the method expects.
 
-    Not JSON, JSON of another shape, or a ``message_stream`` reply that is not
-    ``text/event-stream``. ``body`` is the text received (at most
-    ``max_response_bytes``). Never retried: the service answered, and asking again
-    would most likely get the same answer.
+    Not JSON, JSON of another shape, a body that cannot be decoded (a corrupt
+    ``Content-Encoding``), or a ``message_stream`` reply that is not
+    ``text/event-stream``. ``body`` is the text received (at most ``max_response_bytes``;
+    empty when nothing could be decoded). Never retried: the service answered, and
+    asking again would most likely get the same answer.
     """
 
     def __init__(

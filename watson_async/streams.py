@@ -38,15 +38,22 @@ def is_event_stream(headers: Mapping[str, str]) -> bool:
 
 
 async def read_at_most(response: StreamingResponse, limit: int) -> bytes:
-    """The first ``limit`` bytes of the body (all of a smaller one), to report it."""
+    """The first ``limit`` bytes of the body (all of a smaller one), to report it.
+
+    A body that cannot be decoded (a corrupt ``Content-Encoding``) ends where decoding
+    failed.
+    """
     parts: list[bytes] = []
     size = 0
-    while size < limit:
-        chunk = await anext(response.chunks, None)
-        if chunk is None:
-            break
-        parts.append(chunk)
-        size += len(chunk)
+    try:
+        while size < limit:
+            chunk = await anext(response.chunks, None)
+            if chunk is None:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+    except ResponseParseError:
+        pass
     return b"".join(parts)[:limit]
 
 
