@@ -73,6 +73,8 @@ EXPECTED = {
     "TransportError",
     "ClientClosedError",
     "ResponseParseError",
+    "IncompleteStreamError",
+    "ResponseTooLargeError",
     # the models of the message flow (all models live in watson_async.models)
     "MessageInput",
     "StatelessMessageInput",

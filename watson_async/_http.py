@@ -19,19 +19,29 @@ from typing import IO, Protocol
 
 import aiohttp
 import attrs
+from aiohttp.http_exceptions import ContentEncodingError
 from yarl import URL
 
-from .errors import ClientClosedError, TransportError, WatsonError
+from ._wire import TRANSACTION_ID_HEADER
+from .errors import (
+    ClientClosedError,
+    ResponseParseError,
+    ResponseTooLargeError,
+    TransportError,
+    WatsonError,
+)
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
     "AiohttpTransport",
     "HttpResponse",
     "RequestBody",
     "StreamingResponse",
     "Transport",
+    "check_byte_limit",
     "transport_error",
 ]
 
@@ -41,6 +51,10 @@ DEFAULT_MAX_CONNECTIONS = 500
 #: Seconds for a whole attempt (connect, send, wait, read). Never unbounded.
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
+#: The largest body read into memory, counted after decompression. Replies are JSON of
+#: at most a few MB (a log page, a skill export); release archives are streamed
+#: (``ByteStream``) and not counted.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 RequestBody = bytes | IO[bytes] | AsyncIterable[bytes] | None
@@ -83,7 +97,8 @@ class Transport(Protocol):
         body: RequestBody,
         timeout: float | None,
     ) -> HttpResponse:
-        """Send one request; raise :class:`~watson_async.TransportError` when no response."""
+        """Send one request; raise :class:`~watson_async.TransportError` when no response
+        (or :class:`~watson_async.ResponseParseError` for a 2xx body it cannot read)."""
         ...
 
     def stream(
@@ -108,6 +123,10 @@ class AiohttpTransport:
     ``verify_ssl=False`` turns TLS verification off (only for test instances with
     self-signed certificates); ``ca_bundle`` is a path to a PEM file, or a ready
     ``ssl.SSLContext``, for private certificate authorities (Cloud Pak for Data).
+    ``max_response_bytes`` bounds the body :meth:`send` reads (after decompression): a
+    2xx over it raises :class:`~watson_async.ResponseTooLargeError`, another status
+    keeps that many bytes of its body. A 2xx whose body cannot be decoded raises
+    :class:`~watson_async.ResponseParseError`.
     """
 
     def __init__(
@@ -121,6 +140,7 @@ class AiohttpTransport:
         proxy: str | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
         time_pool: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if isinstance(max_connections, bool) or not isinstance(max_connections, int):
             raise ValueError("max_connections must be an integer")
@@ -128,6 +148,7 @@ class AiohttpTransport:
             raise ValueError(f"max_connections must be at least 1, got {max_connections}")
         _check_timeout("timeout", timeout)
         _check_timeout("connect_timeout", connect_timeout)
+        check_byte_limit("max_response_bytes", max_response_bytes)
         if not verify_ssl and ca_bundle is not None:
             raise ValueError("ca_bundle has no effect with TLS verification disabled")
         if isinstance(ca_bundle, str) and not os.path.isfile(ca_bundle):
@@ -140,6 +161,7 @@ class AiohttpTransport:
         self._proxy = proxy
         self._trace_configs = trace_configs
         self._time_pool = time_pool
+        self._max_response_bytes = max_response_bytes
         self._session: aiohttp.ClientSession | None = None
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -225,7 +247,7 @@ class AiohttpTransport:
                 allow_redirects=False,
                 trace_request_ctx=timing,
             ) as resp:
-                data = await resp.read()
+                data = await _read_body(resp, self._max_response_bytes)
                 return HttpResponse(
                     resp.status,
                     resp.reason or "",
@@ -241,12 +263,21 @@ class AiohttpTransport:
         # headers, credentials included) becomes neither __cause__ nor __context__.
         raise error
 
-    def _failure(self, exc: BaseException, method: str, url: str) -> WatsonError:
-        """What a request that got no response raises: closed under it, or a transport error."""
+    def _failure(
+        self,
+        exc: BaseException,
+        method: str,
+        url: str,
+        response: aiohttp.ClientResponse | None = None,
+    ) -> WatsonError:
+        """What a request whose response could not be had (or read to its end) raises:
+        closed under it, a body that can't be decoded, or a transport error."""
         if self._closed:
             return ClientClosedError()
         if isinstance(exc, RuntimeError):
             raise exc  # not aiohttp's "Session is closed": a bug to surface as it is
+        if response is not None and _undecodable_body(exc):
+            return _undecodable(response)
         return transport_error(exc, method, url)
 
     async def _take_slot(
@@ -376,6 +407,79 @@ class AiohttpTransport:
             f"this client's connections belong to event loop {loop!r}, which is {state}: "
             "call aclose() inside that loop (connections can't be closed from another one)"
         )
+
+
+def check_byte_limit(name: str, value: int) -> None:
+    """``ValueError`` unless ``value`` is a positive whole number of bytes."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive number of bytes, got {value!r}")
+
+
+async def _read_body(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, decompressed, if it has at most ``limit`` bytes.
+
+    Over the limit, a 2xx raises :class:`ResponseTooLargeError` and another status gets
+    its first ``limit`` bytes; either way the connection is closed. A body that cannot
+    be decoded raises :class:`ResponseParseError` for a 2xx and is empty otherwise.
+    """
+    try:
+        length = resp.content_length
+        if length is not None and "Content-Encoding" not in resp.headers:
+            if length <= limit:  # the usual case: one read, nothing counted
+                return await resp.read()
+            if resp.status < 300:
+                resp.close()
+                raise _too_large(resp, limit, length, f"Content-Length: {length}")
+        parts: list[bytes] = []  # no length, or compressed: count as it arrives
+        size = 0
+        while chunk := await resp.content.readany():
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                resp.close()
+                if resp.status < 300:
+                    raise _too_large(resp, limit, size, f"{size} bytes so far")
+                return b"".join(parts)[:limit]
+        return b"".join(parts)
+    except aiohttp.ClientPayloadError as exc:
+        if not _undecodable_body(exc):
+            raise  # the connection failed mid-body: a transport error
+    # Raised outside the handler, so aiohttp's exception is not chained to ours.
+    if resp.status < 300:
+        raise _undecodable(resp)
+    return b""  # an error status says what happened; its body is lost
+
+
+def _too_large(
+    resp: aiohttp.ClientResponse, limit: int, size: int, seen: str
+) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"a response body of more than max_response_bytes={limit} bytes ({seen})",
+        limit=limit,
+        size=size,
+        status_code=resp.status,
+        headers=resp.headers,
+        global_transaction_id=resp.headers.get(TRANSACTION_ID_HEADER),
+    )
+
+
+def _undecodable(resp: aiohttp.ClientResponse) -> ResponseParseError:
+    encoding = resp.headers.get("Content-Encoding")
+    return ResponseParseError(
+        f"cannot decode the response body (Content-Encoding: {encoding})",
+        status_code=resp.status,
+        body="",
+        headers=resp.headers,
+        global_transaction_id=resp.headers.get(TRANSACTION_ID_HEADER),
+    )
+
+
+def _undecodable_body(exc: BaseException) -> bool:
+    """Whether aiohttp failed to decode the body (``Content-Encoding``), rather than to
+    receive it."""
+    return isinstance(exc, aiohttp.ClientPayloadError) and isinstance(
+        exc.__cause__, ContentEncodingError
+    )
 
 
 def _check_timeout(name: str, value: float) -> None:
@@ -522,7 +626,7 @@ class _AiohttpStream:
             try:
                 chunk = await content.readany()
             except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
-                error = self._transport._failure(exc, self._method, self._url)
+                error = self._transport._failure(exc, self._method, self._url, response)
             else:
                 if not chunk:
                     return
@@ -535,7 +639,7 @@ class _AiohttpStream:
             try:
                 return await response.read()
             except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
-                error = self._transport._failure(exc, self._method, self._url)
+                error = self._transport._failure(exc, self._method, self._url, response)
             raise error  # outside the handler: see AiohttpTransport.send
 
         return read

@@ -27,11 +27,13 @@ from ._convert import converter
 from ._http import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     AiohttpTransport,
     HttpResponse,
     StreamingResponse,
     Transport,
+    check_byte_limit,
 )
 from ._management import ManagementMethods, _check_limit
 from ._response import DetailedResponse, capture
@@ -58,7 +60,13 @@ from .retry import (
     RetryPolicy,
     retry_after,
 )
-from .streams import MessageStream
+from .streams import (
+    DEFAULT_MAX_EVENT_BYTES,
+    EVENT_STREAM,
+    MessageStream,
+    is_event_stream,
+    read_at_most,
+)
 
 if TYPE_CHECKING:
     from .conversation import Assistant
@@ -113,6 +121,12 @@ class AssistantClient(ManagementMethods):
             :meth:`add_listener`.
         on_retry: Called with a :class:`RetryEvent` before each retry's wait.
         on_gate_wait: Called with a :class:`GateEvent` whenever the gate holds a request.
+        max_response_bytes: The largest body read into memory, counted after
+            decompression (default 64 MiB): a 2xx reply over it raises
+            :class:`ResponseTooLargeError`, an error reply keeps that much of its body.
+            Release archives (:class:`ByteStream`) are streamed and not capped.
+        max_event_bytes: The largest event of a ``message_stream`` reply (default
+            16 MiB): one over it raises :class:`ResponseTooLargeError`.
         transport: Replace the aiohttp transport (tests, custom stacks); the options
             above that configure the transport must then be left at their defaults.
     """
@@ -137,6 +151,8 @@ class AssistantClient(ManagementMethods):
         on_retry: Callable[[RetryEvent], None] | None = None,
         on_gate_wait: Callable[[GateEvent], None] | None = None,
         on_event: Listener | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         transport: Transport | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -164,6 +180,10 @@ class AssistantClient(ManagementMethods):
                 raise ValueError("customer_id must be non-empty without ';', tabs or newlines")
             base_headers["X-Watson-Metadata"] = f"customer_id={customer_id}"
         base_headers.update(headers or {})
+        check_byte_limit("max_response_bytes", max_response_bytes)
+        check_byte_limit("max_event_bytes", max_event_bytes)
+        self._max_response_bytes = max_response_bytes
+        self._max_event_bytes = max_event_bytes
         self._headers = base_headers
         self._json_headers = {**base_headers, "Content-Type": "application/json"}
         if transport is None:
@@ -175,6 +195,7 @@ class AssistantClient(ManagementMethods):
                 ca_bundle=ca_bundle,
                 proxy=proxy,
                 time_pool=on_event is not None,
+                max_response_bytes=max_response_bytes,
             )
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise ValueError(f"retry must be a RetryPolicy or None, got {type(retry).__name__}")
@@ -559,6 +580,7 @@ class AssistantClient(ManagementMethods):
     ) -> _Opened:
         """One attempt whose successful response stays open for streaming."""
         url, base_headers = self._target(request)
+        events = ("Accept", EVENT_STREAM) in request.headers
 
         async def send(authorization: str | None) -> HttpResponse | _Opened:
             context = self._transport.stream(
@@ -569,10 +591,10 @@ class AssistantClient(ManagementMethods):
                 timeout,
             )
             response = await context.__aenter__()
-            if response.status < 300:
+            if response.status < 300 and (not events or is_event_stream(response.headers)):
                 return _Opened(context, response)
-            try:  # an error: read its (small) body and let the connection go
-                body = await response.read()
+            try:  # an error, or not an event stream: read (the start of) its body, let go
+                body = await read_at_most(response, self._max_response_bytes)
             finally:
                 await context.__aexit__(None, None, None)
             return HttpResponse(response.status, response.reason, response.headers, body)
@@ -596,8 +618,15 @@ class AssistantClient(ManagementMethods):
             if gate is not None:
                 gate.observe(request.endpoint, outcome.status, outcome.headers)
             if isinstance(outcome, HttpResponse):
-                self._conclude(request, outcome)
-                raise AssertionError("unreachable: an error response always raises")
+                self._conclude(request, outcome)  # raises for an error status
+                raise ResponseParseError(
+                    f"{request.endpoint}: expected a {EVENT_STREAM} reply, got "
+                    f"{outcome.headers.get('Content-Type') or 'no Content-Type'}",
+                    status_code=outcome.status,
+                    body=outcome.body.decode("utf-8", errors="replace"),
+                    headers=outcome.headers,
+                    global_transaction_id=outcome.headers.get(_wire.TRANSACTION_ID_HEADER),
+                )
             summary = HttpResponse(
                 outcome.response.status, outcome.response.reason, outcome.response.headers, b""
             )
@@ -839,12 +868,18 @@ class AssistantClient(ManagementMethods):
         :class:`~watson_async.models.MessageStreamCompleteItem` and finally a
         :class:`~watson_async.models.StatefulMessageStreamFinalResponse`, parsed as the
         bytes arrive. ``timeout`` bounds each wait for more bytes.
+
+        A 2xx reply that is not ``text/event-stream`` raises
+        :class:`ResponseParseError` here; a stream that ends before its final frame
+        raises :class:`~watson_async.IncompleteStreamError` from the loop.
         """
         request = _endpoints.message_stream(
             assistant_id, environment_id, session_id, input, context, user_id
         )
         opened = await self._open_stream(request, headers, timeout)
-        return MessageStream(opened.context, opened.response, MessageStreamResponse)
+        return MessageStream(
+            opened.context, opened.response, MessageStreamResponse, self._max_event_bytes
+        )
 
     async def message_stream_stateless(
         self,
@@ -862,7 +897,9 @@ class AssistantClient(ManagementMethods):
             assistant_id, environment_id, input, context, user_id
         )
         opened = await self._open_stream(request, headers, timeout)
-        return MessageStream(opened.context, opened.response, StatelessMessageStreamResponse)
+        return MessageStream(
+            opened.context, opened.response, StatelessMessageStreamResponse, self._max_event_bytes
+        )
 
     # --- assistants -------------------------------------------------------------
 

@@ -18,10 +18,12 @@ __all__ = [
     "BadRequestError",
     "ClientClosedError",
     "ConflictError",
+    "IncompleteStreamError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseParseError",
+    "ResponseTooLargeError",
     "ServerError",
     "SessionNotFoundError",
     "TransportError",
@@ -185,7 +187,14 @@ class ServerError(ApiError):
 
 
 class ResponseParseError(WatsonError):
-    """A successful response whose body is not the JSON the method expects."""
+    """A successful response whose body is not what the method expects.
+
+    Not JSON, JSON of another shape, a body that cannot be decoded (a corrupt
+    ``Content-Encoding``), or a ``message_stream`` reply that is not
+    ``text/event-stream``. ``body`` is the text received (at most ``max_response_bytes``;
+    empty when nothing could be decoded). Never retried: the service answered, and
+    asking again would most likely get the same answer.
+    """
 
     def __init__(
         self,
@@ -202,3 +211,62 @@ class ResponseParseError(WatsonError):
         self.body = body
         self.headers = headers
         self.global_transaction_id = global_transaction_id
+
+
+class IncompleteStreamError(ResponseParseError):
+    """A ``message_stream`` reply that ended without its final frame.
+
+    The connection closed cleanly, but before the ``final_response`` frame (the whole
+    reply) arrived; ``frames`` is how many frames came before the end. ``body`` is
+    empty. A connection lost mid-stream is a :class:`TransportError` instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        frames: int,
+        status_code: int,
+        headers: Mapping[str, str],
+        global_transaction_id: str | None,
+    ) -> None:
+        super().__init__(
+            message,
+            status_code=status_code,
+            body="",
+            headers=headers,
+            global_transaction_id=global_transaction_id,
+        )
+        self.frames = frames
+
+
+class ResponseTooLargeError(ResponseParseError):
+    """A successful response bigger than the client agreed to read.
+
+    A body read into memory over ``max_response_bytes``, or one event of a stream over
+    ``max_event_bytes`` (see :class:`~watson_async.AssistantClient`). ``limit`` is that
+    limit; ``size`` is the ``Content-Length`` the response announced, or how many bytes
+    had arrived when reading stopped (more than ``limit``). ``body`` is empty: what was
+    read is dropped (a token service's reply, for one, holds a token). The connection
+    is closed; the error is never retried.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int,
+        size: int,
+        status_code: int,
+        headers: Mapping[str, str],
+        global_transaction_id: str | None,
+    ) -> None:
+        super().__init__(
+            message,
+            status_code=status_code,
+            body="",
+            headers=headers,
+            global_transaction_id=global_transaction_id,
+        )
+        self.limit = limit
+        self.size = size

@@ -12,13 +12,49 @@ from typing import Any, Generic, TypeVar
 from . import _json
 from ._convert import converter
 from ._http import StreamingResponse
-from ._sse import SSEParser
-from ._wire import TRANSACTION_ID_HEADER
-from .errors import ResponseParseError
+from ._sse import EventTooLarge, SSEParser
+from ._wire import TRANSACTION_ID_HEADER, _header
+from .errors import IncompleteStreamError, ResponseParseError, ResponseTooLargeError
+from .models.stream import StatefulMessageStreamFinalResponse, StatelessMessageStreamFinalResponse
 
-__all__ = ["ByteStream", "MessageStream"]
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "EVENT_STREAM", "ByteStream", "MessageStream"]
 
 T = TypeVar("T")
+
+#: The largest event of a ``message_stream`` reply, in bytes. The final frame carries
+#: the whole reply (output and context); 16 MiB is about 60 times the 250 KB a
+#: stateless context may hold.
+DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
+
+EVENT_STREAM = "text/event-stream"
+
+_FINAL_FRAMES = (StatefulMessageStreamFinalResponse, StatelessMessageStreamFinalResponse)
+
+
+def is_event_stream(headers: Mapping[str, str]) -> bool:
+    """Whether ``Content-Type`` is ``text/event-stream`` (any case, parameters allowed)."""
+    media_type = (_header(headers, "Content-Type") or "").partition(";")[0]
+    return media_type.strip().lower() == EVENT_STREAM
+
+
+async def read_at_most(response: StreamingResponse, limit: int) -> bytes:
+    """The first ``limit`` bytes of the body (all of a smaller one), to report it.
+
+    A body that cannot be decoded (a corrupt ``Content-Encoding``) ends where decoding
+    failed.
+    """
+    parts: list[bytes] = []
+    size = 0
+    try:
+        while size < limit:
+            chunk = await anext(response.chunks, None)
+            if chunk is None:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+    except ResponseParseError:
+        pass
+    return b"".join(parts)[:limit]
 
 
 class _OpenResponse:
@@ -76,6 +112,11 @@ class MessageStream(_OpenResponse, Generic[T]):
     final response), once. Reading to the end closes the connection; so does leaving the
     loop early (break, an error, cancellation), as soon as the event loop finalizes it.
     ``async with stream:`` or :meth:`aclose` close it at a moment of your choosing.
+
+    A body that ends before the final frame raises
+    :class:`~watson_async.IncompleteStreamError` where the loop would end; an event over
+    ``max_event_bytes`` raises :class:`~watson_async.ResponseTooLargeError` (and closes
+    the connection) as soon as it is over.
     """
 
     def __init__(
@@ -83,9 +124,11 @@ class MessageStream(_OpenResponse, Generic[T]):
         context: AbstractAsyncContextManager[StreamingResponse],
         response: StreamingResponse,
         frame_type: Any,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
         super().__init__(context, response)
         self._frame_type = frame_type
+        self._max_event_bytes = max_event_bytes
         self._iterated = False
 
     async def __aenter__(self) -> MessageStream[T]:
@@ -101,12 +144,36 @@ class MessageStream(_OpenResponse, Generic[T]):
         return self._parse()
 
     async def _parse(self) -> AsyncIterator[T]:
-        parser = SSEParser()
+        parser = SSEParser(self._max_event_bytes)
+        frames = 0
+        final = False
         try:
-            async for chunk in self._response.chunks:
-                for event in parser.feed(chunk):
-                    if event.data.strip():
-                        yield self._frame(event.data)
+            try:
+                async for chunk in self._response.chunks:
+                    for event in parser.feed(chunk):
+                        if event.data.strip():
+                            frame = self._frame(event.data)
+                            frames += 1
+                            final = final or isinstance(frame, _FINAL_FRAMES)
+                            yield frame
+            except EventTooLarge as exc:
+                raise ResponseTooLargeError(
+                    f"a stream event of more than max_event_bytes={exc.limit} bytes "
+                    f"({exc.size} so far)",
+                    limit=exc.limit,
+                    size=exc.size,
+                    status_code=self._response.status,
+                    headers=self._response.headers,
+                    global_transaction_id=self.global_transaction_id,
+                ) from None
+            if not final:
+                raise IncompleteStreamError(
+                    f"the stream ended after {frames} frame(s), without its final response",
+                    frames=frames,
+                    status_code=self._response.status,
+                    headers=self._response.headers,
+                    global_transaction_id=self.global_transaction_id,
+                )
         finally:
             await self.aclose()
 
@@ -124,7 +191,11 @@ class MessageStream(_OpenResponse, Generic[T]):
         return frame
 
     async def collect(self) -> list[T]:
-        """Read the rest of the stream; return every frame (the last is the final one)."""
+        """Read the rest of the stream; return every frame (the last is the final one).
+
+        Raises :class:`~watson_async.IncompleteStreamError` when the final frame never
+        came.
+        """
         return [frame async for frame in self]
 
 
@@ -154,7 +225,8 @@ class ByteStream(_OpenResponse):
             await self.aclose()
 
     async def read(self) -> bytes:
-        """Everything that is left, in memory (for small downloads)."""
+        """Everything that is left, in memory (for small downloads: not bounded by
+        ``max_response_bytes``)."""
         try:
             return await self._response.read()
         finally:
