@@ -1,6 +1,6 @@
-"""Proxies: service calls and IAM and Cloud Pak for Data token requests go through a
-real loopback proxy (tests/_proxy.py) that counts what passes; the proxy environment
-variables are honoured unless an explicit ``proxy=`` or
+"""Proxies: service calls, IAM and Cloud Pak for Data token requests and Segment batches
+go through a real loopback proxy (tests/_proxy.py) that counts what passes; the proxy
+environment variables are honoured unless an explicit ``proxy=`` or
 ``proxy_from_env=False`` says otherwise. Token requests share the client's CA bundle.
 """
 
@@ -23,7 +23,9 @@ from watson_async import (
     TokenAuthenticator,
 )
 from watson_async._http import ConnectionSettings, env_proxy
+from watson_async.analytics import SegmentBatchSink, derive_session_started
 from watson_async.testing import FakeAssistant
+from watson_async.testing._segment import FakeSegment
 
 VERSION = "2024-08-25"
 CA_FILE = ssl.get_default_verify_paths().cafile
@@ -115,6 +117,8 @@ def test_proxy_must_be_an_http_url() -> None:
     for bad in ("proxy.corp:3128", "socks5://127.0.0.1:1080", ""):
         with pytest.raises(ValueError, match="proxy must be a URL"):
             AssistantClient(VERSION, NoAuthAuthenticator(), proxy=bad)
+        with pytest.raises(ValueError, match="proxy must be a URL"):
+            SegmentBatchSink("wk", proxy=bad)
 
 
 # --- the environment ------------------------------------------------------------------
@@ -226,6 +230,27 @@ async def test_proxy_from_env_false_ignores_the_environment(
         await converse(client, fake)
     assert proxy.requests == []
     assert fake.token_requests == 1
+
+
+async def test_segment_batches_honour_the_environment_and_proxy_from_env(
+    proxy: CountingProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    call = derive_session_started("s-1", clock=lambda: 1_700_000_000.0, new_id=lambda: "m-1")
+    async with FakeSegment(write_key="wk") as segment:
+        sink = SegmentBatchSink("wk", url=segment.url)
+        await sink.send(call)
+        await sink.aclose()
+        assert (sink.sent, proxy.count("/v1/batch")) == (1, 1)
+        direct = SegmentBatchSink("wk", url=segment.url, proxy_from_env=False)
+        await direct.send(call)
+        await direct.aclose()
+        assert (direct.sent, proxy.count("/v1/batch")) == (1, 1)
+        explicit = SegmentBatchSink("wk", url=segment.url, proxy=proxy.url, proxy_from_env=False)
+        await explicit.send(call)
+        await explicit.aclose()
+        assert (explicit.sent, proxy.count("/v1/batch")) == (1, 2)
+    assert segment.requests == 3
 
 
 # --- what token requests are given ----------------------------------------------------
