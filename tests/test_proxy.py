@@ -21,6 +21,7 @@ from watson_async import (
     IAMAuthenticator,
     NoAuthAuthenticator,
     TokenAuthenticator,
+    TransportError,
 )
 from watson_async._http import ConnectionSettings, env_proxy
 from watson_async.analytics import SegmentBatchSink, derive_session_started
@@ -322,3 +323,22 @@ def test_a_shared_authenticator_keeps_the_first_client_settings(
     (record,) = caplog.records
     assert "different proxy or TLS settings" in record.getMessage()
     assert "secret" not in record.getMessage()
+
+
+async def test_a_proxy_refusing_a_tunnel_is_a_transport_error_without_its_password(
+    proxy: CountingProxy,
+) -> None:
+    with_credentials = proxy.url.replace("http://", "http://squid:pr0xy-s3cret@")
+    async with AssistantClient(
+        VERSION,
+        NoAuthAuthenticator(),
+        service_url="https://assistant.invalid",  # CONNECT, which the proxy refuses
+        proxy=with_credentials,
+        retry=None,
+    ) as client:
+        with pytest.raises(TransportError) as info:
+            await client.list_assistants()
+    assert [r.method for r in proxy.requests] == ["CONNECT"]
+    assert "the proxy refused the connection: HTTP 403" in str(info.value)
+    assert info.value.request_sent is False
+    assert "pr0xy-s3cret" not in f"{info.value} {info.value!r}"

@@ -418,6 +418,14 @@ def transport_error(exc: BaseException, method: str, url: str) -> TransportError
             request_sent=False,
             timeout=True,
         )
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        # Its text holds the proxy URL, password included: name the status only.
+        return TransportError(
+            f"the proxy refused the connection: HTTP {exc.status} {exc.message}",
+            method=method,
+            url=url,
+            request_sent=False,
+        )
     if isinstance(exc, aiohttp.ClientConnectorError):
         return TransportError(
             f"cannot connect: {exc.os_error or exc}",
