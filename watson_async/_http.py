@@ -172,8 +172,8 @@ class AiohttpTransport:
 
     ``proxy`` sends every request through that proxy (credentials, if any, in the
     URL: ``http://user:password@proxy:3128``). Without it, ``proxy_from_env=True``
-    (the default) honours ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` as
-    :func:`env_proxy` describes, read once per host the transport talks to;
+    (the default) honours ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` by the rules
+    of Python's ``urllib``, read once per host the transport talks to;
     ``proxy_from_env=False`` ignores them. ``~/.netrc`` is never read.
     """
 
