@@ -6,7 +6,9 @@ environment variables are honoured unless an explicit ``proxy=`` or
 
 from __future__ import annotations
 
+import io
 import logging
+import socket
 import ssl
 from collections.abc import AsyncIterator
 
@@ -25,6 +27,9 @@ from watson_async import (
 )
 from watson_async._http import ConnectionSettings, env_proxy
 from watson_async.analytics import SegmentBatchSink, derive_session_started
+from watson_async.cli import main
+from watson_async.loadtest import LoadTestConfig
+from watson_async.loadtest._runner import LoadTestRunner
 from watson_async.testing import FakeAssistant
 from watson_async.testing._segment import FakeSegment
 
@@ -342,3 +347,32 @@ async def test_a_proxy_refusing_a_tunnel_is_a_transport_error_without_its_passwo
     assert "the proxy refused the connection: HTTP 403" in str(info.value)
     assert info.value.request_sent is False
     assert "pr0xy-s3cret" not in f"{info.value} {info.value!r}"
+
+
+# --- the commands that run their own fake ---------------------------------------------
+
+
+def nobody_listens() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_demo_and_chat_with_their_own_fake_ignore_the_proxy_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", nobody_listens())
+    assert main(["demo", "--conversations", "1", "--concurrency", "1"]) == 0
+    assert "errors     0" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("menu\n/quit\n"))
+    assert main(["chat", "--fake"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("-- bye")
+
+
+async def test_a_load_test_against_its_own_fake_ignores_the_proxy_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", nobody_listens())
+    report = await LoadTestRunner(LoadTestConfig(users=1, conversations=1, turns=1)).run()
+    assert report.total.failed == 0
+    assert report.conversations.completed == 1
