@@ -24,10 +24,12 @@ from typing import IO, Any, Protocol, runtime_checkable
 
 import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from yarl import URL
 
 from . import _json
 from ._analytics_derive import iso_timestamp
 from ._analytics_models import TrackCall
+from ._http import env_proxy
 from ._version import __version__
 from ._wire import retry_after_seconds
 from .retry import is_testing
@@ -173,6 +175,9 @@ class SegmentBatchSink:
       ``dropped``, as are calls larger than Segment's 32 KB limit and calls still
       unsent when ``aclose()`` gives up after ``close_timeout`` seconds.
     * Batches also respect Segment's 500 KB per request limit.
+    * ``proxy`` sends the batches through that proxy; without it, ``proxy_from_env``
+      (default ``True``) honours ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` as
+      :class:`~watson_async.AssistantClient` does, whichever session sends them.
 
     Counters: ``sent``, ``failed``, ``dropped``, ``batches_sent``, ``pending``.
     """
@@ -191,6 +196,8 @@ class SegmentBatchSink:
         backoff_base: float = 0.5,
         backoff_cap: float = 10.0,
         session: aiohttp.ClientSession | None = None,
+        proxy: str | None = None,
+        proxy_from_env: bool = True,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -206,6 +213,10 @@ class SegmentBatchSink:
             raise ValueError("flush_interval, timeout and close_timeout must be positive")
         if backoff_base < 0 or backoff_cap < backoff_base:
             raise ValueError("backoff_base must be >= 0 and backoff_cap >= backoff_base")
+        if proxy is not None and (
+            not isinstance(proxy, str) or not proxy.startswith(("http://", "https://"))
+        ):
+            raise ValueError("proxy must be a URL starting with http:// or https://")
         token = base64.b64encode(f"{write_key}:".encode()).decode("ascii")
         self._auth = f"Basic {token}"
         self.url = url.rstrip("/")
@@ -220,6 +231,8 @@ class SegmentBatchSink:
         self._backoff_cap = backoff_cap
         self._session = session
         self._own_session = session is None
+        self._proxy = proxy
+        self._proxy_from_env = proxy_from_env and proxy is None  # resolved at the first post
         self._sleep = sleep
         self._clock = clock
         self._queue: collections.deque[bytes] = collections.deque()
@@ -372,6 +385,9 @@ class SegmentBatchSink:
         session = self._session
         if session is None:
             session = self._session = aiohttp.ClientSession()
+        if self._proxy_from_env:
+            self._proxy_from_env = False
+            self._proxy = env_proxy(URL(self._endpoint))
         headers = {
             "Authorization": self._auth,
             "Content-Type": "application/json",
@@ -388,7 +404,7 @@ class SegmentBatchSink:
         async for attempt in retrying:
             with attempt:
                 async with session.post(
-                    self._endpoint, data=body, headers=headers, timeout=timeout
+                    self._endpoint, data=body, headers=headers, timeout=timeout, proxy=self._proxy
                 ) as response:
                     await response.read()
                     if response.status >= 300:

@@ -724,6 +724,7 @@ async def run_chat_command(
                 args.version_date,
                 IAMAuthenticator(fake.apikey, url=fake.iam_url),
                 service_url=fake.service_url,
+                proxy_from_env=False,  # the fake is in this process, on loopback
             ) as client,
         ):
             keywords = ("menu", "book a trip", "pause", "agent", *SHOWCASE_KEYWORDS)

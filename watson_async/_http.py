@@ -12,6 +12,7 @@ import asyncio
 import os
 import ssl
 import sys
+import urllib.request
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from types import SimpleNamespace
@@ -37,11 +38,13 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
     "AiohttpTransport",
+    "ConnectionSettings",
     "HttpResponse",
     "RequestBody",
     "StreamingResponse",
     "Transport",
     "check_byte_limit",
+    "env_proxy",
     "transport_error",
 ]
 
@@ -117,6 +120,64 @@ class Transport(Protocol):
         ...
 
 
+def _hide_password(proxy: str | None) -> str:
+    if proxy is None:
+        return "None"
+    try:
+        url = URL(proxy)
+    except ValueError:
+        return "'<unparsable>'"
+    return repr(str(url.with_password("***")) if url.password is not None else proxy)
+
+
+@attrs.frozen(slots=True)
+class ConnectionSettings:
+    """How a transport reaches a server: TLS verification, CA bundle and proxy.
+
+    The client builds its transport from these and hands them to a token
+    authenticator, so token requests travel the same way as service calls.
+    """
+
+    verify_ssl: bool = True
+    ca_bundle: str | ssl.SSLContext | None = None
+    proxy: str | None = attrs.field(default=None, repr=_hide_password)
+    """Every request goes through this proxy; the environment is not consulted."""
+    proxy_from_env: bool = True
+    """Without ``proxy``: use ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``."""
+
+    def __attrs_post_init__(self) -> None:
+        if not self.verify_ssl and self.ca_bundle is not None:
+            raise ValueError("ca_bundle has no effect with TLS verification disabled")
+        if isinstance(self.ca_bundle, str) and not os.path.isfile(self.ca_bundle):
+            raise ValueError(f"ca_bundle {self.ca_bundle!r} is not a file")
+        if self.proxy is not None and (
+            not isinstance(self.proxy, str) or not self.proxy.startswith(("http://", "https://"))
+        ):
+            raise ValueError("proxy must be a URL starting with http:// or https://")
+
+
+def env_proxy(url: URL) -> str | None:
+    """The proxy the environment names for ``url``, or ``None``.
+
+    The rules of Python's ``urllib`` (which requests and aiohttp follow too):
+    ``https_proxy`` / ``HTTPS_PROXY`` for ``https://`` URLs, ``http_proxy`` /
+    ``HTTP_PROXY`` for ``http://`` ones (the lower-case spelling first), none for a
+    host that ``no_proxy`` / ``NO_PROXY`` names (a host, a domain suffix, ``host:port``
+    or ``*``); on macOS and Windows the system proxy settings when no variable is set.
+    ``ALL_PROXY`` is not read. A proxy given without a scheme is taken as ``http://``.
+    """
+    proxy = urllib.request.getproxies().get(url.scheme)
+    if not proxy:
+        return None
+    host = url.host
+    if host is not None:
+        if url.explicit_port is not None:
+            host = f"{host}:{url.explicit_port}"
+        if urllib.request.proxy_bypass(host):
+            return None
+    return proxy if "://" in proxy else "http://" + proxy
+
+
 class AiohttpTransport:
     """The default transport: one aiohttp ``ClientSession`` per client.
 
@@ -127,6 +188,12 @@ class AiohttpTransport:
     2xx over it raises :class:`~watson_async.ResponseTooLargeError`, another status
     keeps that many bytes of its body. A 2xx whose body cannot be decoded raises
     :class:`~watson_async.ResponseParseError`.
+
+    ``proxy`` sends every request through that proxy (credentials, if any, in the
+    URL: ``http://user:password@proxy:3128``). Without it, ``proxy_from_env=True``
+    (the default) honours ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` by the rules
+    of Python's ``urllib``, read once per host the transport talks to;
+    ``proxy_from_env=False`` ignores them. ``~/.netrc`` is never read.
     """
 
     def __init__(
@@ -138,6 +205,7 @@ class AiohttpTransport:
         verify_ssl: bool = True,
         ca_bundle: str | ssl.SSLContext | None = None,
         proxy: str | None = None,
+        proxy_from_env: bool = True,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
         time_pool: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
@@ -149,16 +217,17 @@ class AiohttpTransport:
         _check_timeout("timeout", timeout)
         _check_timeout("connect_timeout", connect_timeout)
         check_byte_limit("max_response_bytes", max_response_bytes)
-        if not verify_ssl and ca_bundle is not None:
-            raise ValueError("ca_bundle has no effect with TLS verification disabled")
-        if isinstance(ca_bundle, str) and not os.path.isfile(ca_bundle):
-            raise ValueError(f"ca_bundle {ca_bundle!r} is not a file")
+        self._settings = ConnectionSettings(
+            verify_ssl=verify_ssl, ca_bundle=ca_bundle, proxy=proxy, proxy_from_env=proxy_from_env
+        )
         self._max_connections = max_connections
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
         self._connect_timeout = connect_timeout
         self._verify_ssl = verify_ssl
         self._ca_bundle = ca_bundle
         self._proxy = proxy
+        self._proxy_from_env = proxy_from_env
+        self._env_proxies: dict[tuple[str, str | None], str | None] = {}
         self._trace_configs = trace_configs
         self._time_pool = time_pool
         self._max_response_bytes = max_response_bytes
@@ -189,6 +258,18 @@ class AiohttpTransport:
         if self._ca_bundle is not None:
             return ssl.create_default_context(cafile=self._ca_bundle)
         return True
+
+    def _proxy_for(self, url: URL) -> str | None:
+        if self._proxy is not None or not self._proxy_from_env:
+            return self._proxy
+        key = (url.scheme, url.raw_authority)
+        try:
+            return self._env_proxies[key]
+        except KeyError:
+            if len(self._env_proxies) >= 64:
+                self._env_proxies.clear()
+            proxy = self._env_proxies[key] = env_proxy(url)
+            return proxy
 
     def _get_session(self) -> aiohttp.ClientSession:
         session = self._session
@@ -237,13 +318,14 @@ class AiohttpTransport:
         timing = _PoolTiming() if self._time_pool else None
         request_timeout = await self._take_slot(request_timeout, timing, method, url)
         try:
+            target = URL(url, encoded=True)
             async with session.request(
                 method,
-                URL(url, encoded=True),
+                target,
                 headers=headers,
                 data=body,
                 timeout=request_timeout,
-                proxy=self._proxy,
+                proxy=self._proxy_for(target),
                 allow_redirects=False,
                 trace_request_ctx=timing,
             ) as resp:
@@ -371,7 +453,7 @@ class AiohttpTransport:
             aiohttp.ClientTimeout(
                 total=None, connect=self._connect_timeout, sock_read=read_timeout
             ),
-            self._proxy,
+            self._proxy_for(URL(url, encoded=True)),
         )
 
     async def aclose(self) -> None:
@@ -498,6 +580,14 @@ def transport_error(exc: BaseException, method: str, url: str) -> TransportError
             url=url,
             request_sent=False,
             timeout=True,
+        )
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        # Its text holds the proxy URL, password included: name the status only.
+        return TransportError(
+            f"the proxy refused the connection: HTTP {exc.status} {exc.message}",
+            method=method,
+            url=url,
+            request_sent=False,
         )
     if isinstance(exc, aiohttp.ClientConnectorError):
         return TransportError(

@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 import attrs
 
 from . import _json
-from ._http import AiohttpTransport, HttpResponse, Transport
+from ._http import AiohttpTransport, ConnectionSettings, HttpResponse, Transport
 from ._secret import SecretBytes, SecretStr
 from ._wire import error_from_response
 from .errors import AuthenticationError, ClientClosedError, ResponseParseError, WatsonError
@@ -191,6 +191,11 @@ class TokenAuthenticator(Authenticator):
       reach callers, at once.
     * A 401 from the service for the current token forces one shared refresh
       (:meth:`invalidate`).
+    * Token requests travel like the client's own: an :class:`~watson_async.AssistantClient`
+      hands the authenticator its proxy, CA bundle and environment-proxy setting, unless
+      the authenticator has a ``transport`` of its own. Used without a client, it honours
+      ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``. TLS verification is turned off only
+      by the authenticator's own ``disable_ssl_verification``.
 
     Subclasses implement :meth:`_request_token`.
     """
@@ -223,6 +228,7 @@ class TokenAuthenticator(Authenticator):
         self._verify_ssl = verify_ssl
         self._transport = transport
         self._owns_transport = transport is None
+        self._settings: ConnectionSettings | None = None  # a client's, for the own transport
         self._clock = clock
         self._sleep = sleep
         self._listeners: list[RefreshListener] = [on_refresh] if on_refresh else []
@@ -344,10 +350,43 @@ class TokenAuthenticator(Authenticator):
 
     # --- machinery ------------------------------------------------------------------
 
+    def _use_connection_settings(self, settings: ConnectionSettings) -> None:
+        """Send token requests with a client's proxy and TLS settings (the client calls this).
+
+        The first client's settings stay: a later client's differ only with a warning.
+        No effect on an authenticator given its own ``transport``.
+        """
+        if not self._owns_transport:
+            return
+        if self._settings is None and self._transport is None:
+            self._settings = settings
+        elif self._token_settings(settings) != self._token_settings(self._settings):
+            _log.warning(
+                "%s is shared by clients with different proxy or TLS settings; its token "
+                "requests keep those of the first (give it transport= to choose)",
+                type(self).__name__,
+            )
+
+    def _token_settings(self, client: ConnectionSettings | None) -> ConnectionSettings:
+        """The client's proxy and CA bundle, with this authenticator's TLS verification."""
+        client = client or ConnectionSettings()
+        return ConnectionSettings(
+            verify_ssl=self._verify_ssl,
+            ca_bundle=client.ca_bundle if self._verify_ssl else None,
+            proxy=client.proxy,
+            proxy_from_env=client.proxy_from_env,
+        )
+
     def _get_transport(self) -> Transport:
         if self._transport is None:
+            settings = self._token_settings(self._settings)
             self._transport = AiohttpTransport(
-                max_connections=4, timeout=self._timeout, verify_ssl=self._verify_ssl
+                max_connections=4,
+                timeout=self._timeout,
+                verify_ssl=settings.verify_ssl,
+                ca_bundle=settings.ca_bundle,
+                proxy=settings.proxy,
+                proxy_from_env=settings.proxy_from_env,
             )
         return self._transport
 

@@ -84,6 +84,7 @@ async def run_demo(conversations: int, concurrency: int, time_limit: float) -> i
             VERSION_DATE,
             IAMAuthenticator(fake.apikey, url=fake.iam_url),
             service_url=fake.service_url,
+            proxy_from_env=False,  # the fake is in this process, on loopback
         ) as client,
     ):
         print(f"watson-async {__version__}: fake Watson Assistant at {fake.service_url}")

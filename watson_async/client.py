@@ -104,9 +104,17 @@ class AssistantClient(ManagementMethods):
         timeout: Seconds one attempt may take, from connecting to the last byte.
         connect_timeout: Seconds to establish a connection.
         headers: Headers sent with every request (per-call ``headers=`` add to them).
-        disable_ssl_verification: Skip TLS certificate checks (test instances only).
-        ca_bundle: PEM file path or ``ssl.SSLContext`` for a private CA.
-        proxy: HTTP(S) proxy URL.
+        disable_ssl_verification: Skip TLS certificate checks of the service (test
+            instances only); token requests are checked unless the authenticator's own
+            ``disable_ssl_verification`` says otherwise.
+        ca_bundle: PEM file path or ``ssl.SSLContext`` for a private CA; token requests
+            use it too.
+        proxy: Proxy URL (``http://[user:password@]host:port``) for every request,
+            token requests included; the proxy environment variables are then ignored.
+        proxy_from_env: Without ``proxy``, honour ``HTTPS_PROXY`` / ``HTTP_PROXY`` /
+            ``NO_PROXY`` (default ``True``, for service and token requests alike);
+            ``False`` connects directly. The rules are Python's ``urllib``'s; see
+            "Proxies and TLS" in the getting-started guide.
         learning_opt_out: Send ``X-Watson-Learning-Opt-Out: true`` so IBM does not use
             request data to improve its services.
         customer_id: Label requests with ``X-Watson-Metadata: customer_id=...`` so the
@@ -144,6 +152,7 @@ class AssistantClient(ManagementMethods):
         disable_ssl_verification: bool = False,
         ca_bundle: str | ssl.SSLContext | None = None,
         proxy: str | None = None,
+        proxy_from_env: bool = True,
         learning_opt_out: bool = False,
         customer_id: str | None = None,
         retry: RetryPolicy | None = DEFAULT_RETRY,
@@ -194,6 +203,7 @@ class AssistantClient(ManagementMethods):
                 verify_ssl=not disable_ssl_verification,
                 ca_bundle=ca_bundle,
                 proxy=proxy,
+                proxy_from_env=proxy_from_env,
                 time_pool=on_event is not None,
                 max_response_bytes=max_response_bytes,
             )
@@ -217,6 +227,8 @@ class AssistantClient(ManagementMethods):
             self.add_listener(on_event)
         if isinstance(authenticator, TokenAuthenticator):
             authenticator.add_refresh_listener(self._report_refresh)
+            if isinstance(transport, AiohttpTransport):
+                authenticator._use_connection_settings(transport._settings)
         self._life = _Lifecycle()  # shared with views from with_options()
         self._is_view = False
 

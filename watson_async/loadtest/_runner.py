@@ -217,6 +217,8 @@ class LoadTestRunner:
             authenticator = IAMAuthenticator(
                 fake.apikey, url=fake.iam_url, expiry_margin=min(10.0, lifetime / 10)
             )
+            # The fake runs in this process: a proxy from the environment can't reach it.
+            options = {"proxy_from_env": False, **options}
             client = await stack.enter_async_context(
                 AssistantClient(
                     config.version, authenticator, service_url=fake.service_url, **options
