@@ -77,8 +77,8 @@ def test_message_body_omits_what_was_not_given() -> None:
     assert req.body == b"{}"
 
 
-def test_create_session_body_only_with_analytics() -> None:
-    assert ep.create_session("a", "e", None).body is None
+def test_create_session_body_is_an_empty_object_without_analytics() -> None:
+    assert ep.create_session("a", "e", None).body == b"{}"  # as IBM's Python SDK sends it
     req = ep.create_session("a", "e", {"browser": "Firefox", "pageUrl": "https://x"})
     assert req.body is not None
     assert json.loads(req.body) == {"analytics": {"browser": "Firefox", "pageUrl": "https://x"}}

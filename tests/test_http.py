@@ -37,7 +37,7 @@ async def test_request_goes_out_exactly_as_built() -> None:
         kwargs = calls[0].kwargs
         assert kwargs["headers"]["Authorization"] == "Bearer tok"
         assert kwargs["allow_redirects"] is False
-        assert kwargs["data"] is None
+        assert kwargs["data"] == b"{}"
 
 
 async def test_connection_refused_is_a_transport_error_not_sent() -> None:

@@ -209,9 +209,12 @@ def _runtime_base(assistant_id: str, environment_id: str | None) -> str:
 
 
 def create_session(assistant_id: str, environment_id: str | None, analytics: Any) -> Request:
-    """``POST .../sessions``. Repeating it at worst leaves an unused session to expire."""
+    """``POST .../sessions``. Repeating it at worst leaves an unused session to expire.
+
+    Without analytics the body is ``{}`` as JSON, as IBM's Python SDK sends it.
+    """
     analytics_json = _as_json("analytics", analytics)
-    body = _encode({"analytics": analytics_json}) if analytics_json is not None else None
+    body = _encode({"analytics": analytics_json}) if analytics_json is not None else b"{}"
     return Request(
         "create_session",
         "POST",
@@ -611,7 +614,10 @@ def deploy_release(
 
 
 def create_release_export(assistant_id: str, release: str, include_audit: bool | None) -> Request:
-    """``POST .../releases/{release}/export``: starts (or restarts) the same export."""
+    """``POST .../releases/{release}/export``: starts (or restarts) the same export.
+
+    No body, so no ``Content-Type`` either (as IBM's SDKs send it).
+    """
     return Request(
         "create_release_export",
         "POST",

@@ -227,6 +227,7 @@ class AiohttpTransport:
                 URL(url, encoded=True),
                 headers=headers,
                 data=body,
+                skip_auto_headers=_skip_auto_headers(body),
                 timeout=request_timeout,
                 proxy=self._proxy,
                 allow_redirects=False,
@@ -317,6 +318,15 @@ class AiohttpTransport:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+#: aiohttp labels a POST without a body ``application/octet-stream``; IBM's SDKs send no
+#: ``Content-Type`` then (a body's own type is always set by the caller).
+_NO_BODY_TYPE = ("Content-Type",)
+
+
+def _skip_auto_headers(body: RequestBody) -> tuple[str, ...] | None:
+    return _NO_BODY_TYPE if body is None else None
 
 
 def _check_timeout(name: str, value: float) -> None:
@@ -424,6 +434,7 @@ class _AiohttpStream:
                 URL(self._url, encoded=True),
                 headers=self._headers,
                 data=self._body,
+                skip_auto_headers=_skip_auto_headers(self._body),
                 timeout=self._timeout,
                 proxy=self._proxy,
                 allow_redirects=False,
