@@ -24,6 +24,13 @@ def test_environment_scoped_paths() -> None:
     assert ep.delete_session("a", "e", "s").path == "/v2/assistants/a/environments/e/sessions/s"
 
 
+def test_streams_have_no_classic_paths() -> None:
+    with pytest.raises(ValueError, match="environment_id is required for message_stream"):
+        ep.message_stream("a", None, "s", None, None, None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="environment_id is required for message_stream_"):
+        ep.message_stream_stateless("a", None, None, None, None)  # type: ignore[arg-type]
+
+
 def test_classic_paths_when_environment_is_none() -> None:
     assert ep.create_session("a", None, None).path == "/v2/assistants/a/sessions"
     assert (
@@ -363,9 +370,9 @@ TABLE = [
         False,
     ),
     (
-        lambda: ep.message_stream_stateless("a", None, None, None, "u"),
+        lambda: ep.message_stream_stateless("a", "e", None, None, "u"),
         "POST",
-        "/v2/assistants/a/message_stream",
+        "/v2/assistants/a/environments/e/message_stream",
         (),
         {"user_id": "u"},
         True,

@@ -372,15 +372,28 @@ def query_string(version: str, extra: Iterable[tuple[str, str]] = ()) -> str:
 # --- streaming messages --------------------------------------------------------
 
 
+def stream_environment(environment_id: str | None, endpoint: str) -> str:
+    """``environment_id`` for a stream, which has no classic path, or ``ValueError``."""
+    if environment_id is None:
+        # No API version has /v2/assistants/{id}/[sessions/{sid}/]message_stream, and
+        # IBM's SDKs refuse a missing environment_id the same way.
+        raise ValueError(
+            f"environment_id is required for {endpoint}: streams exist only on "
+            "environment paths (/v2/assistants/{assistant_id}/environments/{environment_id})"
+        )
+    return environment_id
+
+
 def message_stream(
     assistant_id: str,
-    environment_id: str | None,
+    environment_id: str,
     session_id: str,
     input: Any,
     context: Any,
     user_id: str | None,
 ) -> Request:
     """``POST .../sessions/{session_id}/message_stream``: a stateful turn, not idempotent."""
+    environment_id = stream_environment(environment_id, "message_stream")
     sid = check_id("session_id", session_id)
     path = f"{_runtime_base(assistant_id, environment_id)}/sessions/{sid}/message_stream"
     body = _encode_message(input, context, user_id, stateless=False)
@@ -390,9 +403,10 @@ def message_stream(
 
 
 def message_stream_stateless(
-    assistant_id: str, environment_id: str | None, input: Any, context: Any, user_id: str | None
+    assistant_id: str, environment_id: str, input: Any, context: Any, user_id: str | None
 ) -> Request:
     """``POST .../message_stream`` without a session."""
+    environment_id = stream_environment(environment_id, "message_stream_stateless")
     path = _runtime_base(assistant_id, environment_id) + "/message_stream"
     body = _encode_message(input, context, user_id, stateless=True)
     return Request(
