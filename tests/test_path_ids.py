@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, suppress
 from typing import Any
 
 import pytest
-from fakes import ScriptedTransport
+from fakes import ScriptedTransport, Sent
 
 from watson_async import AssistantClient, _endpoints
 from watson_async.auth import NoAuthAuthenticator
@@ -118,7 +118,7 @@ class RecordingTransport(ScriptedTransport):
         body: Any,
         timeout: float | None,
     ) -> AbstractAsyncContextManager[Any]:
-        self.sent.append(body)  # type: ignore[arg-type]
+        self.sent.append(Sent(method, url, dict(headers), body, timeout))
         raise AssertionError(f"unexpected stream {method} {url}")
 
 
@@ -155,7 +155,11 @@ async def test_every_id_parameter_refuses_path_tricks(owner: str, name: str, par
         for bad in BAD_SAMPLE:
             with pytest.raises(ValueError, match=param):
                 await _call(method, _arguments(signature, param, bad))
-    assert transport.sent == []
+        assert transport.sent == []
+        # Control: with an ordinary ID the same arguments are accepted (and sent, which
+        # the transport refuses with an AssertionError).
+        with suppress(AssertionError):
+            await _call(method, _arguments(signature, param, "id-2"))
 
 
 async def test_a_stateless_conversation_dump_with_a_bad_id_is_refused() -> None:
