@@ -128,6 +128,32 @@ async def test_release_lifecycle_with_export_download_and_deploy(
         await client.delete_release(aid, release.release)  # it is deployed
 
 
+async def test_content_type_as_ibm_sdks_send_it(
+    fake: FakeAssistant, client: AssistantClient
+) -> None:
+    """What arrives on the wire: ``{}`` as JSON for a session without analytics (as the
+    Python SDK sends it), and no ``Content-Type`` at all on a POST without a body
+    (aiohttp would add ``application/octet-stream``; the SDKs send none)."""
+    aid, eid = fake.assistant_id, fake.environment_id
+    fake.clear_requests()
+    await client.create_session(aid, eid)
+    release = await client.create_release(aid)
+    assert release.release is not None
+    fake.finish_tasks()
+    await client.create_release_export(aid, release.release)
+    await client.get_release(aid, release.release)
+    session, created, export, got = [r for r in fake.requests if "/v2/" in r.path]
+    assert session.path.endswith("/sessions")
+    assert session.header("Content-Type") == "application/json"
+    assert session.body == b"{}"
+    assert created.header("Content-Type") == "application/json"
+    assert export.method == "POST"
+    assert export.path.endswith("/export")
+    assert export.body == b""
+    assert export.header("Content-Type") is None
+    assert got.header("Content-Type") is None
+
+
 async def test_early_closed_download_releases_its_connection(
     fake: FakeAssistant, client: AssistantClient
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from fakes import ScriptedTransport, response
@@ -91,6 +92,24 @@ async def test_invalid_arguments_raise_before_anything_is_sent() -> None:
             await client.message("a", "e", "s", input={"text": "a\nb"})
         with pytest.raises(ValueError, match="session_id"):
             await client.message("a", "e", "", input={"text": "hi"})
+    assert transport.sent == []
+
+
+async def test_streams_need_an_environment() -> None:
+    """No API version or SDK has un-scoped stream routes: refuse them, as the SDK does."""
+    client, transport = make()
+    no_environment: Any = None  # what an untyped caller may pass
+    required = r"^environment_id is required for "
+    async with client:
+        with pytest.raises(ValueError, match=required + "message_stream:"):
+            await client.message_stream("a", no_environment, "s", input={"text": "hi"})
+        with pytest.raises(ValueError, match=required + "message_stream_stateless:"):
+            await client.message_stream_stateless("a", no_environment, input={"text": "hi"})
+        classic = client.assistant("a", None)
+        with pytest.raises(ValueError, match=required + "message_stream:"):
+            await classic.message_stream("s", input={"text": "hi"})
+        with pytest.raises(ValueError, match=required + "message_stream_stateless:"):
+            await classic.message_stream_stateless(input={"text": "hi"})
     assert transport.sent == []
 
 

@@ -24,6 +24,13 @@ def test_environment_scoped_paths() -> None:
     assert ep.delete_session("a", "e", "s").path == "/v2/assistants/a/environments/e/sessions/s"
 
 
+def test_streams_have_no_classic_paths() -> None:
+    with pytest.raises(ValueError, match="environment_id is required for message_stream"):
+        ep.message_stream("a", None, "s", None, None, None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="environment_id is required for message_stream_"):
+        ep.message_stream_stateless("a", None, None, None, None)  # type: ignore[arg-type]
+
+
 def test_classic_paths_when_environment_is_none() -> None:
     assert ep.create_session("a", None, None).path == "/v2/assistants/a/sessions"
     assert (
@@ -34,8 +41,8 @@ def test_classic_paths_when_environment_is_none() -> None:
 
 
 def test_path_parameters_are_percent_encoded() -> None:
-    req = ep.delete_session("a/b c", "e?x", "s#1")
-    assert req.path == "/v2/assistants/a%2Fb%20c/environments/e%3Fx/sessions/s%231"
+    req = ep.delete_session("a b", "e?x", "s#1")
+    assert req.path == "/v2/assistants/a%20b/environments/e%3Fx/sessions/s%231"
 
 
 def test_methods_and_idempotency() -> None:
@@ -77,8 +84,8 @@ def test_message_body_omits_what_was_not_given() -> None:
     assert req.body == b"{}"
 
 
-def test_create_session_body_only_with_analytics() -> None:
-    assert ep.create_session("a", "e", None).body is None
+def test_create_session_body_is_an_empty_object_without_analytics() -> None:
+    assert ep.create_session("a", "e", None).body == b"{}"  # as IBM's Python SDK sends it
     req = ep.create_session("a", "e", {"browser": "Firefox", "pageUrl": "https://x"})
     assert req.body is not None
     assert json.loads(req.body) == {"analytics": {"browser": "Firefox", "pageUrl": "https://x"}}
@@ -218,9 +225,9 @@ TABLE = [
         True,
     ),
     (
-        lambda: ep.update_provider("p/1", SPEC, PRIVATE),
+        lambda: ep.update_provider("p 1", SPEC, PRIVATE),
         "POST",
-        "/v2/providers/p%2F1",
+        "/v2/providers/p%201",
         (),
         {"specification": SPEC, "private": PRIVATE},
         True,
@@ -363,9 +370,9 @@ TABLE = [
         False,
     ),
     (
-        lambda: ep.message_stream_stateless("a", None, None, None, "u"),
+        lambda: ep.message_stream_stateless("a", "e", None, None, "u"),
         "POST",
-        "/v2/assistants/a/message_stream",
+        "/v2/assistants/a/environments/e/message_stream",
         (),
         {"user_id": "u"},
         True,

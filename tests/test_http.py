@@ -20,24 +20,24 @@ URL = "https://api.example/instances/abc"
 async def test_request_goes_out_exactly_as_built() -> None:
     with aioresponses() as mocked:
         mocked.post(
-            f"{URL}/v2/assistants/a%2Fb/environments/e/sessions?version=2024-08-25",
+            f"{URL}/v2/assistants/a%20b/environments/e/sessions?version=2024-08-25",
             status=201,
             payload={"session_id": "s-1"},
         )
         async with AssistantClient(
             "2024-08-25", BearerTokenAuthenticator("tok"), service_url=URL
         ) as client:
-            session = await client.create_session("a/b", "e")
+            session = await client.create_session("a b", "e")
         assert session.session_id == "s-1"
         ((key, calls),) = mocked.requests.items()
         assert key[0] == "POST"
         assert str(key[1]).endswith(
-            "/v2/assistants/a%2Fb/environments/e/sessions?version=2024-08-25"
+            "/v2/assistants/a%20b/environments/e/sessions?version=2024-08-25"
         )
         kwargs = calls[0].kwargs
         assert kwargs["headers"]["Authorization"] == "Bearer tok"
         assert kwargs["allow_redirects"] is False
-        assert kwargs["data"] is None
+        assert kwargs["data"] == b"{}"
 
 
 async def test_connection_refused_is_a_transport_error_not_sent() -> None:

@@ -8,6 +8,7 @@ URL, ``version``, headers and authentication.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import IO, Any
 from urllib.parse import quote, urlencode
@@ -103,17 +104,61 @@ class Upload:
 
 
 def check_id(name: str, value: object) -> str:
-    """Return the percent-encoded path segment for an ID, or raise ``ValueError``."""
+    r"""Return the percent-encoded path segment for an ID, or raise ``ValueError``.
+
+    An ID must stay one path segment, naming the same resource, whatever a proxy or
+    server on the way does to the URL. Refused (the error names ``name``):
+
+    * empty or whitespace-only values;
+    * values made only of dots (and whitespace): ``.``, ``..``, ``...``, ``' .. '``.
+      RFC 3986 normalisers resolve ``.`` and ``..`` segments, so ``..`` would address
+      the parent resource (another endpoint); Windows servers trim trailing dots and
+      spaces, which turns the longer ones into ``..``. Percent-encoding the dots is no
+      help: normalisers decode ``%2E`` first;
+    * values containing ``/`` or ``\`` (some proxies decode ``%2F`` or read ``\`` as
+      ``/``), ``%`` (a proxy that decodes twice would turn ``%2e%2e`` into ``..``),
+      ``;`` (Tomcat strips ``;parameters``, so ``..;x`` is ``..``) or a control
+      character (servers truncate at NUL or split at line breaks);
+    * non-ASCII values that Unicode NFKC normalisation turns into any of the above
+      (two fullwidth full stops, U+FF0E, become ``..``).
+
+    Real IDs (UUIDs, release numbers, provider IDs) never look like this. Anything
+    else is percent-encoded, so ``?``, ``#`` or a space can't end the path.
+    """
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string, got {type(value).__name__}")
-    if _URL_SAFE(value):
-        return value  # the usual case (UUIDs and the like): nothing to encode
-    if not value or value.isspace():
-        raise ValueError(f"{name} must not be empty")
+    if _URL_SAFE(value) and value.strip("."):
+        return value  # the usual case (UUIDs and the like): one safe segment as it is
+    _check_segment(name, value, "")
+    if not value.isascii():
+        _check_segment(name, unicodedata.normalize("NFKC", value), " once Unicode-normalised")
     return quote(value, safe="")
 
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+").fullmatch
+_UNSAFE_IN_ID = re.compile(r"[/\\%;\x00-\x1f\x7f]").search
+
+
+def _check_segment(name: str, value: str, how: str) -> None:
+    """Raise unless ``value`` stays one segment naming itself (see :func:`check_id`)."""
+    if not value or value.isspace():
+        raise ValueError(f"{name} must not be empty{how}")
+    if not value.replace(".", "").strip():
+        raise ValueError(
+            f"{name} must not be only dots{how} (got {_shown(value)}): URL normalisers "
+            "resolve '.' and '..' segments to another path"
+        )
+    unsafe = _UNSAFE_IN_ID(value)
+    if unsafe is not None:
+        raise ValueError(
+            f"{name} must not contain {unsafe.group()!r}{how}: proxies may decode it into "
+            "another path"
+        )
+
+
+def _shown(value: str) -> str:
+    """``value`` for an error message, without echoing a huge one."""
+    return repr(value) if len(value) <= 16 else f"{len(value)} characters"
 
 
 def _check_no_control(name: str, value: str) -> None:
@@ -207,9 +252,12 @@ def _runtime_base(assistant_id: str, environment_id: str | None) -> str:
 
 
 def create_session(assistant_id: str, environment_id: str | None, analytics: Any) -> Request:
-    """``POST .../sessions``. Repeating it at worst leaves an unused session to expire."""
+    """``POST .../sessions``. Repeating it at worst leaves an unused session to expire.
+
+    Without analytics the body is ``{}`` as JSON, as IBM's Python SDK sends it.
+    """
     analytics_json = _as_json("analytics", analytics)
-    body = _encode({"analytics": analytics_json}) if analytics_json is not None else None
+    body = _encode({"analytics": analytics_json}) if analytics_json is not None else b"{}"
     return Request(
         "create_session",
         "POST",
@@ -367,15 +415,28 @@ def query_string(version: str, extra: Iterable[tuple[str, str]] = ()) -> str:
 # --- streaming messages --------------------------------------------------------
 
 
+def stream_environment(environment_id: str | None, endpoint: str) -> str:
+    """``environment_id`` for a stream, which has no classic path, or ``ValueError``."""
+    if environment_id is None:
+        # No API version has /v2/assistants/{id}/[sessions/{sid}/]message_stream, and
+        # IBM's SDKs refuse a missing environment_id the same way.
+        raise ValueError(
+            f"environment_id is required for {endpoint}: streams exist only on "
+            "environment paths (/v2/assistants/{assistant_id}/environments/{environment_id})"
+        )
+    return environment_id
+
+
 def message_stream(
     assistant_id: str,
-    environment_id: str | None,
+    environment_id: str,
     session_id: str,
     input: Any,
     context: Any,
     user_id: str | None,
 ) -> Request:
     """``POST .../sessions/{session_id}/message_stream``: a stateful turn, not idempotent."""
+    environment_id = stream_environment(environment_id, "message_stream")
     sid = check_id("session_id", session_id)
     path = f"{_runtime_base(assistant_id, environment_id)}/sessions/{sid}/message_stream"
     body = _encode_message(input, context, user_id, stateless=False)
@@ -385,9 +446,10 @@ def message_stream(
 
 
 def message_stream_stateless(
-    assistant_id: str, environment_id: str | None, input: Any, context: Any, user_id: str | None
+    assistant_id: str, environment_id: str, input: Any, context: Any, user_id: str | None
 ) -> Request:
     """``POST .../message_stream`` without a session."""
+    environment_id = stream_environment(environment_id, "message_stream_stateless")
     path = _runtime_base(assistant_id, environment_id) + "/message_stream"
     body = _encode_message(input, context, user_id, stateless=True)
     return Request(
@@ -415,6 +477,9 @@ def _required(name: str, value: Any) -> Any:
 
 def create_provider(provider_id: str, specification: Any, private: Any) -> Request:
     """``POST /v2/providers``. Not idempotent: a repeat is a 409 for an existing id."""
+    # The ID goes in the body here but in the path of update_provider: refuse what
+    # check_id refuses, or the provider could be created and never updated.
+    check_id("provider_id", provider_id)
     body = {
         "provider_id": _checked_name("provider_id", provider_id, 64),
         "specification": _required("specification", specification),
@@ -593,6 +658,7 @@ def deploy_release(
     assistant_id: str, release: str, environment_id: str, include_audit: bool | None
 ) -> Request:
     """``POST .../releases/{release}/deploy``: the same deployment twice is one deployment."""
+    check_id("environment_id", environment_id)  # the same rule as in the other paths
     body = {"environment_id": _checked_name("environment_id", environment_id, 256)}
     return Request(
         "deploy_release",
@@ -605,7 +671,10 @@ def deploy_release(
 
 
 def create_release_export(assistant_id: str, release: str, include_audit: bool | None) -> Request:
-    """``POST .../releases/{release}/export``: starts (or restarts) the same export."""
+    """``POST .../releases/{release}/export``: starts (or restarts) the same export.
+
+    No body, so no ``Content-Type`` either (as IBM's SDKs send it).
+    """
     return Request(
         "create_release_export",
         "POST",

@@ -324,6 +324,7 @@ class AiohttpTransport:
                 target,
                 headers=headers,
                 data=body,
+                skip_auto_headers=_skip_auto_headers(body),
                 timeout=request_timeout,
                 proxy=self._proxy_for(target),
                 allow_redirects=False,
@@ -564,6 +565,15 @@ def _undecodable_body(exc: BaseException) -> bool:
     )
 
 
+#: aiohttp labels a POST without a body ``application/octet-stream``; IBM's SDKs send no
+#: ``Content-Type`` then (a body's own type is always set by the caller).
+_NO_BODY_TYPE = ("Content-Type",)
+
+
+def _skip_auto_headers(body: RequestBody) -> tuple[str, ...] | None:
+    return _NO_BODY_TYPE if body is None else None
+
+
 def _check_timeout(name: str, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{name} must be a number of seconds")
@@ -689,6 +699,7 @@ class _AiohttpStream:
                 URL(self._url, encoded=True),
                 headers=self._headers,
                 data=self._body,
+                skip_auto_headers=_skip_auto_headers(self._body),
                 timeout=timeout,
                 proxy=self._proxy,
                 allow_redirects=False,

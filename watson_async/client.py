@@ -786,8 +786,9 @@ class AssistantClient(ManagementMethods):
         :meth:`~watson_async.conversation.Assistant.conversation` /
         :meth:`~watson_async.conversation.Assistant.stateless_conversation`.
 
-        ``environment_id=None`` selects the classic paths, as in :meth:`create_session`.
-        Invalid IDs raise ``ValueError`` here.
+        ``environment_id=None`` selects the classic paths, as in :meth:`create_session`
+        (the streaming methods have none and then raise ``ValueError``). Invalid IDs
+        raise ``ValueError`` here.
         """
         from .conversation import Assistant
 
@@ -864,7 +865,7 @@ class AssistantClient(ManagementMethods):
     async def message_stream(
         self,
         assistant_id: str,
-        environment_id: str | None,
+        environment_id: str,
         session_id: str,
         *,
         input: MessageInput | Mapping[str, Any] | None = None,
@@ -884,6 +885,8 @@ class AssistantClient(ManagementMethods):
         A 2xx reply that is not ``text/event-stream`` raises
         :class:`ResponseParseError` here; a stream that ends before its final frame
         raises :class:`~watson_async.IncompleteStreamError` from the loop.
+        ``environment_id`` is required: streams have no classic path (``None`` is a
+        ``ValueError``, as in IBM's SDK).
         """
         request = _endpoints.message_stream(
             assistant_id, environment_id, session_id, input, context, user_id
@@ -896,7 +899,7 @@ class AssistantClient(ManagementMethods):
     async def message_stream_stateless(
         self,
         assistant_id: str,
-        environment_id: str | None,
+        environment_id: str,
         *,
         input: StatelessMessageInput | MessageInput | Mapping[str, Any] | None = None,
         context: StatelessMessageContext | Mapping[str, Any] | None = None,
@@ -904,7 +907,10 @@ class AssistantClient(ManagementMethods):
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> MessageStream[StatelessMessageStreamResponse]:
-        """:meth:`message_stream` without a session; the final frame carries the context."""
+        """:meth:`message_stream` without a session; the final frame carries the context.
+
+        ``environment_id`` is required, as for :meth:`message_stream`.
+        """
         request = _endpoints.message_stream_stateless(
             assistant_id, environment_id, input, context, user_id
         )

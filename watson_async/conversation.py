@@ -26,7 +26,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _json
-from ._endpoints import MAX_STATELESS_CONTEXT_BYTES, check_id, check_user_id
+from ._endpoints import (
+    MAX_STATELESS_CONTEXT_BYTES,
+    check_id,
+    check_user_id,
+    stream_environment,
+)
 from .errors import SessionNotFoundError
 from .models._base import Model
 from .models.context import MessageContext, StatelessMessageContext
@@ -68,7 +73,8 @@ class Assistant:
     """One assistant (and environment) of a client: the runtime methods without the IDs.
 
     Get it from :meth:`AssistantClient.assistant`; it holds no connection of its own and
-    costs nothing to create. ``environment_id=None`` selects the classic, un-scoped paths.
+    costs nothing to create. ``environment_id=None`` selects the classic, un-scoped paths
+    (which have no streams: the ``message_stream*`` methods then raise ``ValueError``).
     """
 
     __slots__ = ("_assistant_id", "_client", "_environment_id")
@@ -182,10 +188,11 @@ class Assistant:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> MessageStream[MessageStreamResponse]:
-        """:meth:`AssistantClient.message_stream` for this assistant."""
+        """:meth:`AssistantClient.message_stream` for this assistant (which needs an
+        environment: ``ValueError`` on the classic paths)."""
         return await self._client.message_stream(
             self._assistant_id,
-            self._environment_id,
+            stream_environment(self._environment_id, "message_stream"),
             session_id,
             input=input,
             context=context,
@@ -203,10 +210,11 @@ class Assistant:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> MessageStream[StatelessMessageStreamResponse]:
-        """:meth:`AssistantClient.message_stream_stateless` for this assistant."""
+        """:meth:`AssistantClient.message_stream_stateless` for this assistant (which
+        needs an environment: ``ValueError`` on the classic paths)."""
         return await self._client.message_stream_stateless(
             self._assistant_id,
-            self._environment_id,
+            stream_environment(self._environment_id, "message_stream_stateless"),
             input=input,
             context=context,
             user_id=user_id,

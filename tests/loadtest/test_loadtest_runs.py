@@ -243,8 +243,11 @@ async def test_stop_finishes_conversations_in_flight(fake_assistant: FakeAssista
 
         def update(self, snapshot: Snapshot, in_flight: int) -> None:
             self.snapshots.append(snapshot)
+            # Once only: a second stop() cancels what is in flight, and on a loaded machine
+            # the next update can come before the conversations in flight have finished.
             if self.runner is not None and snapshot.conversations_done:
                 self.runner.stop()
+                self.runner = None
 
         def close(self) -> None:
             pass
