@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from types import SimpleNamespace
-from typing import IO, Protocol
+from typing import IO, NoReturn, Protocol
 
 import aiohttp
 import attrs
@@ -299,7 +299,7 @@ class AiohttpTransport:
         self._loop = loop
         return session
 
-    async def send(
+    async def send(  # noqa: RET503 - it ends in raise_alone(), which never returns
         self,
         method: str,
         url: str,
@@ -342,9 +342,7 @@ class AiohttpTransport:
             error = self._failure(exc, method, url)
         finally:
             self._release_slot()
-        # Raised here, outside the handler: aiohttp's exception (its repr holds the request
-        # headers, credentials included) becomes neither __cause__ nor __context__.
-        raise error
+        raise_alone(error)
 
     def _failure(
         self,
@@ -527,9 +525,8 @@ async def _read_body(resp: aiohttp.ClientResponse, limit: int) -> bytes:
     except aiohttp.ClientPayloadError as exc:
         if not _undecodable_body(exc):
             raise  # the connection failed mid-body: a transport error
-    # Raised outside the handler, so aiohttp's exception is not chained to ours.
     if resp.status < 300:
-        raise _undecodable(resp)
+        raise_alone(_undecodable(resp))
     return b""  # an error status says what happened; its body is lost
 
 
@@ -572,6 +569,20 @@ _NO_BODY_TYPE = ("Content-Type",)
 
 def _skip_auto_headers(body: RequestBody) -> tuple[str, ...] | None:
     return _NO_BODY_TYPE if body is None else None
+
+
+def raise_alone(error: WatsonError) -> NoReturn:
+    """Raise ``error`` with no exception chained to it.
+
+    aiohttp's exceptions must be neither ``__cause__`` nor ``__context__`` of ours: their
+    ``repr`` holds the request headers, credentials included. Callers raise outside their
+    ``except`` block, and the context is cleared besides, because Python 3.10 can still
+    count an exception aiohttp handled further down as being handled here.
+    """
+    try:
+        raise error
+    finally:
+        error.__context__ = None
 
 
 def _check_timeout(name: str, value: float) -> None:
@@ -719,7 +730,7 @@ class _AiohttpStream:
                 self._reader(response),
             )
         transport._release_slot()
-        raise error  # outside the handler: see AiohttpTransport.send
+        raise_alone(error)
 
     async def _chunks(self, response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
         content = response.content
@@ -733,7 +744,7 @@ class _AiohttpStream:
                     return
                 yield chunk
                 continue
-            raise error  # outside the handler: see AiohttpTransport.send
+            raise_alone(error)
 
     def _reader(self, response: aiohttp.ClientResponse) -> Callable[[], Awaitable[bytes]]:
         async def read() -> bytes:
@@ -741,7 +752,7 @@ class _AiohttpStream:
                 return await response.read()
             except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
                 error = self._transport._failure(exc, self._method, self._url, response)
-            raise error  # outside the handler: see AiohttpTransport.send
+            raise_alone(error)
 
         return read
 
