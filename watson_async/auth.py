@@ -327,14 +327,28 @@ class TokenAuthenticator(Authenticator):
 
     # --- for subclasses -------------------------------------------------------------
 
-    @abc.abstractmethod
-    async def _request_token(self, transport: Transport) -> tuple[str, float, float | None]:
-        """Ask the token service: ``(access_token, lifetime_seconds, unix_expiration)``.
+    # Set by subclasses: where to POST, with which headers and (secret) body.
+    _url: str
+    _request_headers: dict[str, str]
+    _token_request: SecretBytes
 
-        The token must be a :class:`SecretStr`, and no frame an error passes through may
-        hold it (or the response body) in a plain local: read the response in a function
-        that *returns* its error, and raise that error here.
-        """
+    async def _request_token(self, transport: Transport) -> tuple[str, float, float | None]:
+        """Ask the token service: ``(access_token, lifetime_seconds, unix_expiration)``."""
+        # One expression: the response (its body holds the token) is never a local in a
+        # frame an error passes through; _read_token returns its error for us to raise.
+        outcome = self._read_token(
+            await transport.send(
+                "POST", self._url, self._request_headers, self._token_request, None
+            )
+        )
+        if isinstance(outcome, WatsonError):
+            raise outcome
+        return outcome
+
+    @abc.abstractmethod
+    def _read_token(self, response: HttpResponse) -> tuple[str, float, float | None] | WatsonError:
+        """The token (a :class:`SecretStr`), its lifetime in seconds and UNIX expiration
+        from the token service's reply, or the error to raise."""
 
     def _redacted_parse_error(
         self, why: str, status: int, headers: Mapping[str, str]
@@ -583,7 +597,7 @@ class IAMAuthenticator(TokenAuthenticator):
         form = {"grant_type": _APIKEY_GRANT, "apikey": apikey, "response_type": "cloud_iam"}
         if scope is not None:
             form["scope"] = scope
-        self._form = SecretBytes(urlencode(form).encode())
+        self._token_request = SecretBytes(urlencode(form).encode())
 
     def __repr__(self) -> str:
         return f"IAMAuthenticator(url={self._url!r}, apikey=<hidden>)"
@@ -592,15 +606,6 @@ class IAMAuthenticator(TokenAuthenticator):
     def url(self) -> str:
         """The IAM token endpoint."""
         return self._url
-
-    async def _request_token(self, transport: Transport) -> tuple[str, float, float | None]:
-        # One expression: the response (its body holds the token) is never a local here.
-        outcome = self._read_token(
-            await transport.send("POST", self._url, self._request_headers, self._form, None)
-        )
-        if isinstance(outcome, WatsonError):
-            raise outcome
-        return outcome
 
     def _read_token(self, response: HttpResponse) -> tuple[str, float, float | None] | WatsonError:
         """The token, lifetime and expiration from IAM's reply, or the error to raise."""
@@ -679,7 +684,7 @@ class CloudPakForDataAuthenticator(TokenAuthenticator):
         else:
             body["api_key"] = _check_secret("apikey", apikey)
         self._username = username
-        self._body = SecretBytes(_json.dumps(body))
+        self._token_request = SecretBytes(_json.dumps(body))
         self._request_headers = {
             "Accept": "application/json",
             "Content-Type": "application/json",
@@ -693,15 +698,6 @@ class CloudPakForDataAuthenticator(TokenAuthenticator):
     def url(self) -> str:
         """The authorize endpoint."""
         return self._url
-
-    async def _request_token(self, transport: Transport) -> tuple[str, float, float | None]:
-        # One expression: the response (its body holds the token) is never a local here.
-        outcome = self._read_token(
-            await transport.send("POST", self._url, self._request_headers, self._body, None)
-        )
-        if isinstance(outcome, WatsonError):
-            raise outcome
-        return outcome
 
     def _read_token(self, response: HttpResponse) -> tuple[str, float, float | None] | WatsonError:
         """The token, lifetime and expiration from the reply, or the error to raise."""
