@@ -1,8 +1,10 @@
-"""Resilience: the retry policy (on tenacity) and the client-wide rate-limit gate.
+"""Resilience: the one retry mechanism (on tenacity) and the client-wide rate-limit gate.
 
 What is retried is decided by :func:`watson_async._wire.retry_reason` and how long to
-wait by :func:`watson_async._wire.retry_wait` (pure functions). This module runs them:
-:class:`RetryPolicy` says how hard to try, the runner sleeps between attempts, and
+wait by :func:`watson_async._wire.retry_wait` / :func:`~watson_async._wire.backoff_wait`
+(pure functions: the one full-jitter formula). This module runs them: :func:`retrying`
+builds the tenacity loop every retry in the package uses (the client's, the Segment
+sink's), :class:`RetryPolicy` says how hard the client tries, and
 :class:`RateLimitGate` holds back every request of an endpoint family while the service
 says its budget is spent, so concurrent coroutines don't each collect their own 429.
 """
@@ -10,13 +12,17 @@ says its budget is spent, so concurrent coroutines don't each collect their own 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import attrs
-from tenacity import AsyncRetrying, RetryCallState, stop_never
+from attrs.validators import ge, gt, instance_of
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.stop import stop_base
+from tenacity.wait import wait_base
 
 from ._wire import parse_rate_limit, reset_seconds, retry_after_seconds, retry_reason, retry_wait
 from .errors import WatsonError
@@ -32,16 +38,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-def _positive(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{attribute.name} must be a positive number, got {value!r}")
-
-
-def _at_least_one(instance: Any, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{attribute.name} must be an integer of at least 1, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -62,13 +58,15 @@ class RetryPolicy:
       turn, and sending it again would move the dialog twice.
 
     429s and failures to connect are always retried; 400/403/404/409/413/422 never.
+    A value out of range raises ``ValueError``, one of the wrong type ``TypeError``;
+    both name the field.
     """
 
-    max_attempts: int = attrs.field(default=5, validator=_at_least_one)
-    total_timeout: float = attrs.field(default=60.0, validator=_positive)
-    backoff_base: float = attrs.field(default=0.5, validator=_positive)
-    backoff_cap: float = attrs.field(default=10.0, validator=_positive)
-    max_wait: float = attrs.field(default=60.0, validator=_positive)
+    max_attempts: int = attrs.field(default=5, validator=[instance_of(int), ge(1)])
+    total_timeout: float = attrs.field(default=60.0, validator=[instance_of((int, float)), gt(0.0)])
+    backoff_base: float = attrs.field(default=0.5, validator=[instance_of((int, float)), gt(0.0)])
+    backoff_cap: float = attrs.field(default=10.0, validator=[instance_of((int, float)), gt(0.0)])
+    max_wait: float = attrs.field(default=60.0, validator=[instance_of((int, float)), gt(0.0)])
     retry_ambiguous: bool = False
 
     def __attrs_post_init__(self) -> None:
@@ -308,6 +306,95 @@ class RateLimitGate:
             state.reset_at = now + wait
 
 
+class _ChosenWait(wait_base):
+    """tenacity wait strategy: ``wait(error, attempt)``, or none at all in testing mode."""
+
+    def __init__(self, wait: Callable[[BaseException, int], float], testing: bool) -> None:
+        self._wait = wait
+        self._testing = testing
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        if self._testing:
+            return 0.0
+        return self._wait(_failure(retry_state), retry_state.attempt_number)
+
+
+class _StopIfWaitOver(stop_base):
+    """Stop rather than wait longer than ``longest`` seconds (e.g. a far-off reset)."""
+
+    def __init__(self, longest: float) -> None:
+        self._longest = longest
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return retry_state.upcoming_sleep > self._longest
+
+
+class _StopBeforeTimeout(stop_base):
+    """Stop rather than take a wait that would end past ``timeout`` seconds after
+    ``started`` (tenacity's ``stop_before_delay``, on an injectable clock)."""
+
+    def __init__(self, timeout: float, clock: Callable[[], float]) -> None:
+        self._timeout = timeout
+        self._clock = clock
+        self._started = clock()
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self._clock() - self._started + retry_state.upcoming_sleep > self._timeout
+
+
+def _failure(retry_state: RetryCallState) -> BaseException:
+    outcome = retry_state.outcome
+    error = outcome.exception() if outcome is not None else None
+    if error is None:  # pragma: no cover - tenacity waits only after a failure we retry
+        raise RuntimeError("no failed attempt to wait after")
+    return error
+
+
+def retrying(
+    *,
+    attempts: int,
+    retry: Callable[[BaseException], bool],
+    wait: Callable[[BaseException, int], float],
+    sleep: Callable[[float], Awaitable[Any]],
+    max_wait: float = math.inf,
+    total_timeout: float = math.inf,
+    clock: Callable[[], float] = time.monotonic,
+    before_sleep: Callable[[BaseException, int, float], None] | None = None,
+) -> AsyncRetrying:
+    """The one retry loop of the package: tenacity, configured from plain values.
+
+    * retry — ``retry(error)`` says whether a failure may be retried (anything else is
+      raised at once, as raised).
+    * wait — ``wait(error, attempt)`` is the seconds to wait after failed attempt
+      number ``attempt``; build it on :func:`~watson_async._wire.retry_wait` or
+      :func:`~watson_async._wire.backoff_wait`, the one full-jitter formula. Zero in
+      testing mode (:func:`set_testing`).
+    * stop — after ``attempts`` attempts, or rather than wait longer than ``max_wait``,
+      or rather than take a wait that ends more than ``total_timeout`` seconds (by
+      ``clock``) after this call: the last error is then raised, never tenacity's.
+    * before_sleep — ``before_sleep(error, attempt, wait)`` before each wait taken.
+    """
+    stop: stop_base = stop_after_attempt(attempts)
+    if max_wait != math.inf:
+        stop |= _StopIfWaitOver(max_wait)
+    if total_timeout != math.inf:
+        stop |= _StopBeforeTimeout(total_timeout, clock)
+
+    def report(retry_state: RetryCallState) -> None:
+        if before_sleep is not None:
+            error = _failure(retry_state)
+            before_sleep(error, retry_state.attempt_number, retry_state.upcoming_sleep)
+
+    return AsyncRetrying(
+        stop=stop,
+        wait=_ChosenWait(wait, _TESTING.enabled),
+        retry=retry_if_exception(retry),
+        before_sleep=report if before_sleep is not None else None,
+        sleep=sleep,
+        reraise=True,
+    )
+
+
 async def retry_after(
     first_error: WatsonError,
     attempt: Callable[..., Awaitable[T]],
@@ -326,48 +413,21 @@ async def retry_after(
     fails); a retryable failure hands over to tenacity here, which replays it as its
     first attempt. A failure that isn't retryable is raised at once.
     """
-    if retry_reason(first_error, idempotent, policy.retry_ambiguous) is None:
+
+    def reason(error: BaseException) -> str | None:
+        return retry_reason(error, idempotent, policy.retry_ambiguous)
+
+    if reason(first_error) is None:
         raise first_error
 
-    testing = _TESTING.enabled
-    max_attempts = min(policy.max_attempts, _TESTING.attempts) if testing else policy.max_attempts
-    started = clock()
-    planned: dict[int, float] = {}
     history: list[RetryEvent] = []
-    waited = 0.0
 
-    def should_retry(state: RetryCallState) -> bool:
-        error = state.outcome.exception() if state.outcome is not None else None
-        if error is None or state.attempt_number >= max_attempts:
-            return False
-        reason = retry_reason(error, idempotent, policy.retry_ambiguous)
-        if reason is None:
-            return False
-        wait = (
-            0.0
-            if testing
-            else retry_wait(
-                error,
-                state.attempt_number,
-                policy.backoff_base,
-                policy.backoff_cap,
-                time.time(),
-                rand,
-            )
-        )
-        if wait > policy.max_wait or clock() - started + wait > policy.total_timeout:
-            return False
-        planned[state.attempt_number] = wait
-        history.append(RetryEvent(endpoint, state.attempt_number, reason, wait, waited, error))
+    def report(error: BaseException, attempt_number: int, wait: float) -> None:
+        waited = sum(event.wait for event in history)
+        event = RetryEvent(endpoint, attempt_number, str(reason(error)), wait, waited, error)
+        history.append(event)
         if on_retry is not None:
-            on_retry(history[-1])
-        return True
-
-    def wait_for(state: RetryCallState) -> float:
-        nonlocal waited
-        wait = planned.pop(state.attempt_number)
-        waited += wait
-        return wait
+            on_retry(event)
 
     calls = 0
 
@@ -378,17 +438,25 @@ async def retry_after(
             raise first_error
         return await attempt(*args)
 
-    retrying = AsyncRetrying(
-        retry=should_retry,
-        wait=wait_for,
-        stop=stop_never,
+    attempts = policy.max_attempts
+    if _TESTING.enabled:
+        attempts = min(attempts, _TESTING.attempts)
+    loop = retrying(
+        attempts=attempts,
+        retry=lambda error: reason(error) is not None,
+        wait=lambda error, number: retry_wait(
+            error, number, policy.backoff_base, policy.backoff_cap, time.time(), rand
+        ),
         sleep=sleep if sleep is not None else asyncio.sleep,
-        reraise=True,
+        max_wait=policy.max_wait,
+        total_timeout=policy.total_timeout,
+        clock=clock,
+        before_sleep=report,
     )
     try:
-        return await retrying(replay_first_then_attempt)
+        return await loop(replay_first_then_attempt)
     except WatsonError as exc:
         exc.attempts = calls
-        exc.waited = waited
+        exc.waited = sum(event.wait for event in history)
         exc.retry_history = tuple(history)
         raise
