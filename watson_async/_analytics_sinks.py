@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Callable
 from typing import IO, Any, Protocol, runtime_checkable
 
 import aiohttp
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from yarl import URL
 
 from . import _json
@@ -31,8 +30,8 @@ from ._analytics_derive import iso_timestamp
 from ._analytics_models import TrackCall
 from ._http import env_proxy
 from ._version import __version__
-from ._wire import retry_after_seconds
-from .retry import is_testing
+from ._wire import backoff_wait, retry_after_seconds
+from .retry import retrying
 
 __all__ = [
     "DEFAULT_SEGMENT_URL",
@@ -370,15 +369,11 @@ class SegmentBatchSink:
             self.sent += len(batch)
             self.batches_sent += 1
 
-    def _wait(self, state: RetryCallState) -> float:
-        if is_testing():
-            return 0.0
-        backoff = min(self._backoff_cap, self._backoff_base * 2 ** (state.attempt_number - 1))
-        wait = random.uniform(0, backoff)
-        outcome = state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        if isinstance(exc, SegmentHTTPError) and exc.retry_after is not None:
-            wait = max(wait, min(exc.retry_after, self._backoff_cap))
+    def _wait(self, error: BaseException, attempt: int) -> float:
+        """Full-jitter backoff, or the answer's ``Retry-After`` (up to the cap) when longer."""
+        wait = backoff_wait(attempt, self._backoff_base, self._backoff_cap, random.random)
+        if isinstance(error, SegmentHTTPError) and error.retry_after is not None:
+            wait = max(wait, min(error.retry_after, self._backoff_cap))
         return wait
 
     async def _post(self, body: bytes) -> None:
@@ -394,14 +389,10 @@ class SegmentBatchSink:
             "User-Agent": f"watson_async/{__version__}",
         }
         timeout = aiohttp.ClientTimeout(total=self._timeout)
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception(_retryable),
-            sleep=self._sleep,
-            reraise=True,
+        attempts = retrying(
+            attempts=self._max_attempts, retry=_retryable, wait=self._wait, sleep=self._sleep
         )
-        async for attempt in retrying:
+        async for attempt in attempts:
             with attempt:
                 async with session.post(
                     self._endpoint, data=body, headers=headers, timeout=timeout, proxy=self._proxy
