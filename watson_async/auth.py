@@ -29,7 +29,7 @@ import attrs
 from . import _json
 from ._http import AiohttpTransport, ConnectionSettings, HttpResponse, Transport
 from ._secret import SecretBytes, SecretStr
-from ._wire import error_from_response
+from ._wire import backoff_wait, error_from_response
 from .errors import AuthenticationError, ClientClosedError, ResponseParseError, WatsonError
 
 __all__ = [
@@ -516,14 +516,21 @@ class TokenAuthenticator(Authenticator):
                 continue
             if now >= token.expires_at:
                 return
+            # Retries are not run by retry.retrying (tenacity): the bound is the token's
+            # expiry, not a count, and the last wait ends *at* it with no attempt after
+            # (tenacity attempts after every wait); a 401 or aclose() during a wait ends
+            # the loop too, and it is the same loop that sleeps until refresh time. The
+            # waits are the one full-jitter backoff (_wire.backoff_wait), capped by expiry.
             try:
                 await self._fetch("scheduled")
             except Exception:
                 left = token.expires_at - self._clock()
                 if left <= 0:
                     return
-                ceiling = min(self._retry_cap, self._retry_base * 2 ** (self._failures - 1))
-                await self._sleep(min(random.uniform(0, ceiling), left))
+                wait = backoff_wait(
+                    self._failures, self._retry_base, self._retry_cap, random.random
+                )
+                await self._sleep(min(wait, left))
 
 
 async def _cancel_and_wait(tasks: list[asyncio.Task[None]]) -> None:
