@@ -29,6 +29,7 @@ import attrs
 
 from . import _json
 from ._argtypes import version_date
+from ._version import DEFAULT_API_VERSION
 from .client import AssistantClient
 from .errors import ApiError, ResponseParseError, SessionNotFoundError, WatsonError
 from .models._base import Model
@@ -645,8 +646,6 @@ def _print_line(line: str) -> None:
 
 def add_chat_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``chat`` command to ``subparsers`` (from ``add_subparsers()``)."""
-    from .cli import VERSION_DATE
-
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "chat",
         help="chat with an assistant in the terminal (or with the embedded fake)",
@@ -665,8 +664,8 @@ def add_chat_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--version-date",
         type=version_date,
-        default=VERSION_DATE,
-        help=f"API version date (default {VERSION_DATE})",
+        default=DEFAULT_API_VERSION,
+        help=f"API version date (default {DEFAULT_API_VERSION})",
     )
     parser.add_argument(
         "--fake", action="store_true", help="start the embedded fake service and chat with it"

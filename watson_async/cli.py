@@ -18,7 +18,7 @@ import attrs
 
 from ._argtypes import positive_int
 from ._chat import add_chat_parser, chat_main, render_generic
-from ._version import __version__
+from ._version import DEFAULT_API_VERSION, __version__
 from .auth import IAMAuthenticator
 from .client import AssistantClient
 from .errors import WatsonError
@@ -27,7 +27,6 @@ from .models.message import StatefulMessageResponse
 
 __all__ = ["main"]
 
-VERSION_DATE = "2024-08-25"
 DEMO_SCRIPT = ("hello", "menu", "book a trip", "Paris", "thanks, that is all")
 
 
@@ -81,7 +80,7 @@ async def run_demo(conversations: int, concurrency: int, time_limit: float) -> i
     async with (
         FakeAssistant() as fake,
         AssistantClient(
-            VERSION_DATE,
+            DEFAULT_API_VERSION,
             IAMAuthenticator(fake.apikey, url=fake.iam_url),
             service_url=fake.service_url,
             proxy_from_env=False,  # the fake is in this process, on loopback

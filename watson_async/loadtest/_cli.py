@@ -23,6 +23,7 @@ from .._argtypes import (
     seconds,
     version_date,
 )
+from .._version import DEFAULT_API_VERSION
 from ._config import DEFAULT_SCRIPT, LoadTestConfig, read_script
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ def add_loadtest_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--timeout", type=positive_seconds, default=None, help="seconds per attempt"
     )
     client.add_argument(
-        "--version-date", type=version_date, default="2024-08-25", help="API version date"
+        "--version-date", type=version_date, default=DEFAULT_API_VERSION, help="API version date"
     )
 
     fake = parser.add_argument_group("embedded fake (--target fake)")

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 import attrs
 
+from .._version import DEFAULT_API_VERSION
+
 __all__ = ["DEFAULT_SCRIPT", "LoadTestConfig", "read_script"]
 
 #: The built-in turn script: a short booking dialog the embedded fake understands.
@@ -140,7 +142,7 @@ class LoadTestConfig:
     target: Literal["fake", "real"] = "fake"
     assistant_id: str | None = None
     environment_id: str | None = None
-    version: str = "2024-08-25"
+    version: str = DEFAULT_API_VERSION
     max_connections: int | None = None
     """Client connection pool size (default: the client's)."""
     timeout: float | None = None
