@@ -25,7 +25,7 @@ from watson_async import (
     set_testing,
 )
 from watson_async.errors import ApiError
-from watson_async.retry import GateEvent, RateLimitGate
+from watson_async.retry import GateEvent, RateLimitGate, retrying
 
 WALL = 1_800_000_000.0
 
@@ -312,6 +312,92 @@ async def test_not_found_session_is_not_retried() -> None:
     async with client:
         with pytest.raises(NotFoundError):
             await client.message_stateless("a", "e")
+
+
+# --- the building block: retry.retrying() ------------------------------------------
+
+
+class Flaky:
+    """Fails with ``errors`` in turn, then returns ``"ok"``."""
+
+    def __init__(self, *errors: BaseException) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "ok"
+
+
+async def test_retrying_waits_reports_and_raises_the_last_error() -> None:
+    clock = JumpClock()
+    reports: list[tuple[BaseException, int, float]] = []
+    first, second, third = api_error(503), api_error(502), api_error(500)
+    flaky = Flaky(first, second, third)
+    loop = retrying(
+        attempts=3,
+        retry=lambda error: isinstance(error, ApiError),
+        wait=lambda error, attempt: 10.0 * attempt,
+        sleep=clock.sleep,
+        clock=clock,
+        before_sleep=lambda *report: reports.append(report),
+    )
+    with pytest.raises(ApiError) as info:
+        await loop(flaky)
+    assert info.value is third
+    assert reports == [(first, 1, 10.0), (second, 2, 20.0)]
+    assert clock.slept == [10.0, 20.0]
+    assert flaky.calls == 3
+
+
+async def test_retrying_raises_what_it_may_not_retry_at_once() -> None:
+    clock = JumpClock()
+    flaky = Flaky(ValueError("bug"))
+    loop = retrying(
+        attempts=5, retry=lambda error: False, wait=lambda error, n: 1.0, sleep=clock.sleep
+    )
+    with pytest.raises(ValueError, match="bug"):
+        await loop(flaky)
+    assert (flaky.calls, clock.slept) == (1, [])
+
+
+async def test_retrying_refuses_a_wait_over_max_wait_or_past_the_total_timeout() -> None:
+    clock = JumpClock()
+    too_long = retrying(
+        attempts=5,
+        retry=lambda error: True,
+        wait=lambda error, n: 61.0,
+        sleep=clock.sleep,
+        max_wait=60.0,
+        clock=clock,
+    )
+    with pytest.raises(ApiError):
+        await too_long(Flaky(api_error(429)))
+    assert clock.slept == []
+    bounded = retrying(
+        attempts=9,
+        retry=lambda error: True,
+        wait=lambda error, n: 20.0,
+        sleep=clock.sleep,
+        total_timeout=50.0,
+        clock=clock,
+    )
+    flaky = Flaky(*[api_error(503)] * 9)
+    with pytest.raises(ApiError):
+        await bounded(flaky)
+    assert (flaky.calls, clock.slept) == (3, [20.0, 20.0])  # a third wait would end at 60 s
+
+
+async def test_retrying_in_testing_mode_never_waits() -> None:
+    clock = JumpClock()
+    set_testing(True, attempts=1)  # the attempts cap is the client's: see retry_after()
+    loop = retrying(
+        attempts=3, retry=lambda error: True, wait=lambda error, n: 30.0, sleep=clock.sleep
+    )
+    assert await loop(Flaky(api_error(503), api_error(503))) == "ok"
+    assert clock.slept == [0.0, 0.0]
 
 
 # --- the gate --------------------------------------------------------------------
