@@ -423,8 +423,10 @@ async def retry_after(
     history: list[RetryEvent] = []
 
     def report(error: BaseException, attempt_number: int, wait: float) -> None:
+        why = reason(error)
+        assert why is not None  # retrying() retries only what has a reason
         waited = sum(event.wait for event in history)
-        event = RetryEvent(endpoint, attempt_number, str(reason(error)), wait, waited, error)
+        event = RetryEvent(endpoint, attempt_number, why, wait, waited, error)
         history.append(event)
         if on_retry is not None:
             on_retry(event)
