@@ -363,31 +363,29 @@ async def test_retrying_raises_what_it_may_not_retry_at_once() -> None:
     assert (flaky.calls, clock.slept) == (1, [])
 
 
-async def test_retrying_refuses_a_wait_over_max_wait_or_past_the_total_timeout() -> None:
+@pytest.mark.parametrize(
+    ("wait", "limit", "calls", "slept"),
+    [
+        (61.0, {"max_wait": 60.0}, 1, []),
+        (20.0, {"total_timeout": 50.0}, 3, [20.0, 20.0]),  # a third wait would end at 60 s
+    ],
+)
+async def test_retrying_refuses_a_wait_over_max_wait_or_past_the_total_timeout(
+    wait: float, limit: dict[str, float], calls: int, slept: list[float]
+) -> None:
     clock = JumpClock()
-    too_long = retrying(
-        attempts=5,
-        retry=lambda error: True,
-        wait=lambda error, n: 61.0,
-        sleep=clock.sleep,
-        max_wait=60.0,
-        clock=clock,
-    )
-    with pytest.raises(ApiError):
-        await too_long(Flaky(api_error(429)))
-    assert clock.slept == []
-    bounded = retrying(
+    loop = retrying(
         attempts=9,
         retry=lambda error: True,
-        wait=lambda error, n: 20.0,
+        wait=lambda error, n: wait,
         sleep=clock.sleep,
-        total_timeout=50.0,
         clock=clock,
+        **limit,
     )
     flaky = Flaky(*[api_error(503)] * 9)
     with pytest.raises(ApiError):
-        await bounded(flaky)
-    assert (flaky.calls, clock.slept) == (3, [20.0, 20.0])  # a third wait would end at 60 s
+        await loop(flaky)
+    assert (flaky.calls, clock.slept) == (calls, slept)
 
 
 async def test_retrying_in_testing_mode_never_waits() -> None:
