@@ -118,6 +118,10 @@ def test_policy_is_immutable_and_validated() -> None:
         {"backoff_base": -1},
         {"max_wait": 0},
         {"backoff_base": 5.0, "backoff_cap": 1.0},
+        {"max_attempts": "3"},
+        {"max_attempts": True},
+        {"max_attempts": 2.5},
+        {"total_timeout": "60"},
     ):
         with pytest.raises(ValueError, match=r"must be|at least"):
             RetryPolicy(**bad)  # type: ignore[arg-type]

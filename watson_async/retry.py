@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import attrs
-from attrs.validators import ge, gt, instance_of
+from attrs.validators import ge, gt
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
@@ -40,6 +40,20 @@ __all__ = [
 T = TypeVar("T")
 
 
+def _value_error(kind: type[float], bound: Any) -> Any:
+    """attrs' ``bound`` validator for a number of ``kind`` (``float`` takes ``int`` too),
+    where a wrong type is a ``ValueError`` like a wrong value: every invalid argument of
+    this package is one. ``True`` is not a number here."""
+    kinds = (int,) if kind is int else (int, float)
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise ValueError(f"{attribute.name} must be a number, got {value!r}")
+        bound(instance, attribute, value)
+
+    return check
+
+
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
     """How hard a call tries before giving up. Immutable; pass one as ``retry=``.
@@ -58,15 +72,14 @@ class RetryPolicy:
       turn, and sending it again would move the dialog twice.
 
     429s and failures to connect are always retried; 400/403/404/409/413/422 never.
-    A value out of range raises ``ValueError``, one of the wrong type ``TypeError``;
-    both name the field.
+    A value out of range or of the wrong type raises ``ValueError`` naming the field.
     """
 
-    max_attempts: int = attrs.field(default=5, validator=[instance_of(int), ge(1)])
-    total_timeout: float = attrs.field(default=60.0, validator=[instance_of((int, float)), gt(0.0)])
-    backoff_base: float = attrs.field(default=0.5, validator=[instance_of((int, float)), gt(0.0)])
-    backoff_cap: float = attrs.field(default=10.0, validator=[instance_of((int, float)), gt(0.0)])
-    max_wait: float = attrs.field(default=60.0, validator=[instance_of((int, float)), gt(0.0)])
+    max_attempts: int = attrs.field(default=5, validator=_value_error(int, ge(1)))
+    total_timeout: float = attrs.field(default=60.0, validator=_value_error(float, gt(0.0)))
+    backoff_base: float = attrs.field(default=0.5, validator=_value_error(float, gt(0.0)))
+    backoff_cap: float = attrs.field(default=10.0, validator=_value_error(float, gt(0.0)))
+    max_wait: float = attrs.field(default=60.0, validator=_value_error(float, gt(0.0)))
     retry_ambiguous: bool = False
 
     def __attrs_post_init__(self) -> None:
