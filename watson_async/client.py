@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import aiohttp
 import attrs
 
-from . import _endpoints, _json, _wire
-from ._convert import converter
+from . import _endpoints, _protocol, _wire
 from ._http import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
@@ -40,7 +39,7 @@ from ._response import DetailedResponse, capture
 from ._secret import secret_header as _secret
 from ._version import __version__
 from .auth import Authenticator, RefreshEvent, TokenAuthenticator
-from .errors import ClientClosedError, ResponseParseError, WatsonError
+from .errors import ClientClosedError, WatsonError
 from .models.assistants import AssistantCollection, AssistantData
 from .models.context import MessageContext, StatelessMessageContext
 from .models.message import (
@@ -60,13 +59,7 @@ from .retry import (
     RetryPolicy,
     retry_after,
 )
-from .streams import (
-    DEFAULT_MAX_EVENT_BYTES,
-    EVENT_STREAM,
-    MessageStream,
-    is_event_stream,
-    read_at_most,
-)
+from .streams import DEFAULT_MAX_EVENT_BYTES, MessageStream, read_at_most
 
 if TYPE_CHECKING:
     from .conversation import Assistant
@@ -180,21 +173,14 @@ class AssistantClient(ManagementMethods):
         self._version = version
         self._authenticator = authenticator
         self._service_url = service_url.rstrip("/")
-        self._version_query = _endpoints.query_string(version)
-        base_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-        if learning_opt_out:
-            base_headers["X-Watson-Learning-Opt-Out"] = "true"
-        if customer_id is not None:
-            if not customer_id or any(c in customer_id for c in "\r\n\t;"):
-                raise ValueError("customer_id must be non-empty without ';', tabs or newlines")
-            base_headers["X-Watson-Metadata"] = f"customer_id={customer_id}"
-        base_headers.update(headers or {})
+        base_headers = _protocol.base_headers(
+            USER_AGENT, learning_opt_out=learning_opt_out, customer_id=customer_id, extra=headers
+        )
         check_byte_limit("max_response_bytes", max_response_bytes)
         check_byte_limit("max_event_bytes", max_event_bytes)
         self._max_response_bytes = max_response_bytes
         self._max_event_bytes = max_event_bytes
-        self._headers = base_headers
-        self._json_headers = {**base_headers, "Content-Type": "application/json"}
+        self._service = _protocol.Service(self._service_url, version, base_headers)
         if transport is None:
             transport = AiohttpTransport(
                 max_connections=max_connections,
@@ -445,19 +431,7 @@ class AssistantClient(ManagementMethods):
             response = await self._retry_after(
                 exc, policy, self._attempt, request, headers, timeout, None
             )
-        return self._parse(request, response, model)
-
-    def _parse(self, request: _endpoints.Request, response: HttpResponse, model: type[T]) -> T:
-        try:
-            return converter.structure(_json.loads(response.body), model)
-        except Exception as exc:
-            raise ResponseParseError(
-                f"{request.endpoint}: cannot read the response as {model.__name__}: {exc}",
-                status_code=response.status,
-                body=response.body.decode("utf-8", errors="replace"),
-                headers=response.headers,
-                global_transaction_id=response.headers.get(_wire.TRANSACTION_ID_HEADER),
-            ) from exc
+        return _protocol.parse(request, response, model)
 
     async def _run(
         self,
@@ -485,7 +459,7 @@ class AssistantClient(ManagementMethods):
                     exc, policy, attempt, request, headers, timeout, trace
                 )
             if model is not None:
-                result = self._parse(request, result, model)
+                result = _protocol.parse(request, result, model)
         except BaseException as exc:
             if trace is not None:
                 self._call_done(request, trace, exc)
@@ -539,7 +513,7 @@ class AssistantClient(ManagementMethods):
         Gate, authentication, the 401 replay and the report are inline rather than in
         helpers: with thousands of calls pending, every coroutine level costs memory.
         """
-        url, base_headers = self._target(request)
+        url, base_headers = self._service.target(request)
         gate = self._gate
         waited = 0.0 if gate is None else await gate.acquire(request.endpoint)
         started = self._clock() if trace is not None else 0.0
@@ -550,7 +524,7 @@ class AssistantClient(ManagementMethods):
                 response = await self._transport.send(
                     request.method,
                     url,
-                    _merge(base_headers, authorization, headers),
+                    _protocol.merge_headers(base_headers, authorization, headers),
                     request.outgoing_body(),
                     timeout,
                 )
@@ -560,7 +534,7 @@ class AssistantClient(ManagementMethods):
                     response = await self._transport.send(
                         request.method,
                         url,
-                        _merge(
+                        _protocol.merge_headers(
                             base_headers,
                             _secret(await self._authenticator.authorization()),
                             headers,
@@ -591,19 +565,18 @@ class AssistantClient(ManagementMethods):
         trace: _Trace | None,
     ) -> _Opened:
         """One attempt whose successful response stays open for streaming."""
-        url, base_headers = self._target(request)
-        events = ("Accept", EVENT_STREAM) in request.headers
+        url, base_headers = self._service.target(request)
 
         async def send(authorization: str | None) -> HttpResponse | _Opened:
             context = self._transport.stream(
                 request.method,
                 url,
-                _merge(base_headers, _secret(authorization), headers),
+                _protocol.merge_headers(base_headers, _secret(authorization), headers),
                 request.outgoing_body(),
                 timeout,
             )
             response = await context.__aenter__()
-            if response.status < 300 and (not events or is_event_stream(response.headers)):
+            if _protocol.keeps_open(request, response.status, response.headers):
                 return _Opened(context, response)
             try:  # an error, or not an event stream: read (the start of) its body, let go
                 body = await read_at_most(response, self._max_response_bytes)
@@ -631,14 +604,7 @@ class AssistantClient(ManagementMethods):
                 gate.observe(request.endpoint, outcome.status, outcome.headers)
             if isinstance(outcome, HttpResponse):
                 self._conclude(request, outcome)  # raises for an error status
-                raise ResponseParseError(
-                    f"{request.endpoint}: expected a {EVENT_STREAM} reply, got "
-                    f"{outcome.headers.get('Content-Type') or 'no Content-Type'}",
-                    status_code=outcome.status,
-                    body=outcome.body.decode("utf-8", errors="replace"),
-                    headers=outcome.headers,
-                    global_transaction_id=outcome.headers.get(_wire.TRANSACTION_ID_HEADER),
-                )
+                raise _protocol.not_event_stream(request, outcome)
             summary = HttpResponse(
                 outcome.response.status, outcome.response.reason, outcome.response.headers, b""
             )
@@ -650,22 +616,6 @@ class AssistantClient(ManagementMethods):
         if trace is not None:
             self._attempt_done(request, trace, started, waited, outcome, None)
         return outcome
-
-    def _target(self, request: _endpoints.Request) -> tuple[str, Mapping[str, str]]:
-        url = (
-            self._service_url
-            + request.path
-            + "?"
-            + (
-                self._version_query
-                if not request.query
-                else _endpoints.query_string(self._version, request.query)
-            )
-        )
-        base = self._json_headers if request.body is not None else self._headers
-        if request.headers:
-            base = {**base, **dict(request.headers)}
-        return url, base
 
     async def _replay_unauthorized(
         self,
@@ -692,13 +642,12 @@ class AssistantClient(ManagementMethods):
         if sink is not None:
             sink.append(response)
         if response.status >= 300:
-            raise _wire.error_from_response(
+            raise self._service.error(
+                request,
                 response.status,
                 response.reason,
                 response.headers,
                 response.body,
-                method=request.method,
-                url=self._service_url + request.path,
                 now=time.time(),
             )
 
@@ -1057,14 +1006,3 @@ class _Lifecycle:
         self.closed = True
         if self._closing is not None and not self._closing.done():
             self._closing.set_result(None)
-
-
-def _merge(
-    base: Mapping[str, str], authorization: str | None, extra: Mapping[str, str] | None
-) -> dict[str, str]:
-    headers = dict(base)
-    if authorization is not None:
-        headers["Authorization"] = authorization
-    if extra:
-        headers.update(extra)
-    return headers
