@@ -14,16 +14,15 @@ import re
 import ssl
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
 import aiohttp
 import attrs
 
-from . import _endpoints, _json, _wire
-from ._convert import converter
+from . import _endpoints, _protocol, _wire
 from ._http import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
@@ -31,6 +30,7 @@ from ._http import (
     DEFAULT_TIMEOUT,
     AiohttpTransport,
     HttpResponse,
+    RequestBody,
     StreamingResponse,
     Transport,
     check_byte_limit,
@@ -40,7 +40,7 @@ from ._response import DetailedResponse, capture
 from ._secret import secret_header as _secret
 from ._version import __version__
 from .auth import Authenticator, RefreshEvent, TokenAuthenticator
-from .errors import ClientClosedError, ResponseParseError, WatsonError
+from .errors import ClientClosedError, WatsonError
 from .models.assistants import AssistantCollection, AssistantData
 from .models.context import MessageContext, StatelessMessageContext
 from .models.message import (
@@ -60,13 +60,7 @@ from .retry import (
     RetryPolicy,
     retry_after,
 )
-from .streams import (
-    DEFAULT_MAX_EVENT_BYTES,
-    EVENT_STREAM,
-    MessageStream,
-    is_event_stream,
-    read_at_most,
-)
+from .streams import DEFAULT_MAX_EVENT_BYTES, MessageStream, read_at_most
 
 if TYPE_CHECKING:
     from .conversation import Assistant
@@ -180,21 +174,14 @@ class AssistantClient(ManagementMethods):
         self._version = version
         self._authenticator = authenticator
         self._service_url = service_url.rstrip("/")
-        self._version_query = _endpoints.query_string(version)
-        base_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-        if learning_opt_out:
-            base_headers["X-Watson-Learning-Opt-Out"] = "true"
-        if customer_id is not None:
-            if not customer_id or any(c in customer_id for c in "\r\n\t;"):
-                raise ValueError("customer_id must be non-empty without ';', tabs or newlines")
-            base_headers["X-Watson-Metadata"] = f"customer_id={customer_id}"
-        base_headers.update(headers or {})
+        base_headers = _protocol.base_headers(
+            USER_AGENT, learning_opt_out=learning_opt_out, customer_id=customer_id, extra=headers
+        )
         check_byte_limit("max_response_bytes", max_response_bytes)
         check_byte_limit("max_event_bytes", max_event_bytes)
         self._max_response_bytes = max_response_bytes
         self._max_event_bytes = max_event_bytes
-        self._headers = base_headers
-        self._json_headers = {**base_headers, "Content-Type": "application/json"}
+        self._service = _protocol.Service(self._service_url, version, base_headers)
         if transport is None:
             transport = AiohttpTransport(
                 max_connections=max_connections,
@@ -386,6 +373,15 @@ class AssistantClient(ManagementMethods):
         return DetailedResponse(result=result, status_code=last.status, headers=last.headers)
 
     # --- plumbing --------------------------------------------------------------
+    #
+    # The path of one call, the same for every endpoint: _call → _attempt (gate →
+    # authenticate → _receive → 401 replay → observe → _conclude) → _retry_after →
+    # parse. A stream differs only in how _receive gets the response (_open keeps it
+    # open); listeners only in the _Trace passed along. Without listeners, a call whose
+    # first attempt succeeds is two coroutine levels (_call and _attempt) above the
+    # transport's: with thousands of calls pending, every level costs each of them
+    # memory, so the steps are inline and _receive / _send / _open_stream return the
+    # coroutine they delegate to instead of awaiting it.
 
     async def _sleep_unless_closed(self, delay: float) -> None:
         """Sleep (retry backoff, the gate) but wake with ``ClientClosedError`` on close."""
@@ -402,24 +398,7 @@ class AssistantClient(ManagementMethods):
             raise ClientClosedError()
         sleeping.result()
 
-    async def _send(
-        self,
-        request: _endpoints.Request,
-        headers: Mapping[str, str] | None,
-        timeout: float | None,
-    ) -> HttpResponse:
-        response: HttpResponse = await self._run(self._attempt, request, headers, timeout)
-        return response
-
-    async def _open_stream(
-        self,
-        request: _endpoints.Request,
-        headers: Mapping[str, str] | None,
-        timeout: float | None,
-    ) -> _Opened:
-        opened: _Opened = await self._run(self._attempt_stream, request, headers, timeout)
-        return opened
-
+    @overload
     async def _call(
         self,
         request: _endpoints.Request,
@@ -428,82 +407,98 @@ class AssistantClient(ManagementMethods):
         timeout: float | None,
         *,
         retry: bool = True,
-    ) -> T:
-        if self._listeners or self._life.closed:
-            result: T = await self._run(
-                self._attempt, request, headers, timeout, retry=retry, model=model
-            )
-            return result
-        # The hot path: the first attempt directly, the retry machinery only after a
-        # failure (each coroutine level costs every pending call memory and CPU).
-        try:
-            response = await self._attempt(request, headers, timeout, None)
-        except WatsonError as exc:
-            policy = self._retry if retry and request.replayable else None
-            if policy is None:
-                raise
-            response = await self._retry_after(
-                exc, policy, self._attempt, request, headers, timeout, None
-            )
-        return self._parse(request, response, model)
+    ) -> T: ...
 
-    def _parse(self, request: _endpoints.Request, response: HttpResponse, model: type[T]) -> T:
-        try:
-            return converter.structure(_json.loads(response.body), model)
-        except Exception as exc:
-            raise ResponseParseError(
-                f"{request.endpoint}: cannot read the response as {model.__name__}: {exc}",
-                status_code=response.status,
-                body=response.body.decode("utf-8", errors="replace"),
-                headers=response.headers,
-                global_transaction_id=response.headers.get(_wire.TRANSACTION_ID_HEADER),
-            ) from exc
-
-    async def _run(
+    @overload
+    async def _call(
         self,
-        attempt: _Attempt[Any],
         request: _endpoints.Request,
+        model: None,
         headers: Mapping[str, str] | None,
         timeout: float | None,
         *,
         retry: bool = True,
-        model: type[Any] | None = None,
+        stream: Literal[False] = False,
+    ) -> HttpResponse: ...
+
+    @overload
+    async def _call(
+        self,
+        request: _endpoints.Request,
+        model: None,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+        *,
+        retry: bool = True,
+        stream: Literal[True],
+    ) -> _Opened: ...
+
+    async def _call(
+        self,
+        request: _endpoints.Request,
+        model: type[Any] | None,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+        *,
+        retry: bool = True,
+        stream: bool = False,
     ) -> Any:
         """One call: its attempts under the retry policy, the reply read as ``model``
-        (when given), and a :class:`CallEvent` when anyone listens."""
+        (``None``: the response itself; ``stream``: kept open), and a
+        :class:`CallEvent` when anyone listens."""
         if self._life.closed:
             raise ClientClosedError()
-        policy = self._retry if retry and request.replayable else None
         trace = _Trace(self._clock()) if self._listeners else None
+        response: Any
         try:
             try:
-                result = await attempt(request, headers, timeout, trace)
+                response = await self._attempt(request, headers, timeout, trace, stream)
             except WatsonError as exc:
+                # The retry machinery only after a failure (it costs even when idle).
+                policy = self._retry if retry and request.replayable else None
                 if policy is None:
                     raise
-                result = await self._retry_after(
-                    exc, policy, attempt, request, headers, timeout, trace
+                response = await self._retry_after(
+                    exc, policy, request, headers, timeout, trace, stream
                 )
             if model is not None:
-                result = self._parse(request, result, model)
+                response = _protocol.parse(request, response, model)
         except BaseException as exc:
             if trace is not None:
                 self._call_done(request, trace, exc)
             raise
         if trace is not None:
             self._call_done(request, trace, None)
-        return result
+        return response
+
+    def _send(
+        self,
+        request: _endpoints.Request,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+    ) -> Coroutine[Any, Any, HttpResponse]:
+        """:meth:`_call` for a reply that is not read as a model."""
+        return self._call(request, None, headers, timeout)
+
+    def _open_stream(
+        self,
+        request: _endpoints.Request,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+    ) -> Coroutine[Any, Any, _Opened]:
+        """:meth:`_call` for a reply whose body the caller streams."""
+        return self._call(request, None, headers, timeout, stream=True)
 
     async def _retry_after(
         self,
         error: WatsonError,
         policy: RetryPolicy,
-        attempt: _Attempt[_A],
         request: _endpoints.Request,
         headers: Mapping[str, str] | None,
         timeout: float | None,
         trace: _Trace | None,
-    ) -> _A:
+        stream: bool,
+    ) -> HttpResponse | _Opened:
         route = route_template(request.endpoint, request.method, request.path)
 
         def on_retry(event: RetryEvent) -> None:
@@ -513,11 +508,12 @@ class AssistantClient(ManagementMethods):
 
         return await retry_after(
             error,
-            attempt,
+            self._attempt,
             request,
             headers,
             timeout,
             trace,
+            stream,
             endpoint=request.endpoint,
             idempotent=request.idempotent,
             policy=policy,
@@ -533,40 +529,32 @@ class AssistantClient(ManagementMethods):
         headers: Mapping[str, str] | None,
         timeout: float | None,
         trace: _Trace | None,
-    ) -> HttpResponse:
-        """One attempt: wait for the gate, authenticate, send, read the outcome.
+        stream: bool = False,
+    ) -> HttpResponse | _Opened:
+        """One attempt: gate, authenticate, send, the 401 replay, observe, conclude.
 
-        Gate, authentication, the 401 replay and the report are inline rather than in
-        helpers: with thousands of calls pending, every coroutine level costs memory.
+        ``stream`` keeps a successful response open (an :class:`_Opened`) rather than
+        reading its body. Gate, authentication, the 401 replay and the report are inline
+        rather than in helpers: with thousands of calls pending, every coroutine level
+        costs memory.
         """
-        url, base_headers = self._target(request)
+        url, base_headers = self._service.target(request)
         gate = self._gate
         waited = 0.0 if gate is None else await gate.acquire(request.endpoint)
         started = self._clock() if trace is not None else 0.0
-        response: HttpResponse | None = None
+        response: HttpResponse | _Opened | None = None
         try:
             try:
                 authorization = _secret(await self._authenticator.authorization())
-                response = await self._transport.send(
-                    request.method,
-                    url,
-                    _merge(base_headers, authorization, headers),
-                    request.outgoing_body(),
-                    timeout,
+                response = await self._receive(
+                    request, url, base_headers, authorization, headers, timeout, stream
                 )
                 if response.status == 401 and await self._replay_unauthorized(
                     request, authorization, headers
                 ):
-                    response = await self._transport.send(
-                        request.method,
-                        url,
-                        _merge(
-                            base_headers,
-                            _secret(await self._authenticator.authorization()),
-                            headers,
-                        ),
-                        request.outgoing_body(),
-                        timeout,
+                    authorization = _secret(await self._authenticator.authorization())
+                    response = await self._receive(
+                        request, url, base_headers, authorization, headers, timeout, stream
                     )
             except BaseException:
                 if gate is not None:
@@ -574,7 +562,12 @@ class AssistantClient(ManagementMethods):
                 raise
             if gate is not None:
                 gate.observe(request.endpoint, response.status, response.headers)
-            self._conclude(request, response)
+            if isinstance(response, _Opened):
+                self._conclude(request, response.summary())
+            else:
+                self._conclude(request, response)  # raises for an error status
+                if stream:  # a 2xx, but not the event stream asked for
+                    raise _protocol.not_event_stream(request, response)
         except BaseException as exc:
             if trace is not None:
                 self._attempt_done(request, trace, started, waited, response, exc)
@@ -583,89 +576,46 @@ class AssistantClient(ManagementMethods):
             self._attempt_done(request, trace, started, waited, response, None)
         return response
 
-    async def _attempt_stream(
+    def _receive(
         self,
         request: _endpoints.Request,
+        url: str,
+        base_headers: Mapping[str, str],
+        authorization: str | None,
         headers: Mapping[str, str] | None,
         timeout: float | None,
-        trace: _Trace | None,
-    ) -> _Opened:
-        """One attempt whose successful response stays open for streaming."""
-        url, base_headers = self._target(request)
-        events = ("Accept", EVENT_STREAM) in request.headers
+        stream: bool,
+    ) -> Awaitable[HttpResponse | _Opened]:
+        """One send, with the body made afresh (``request.outgoing_body()``): the whole
+        response from the transport, or for ``stream`` one that may stay open (:meth:`_open`).
 
-        async def send(authorization: str | None) -> HttpResponse | _Opened:
-            context = self._transport.stream(
-                request.method,
-                url,
-                _merge(base_headers, _secret(authorization), headers),
-                request.outgoing_body(),
-                timeout,
-            )
-            response = await context.__aenter__()
-            if response.status < 300 and (not events or is_event_stream(response.headers)):
-                return _Opened(context, response)
-            try:  # an error, or not an event stream: read (the start of) its body, let go
-                body = await read_at_most(response, self._max_response_bytes)
-            finally:
-                await context.__aexit__(None, None, None)
-            return HttpResponse(response.status, response.reason, response.headers, body)
+        Not a coroutine: the caller awaits the transport's directly.
+        """
+        sent_headers = _protocol.merge_headers(base_headers, authorization, headers)
+        body = request.outgoing_body()
+        if stream:
+            return self._open(request, url, sent_headers, body, timeout)
+        return self._transport.send(request.method, url, sent_headers, body, timeout)
 
-        gate = self._gate
-        waited = 0.0 if gate is None else await gate.acquire(request.endpoint)
-        started = self._clock()
-        outcome: HttpResponse | _Opened | None = None
+    async def _open(
+        self,
+        request: _endpoints.Request,
+        url: str,
+        headers: Mapping[str, str],
+        body: RequestBody,
+        timeout: float | None,
+    ) -> HttpResponse | _Opened:
+        """Send and keep a successful response open (:func:`_protocol.keeps_open`); of
+        any other, read (the start of) the body and let go."""
+        context = self._transport.stream(request.method, url, headers, body, timeout)
+        response = await context.__aenter__()
+        if _protocol.keeps_open(request, response.status, response.headers):
+            return _Opened(context, response)
         try:
-            try:
-                authorization = _secret(await self._authenticator.authorization())
-                outcome = await send(authorization)
-                if outcome.status == 401 and await self._replay_unauthorized(
-                    request, authorization, headers
-                ):
-                    outcome = await send(await self._authenticator.authorization())
-            except BaseException:
-                if gate is not None:
-                    gate.release(request.endpoint)
-                raise
-            if gate is not None:
-                gate.observe(request.endpoint, outcome.status, outcome.headers)
-            if isinstance(outcome, HttpResponse):
-                self._conclude(request, outcome)  # raises for an error status
-                raise ResponseParseError(
-                    f"{request.endpoint}: expected a {EVENT_STREAM} reply, got "
-                    f"{outcome.headers.get('Content-Type') or 'no Content-Type'}",
-                    status_code=outcome.status,
-                    body=outcome.body.decode("utf-8", errors="replace"),
-                    headers=outcome.headers,
-                    global_transaction_id=outcome.headers.get(_wire.TRANSACTION_ID_HEADER),
-                )
-            summary = HttpResponse(
-                outcome.response.status, outcome.response.reason, outcome.response.headers, b""
-            )
-            self._conclude(request, summary)
-        except BaseException as exc:
-            if trace is not None:
-                self._attempt_done(request, trace, started, waited, outcome, exc)
-            raise
-        if trace is not None:
-            self._attempt_done(request, trace, started, waited, outcome, None)
-        return outcome
-
-    def _target(self, request: _endpoints.Request) -> tuple[str, Mapping[str, str]]:
-        url = (
-            self._service_url
-            + request.path
-            + "?"
-            + (
-                self._version_query
-                if not request.query
-                else _endpoints.query_string(self._version, request.query)
-            )
-        )
-        base = self._json_headers if request.body is not None else self._headers
-        if request.headers:
-            base = {**base, **dict(request.headers)}
-        return url, base
+            data = await read_at_most(response, self._max_response_bytes)
+        finally:
+            await context.__aexit__(None, None, None)
+        return HttpResponse(response.status, response.reason, response.headers, data)
 
     async def _replay_unauthorized(
         self,
@@ -692,13 +642,12 @@ class AssistantClient(ManagementMethods):
         if sink is not None:
             sink.append(response)
         if response.status >= 300:
-            raise _wire.error_from_response(
+            raise self._service.error(
+                request,
                 response.status,
                 response.reason,
                 response.headers,
                 response.body,
-                method=request.method,
-                url=self._service_url + request.path,
                 now=time.time(),
             )
 
@@ -991,9 +940,6 @@ class AssistantClient(ManagementMethods):
         await self._send(request, headers, timeout)
 
 
-_A = TypeVar("_A")
-
-
 class _Opened:
     """A successful response whose body is still to be read."""
 
@@ -1013,6 +959,11 @@ class _Opened:
     def headers(self) -> Mapping[str, str]:
         return self.response.headers
 
+    def summary(self) -> HttpResponse:
+        """Status and headers, without the body (for ``with_response``)."""
+        response = self.response
+        return HttpResponse(response.status, response.reason, response.headers, b"")
+
 
 class _Trace:
     """What one observed call has done so far (only when listeners are registered)."""
@@ -1025,12 +976,6 @@ class _Trace:
         self.status: int | None = None
         self.retry_wait = 0.0
         self.gate_wait = 0.0
-
-
-_Attempt = Callable[
-    [_endpoints.Request, "Mapping[str, str] | None", "float | None", "_Trace | None"],
-    Awaitable[_A],
-]
 
 
 class _Lifecycle:
@@ -1057,14 +1002,3 @@ class _Lifecycle:
         self.closed = True
         if self._closing is not None and not self._closing.done():
             self._closing.set_result(None)
-
-
-def _merge(
-    base: Mapping[str, str], authorization: str | None, extra: Mapping[str, str] | None
-) -> dict[str, str]:
-    headers = dict(base)
-    if authorization is not None:
-        headers["Authorization"] = authorization
-    if extra:
-        headers.update(extra)
-    return headers

@@ -12,8 +12,9 @@ from typing import Any, Generic, TypeVar
 from . import _json
 from ._convert import converter
 from ._http import StreamingResponse
+from ._protocol import EVENT_STREAM
 from ._sse import EventTooLarge, SSEParser
-from ._wire import TRANSACTION_ID_HEADER, _header
+from ._wire import TRANSACTION_ID_HEADER
 from .errors import IncompleteStreamError, ResponseParseError, ResponseTooLargeError
 from .models.stream import StatefulMessageStreamFinalResponse, StatelessMessageStreamFinalResponse
 
@@ -26,15 +27,7 @@ T = TypeVar("T")
 #: stateless context may hold.
 DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
 
-EVENT_STREAM = "text/event-stream"
-
 _FINAL_FRAMES = (StatefulMessageStreamFinalResponse, StatelessMessageStreamFinalResponse)
-
-
-def is_event_stream(headers: Mapping[str, str]) -> bool:
-    """Whether ``Content-Type`` is ``text/event-stream`` (any case, parameters allowed)."""
-    media_type = (_header(headers, "Content-Type") or "").partition(";")[0]
-    return media_type.strip().lower() == EVENT_STREAM
 
 
 async def read_at_most(response: StreamingResponse, limit: int) -> bytes:
