@@ -14,7 +14,7 @@ from typing import Literal
 
 import attrs
 
-__all__ = ["BY_NAME", "ENDPOINTS", "RUNTIME_PREFIX", "Endpoint"]
+__all__ = ["BY_NAME", "ENDPOINTS", "RUNTIME_PREFIX", "Endpoint", "template_ids"]
 
 BodyKind = Literal["none", "json", "upload"]
 
@@ -55,7 +55,7 @@ class Endpoint:
     @property
     def ids(self) -> tuple[str, ...]:
         """The ID parameters of :attr:`path`, in path order."""
-        return tuple(_PLACEHOLDER.findall(self.path))
+        return template_ids(self.path)
 
     @property
     def scoped(self) -> bool:
@@ -66,6 +66,11 @@ class Endpoint:
     def classic_path(self) -> str | None:
         """The un-scoped template, or ``None`` when the endpoint has none."""
         return self.path.replace(_ENVIRONMENT, "", 1) if self.classic else None
+
+
+def template_ids(template: str) -> tuple[str, ...]:
+    """The ``{placeholders}`` of a path template, in order."""
+    return tuple(_PLACEHOLDER.findall(template))
 
 
 _E = Endpoint
