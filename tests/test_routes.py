@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import re
 from pathlib import Path
 
 import pytest
 
 from watson_async import AssistantClient, _endpoints
-from watson_async._routes import BY_NAME, ENDPOINTS, Endpoint
+from watson_async._routes import BY_NAME, ENDPOINTS, ID_AFTER, Endpoint
+from watson_async.observe import route_template
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +51,14 @@ def test_every_row_has_its_client_method_and_builder(row: Endpoint) -> None:
         assert row.scoped, row.name
 
 
+def test_a_collection_is_followed_by_one_kind_of_id() -> None:
+    for row in ENDPOINTS:
+        parts = row.path.split("/")
+        for collection, segment in itertools.pairwise(parts):
+            if segment.startswith("{"):
+                assert ID_AFTER[collection] == segment, row.name
+
+
 _COVERAGE_ROW = re.compile(
     r"^\| `(?P<name>\w+)` \| (?P<method>[A-Z]+) \| `(?P<path>[^`]+)` \| (?P<returns>[^|]+) \|"
 )
@@ -64,3 +74,14 @@ def test_api_coverage_table_is_the_endpoint_table() -> None:
         assert m.group("path") == row.path, row.name
         returns = "`" + row.result.replace(" | ", "` or `") + "`"
         assert m.group("returns").strip() == returns, row.name
+
+
+@pytest.mark.parametrize("row", ENDPOINTS, ids=lambda row: row.name)
+def test_events_carry_the_rows_templates(row: Endpoint) -> None:
+    ids = {name: f"id-{i}" for i, name in enumerate(row.ids)}
+    request = _endpoints._build(row.name, ids)
+    assert route_template(row.name, row.method, request.path) == row.path
+    if row.classic_path is not None:
+        classic = _endpoints._build(row.name, {**ids, "environment_id": None})
+        assert classic.path.count("/") == row.classic_path.count("/")
+        assert route_template(row.name, row.method, classic.path) == row.classic_path

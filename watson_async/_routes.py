@@ -9,12 +9,13 @@ its fake handler, its tests (see ``docs/architecture.md``).
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Literal
 
 import attrs
 
-__all__ = ["BY_NAME", "ENDPOINTS", "RUNTIME_PREFIX", "Endpoint", "template_ids"]
+__all__ = ["BY_NAME", "ENDPOINTS", "ID_AFTER", "RUNTIME_PREFIX", "Endpoint", "template_ids"]
 
 BodyKind = Literal["none", "json", "upload"]
 
@@ -142,3 +143,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )  # fmt: skip
 
 BY_NAME: dict[str, Endpoint] = {row.name: row for row in ENDPOINTS}
+
+
+def _id_after() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for row in ENDPOINTS:
+        parts = row.path.split("/")
+        for collection, segment in itertools.pairwise(parts):
+            if _PLACEHOLDER.fullmatch(segment):
+                found.setdefault(collection, segment)  # tests/test_routes.py: only one
+    return found
+
+
+#: Collections whose next path segment is an ID, and that ID's ``{placeholder}``.
+ID_AFTER: dict[str, str] = _id_after()
