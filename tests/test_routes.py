@@ -12,6 +12,7 @@ import pytest
 from watson_async import AssistantClient, _endpoints
 from watson_async._routes import BY_NAME, ENDPOINTS, ID_AFTER, Endpoint
 from watson_async.observe import route_template
+from watson_async.testing import FakeAssistant
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,3 +86,22 @@ def test_events_carry_the_rows_templates(row: Endpoint) -> None:
         classic = _endpoints._build(row.name, {**ids, "environment_id": None})
         assert classic.path.count("/") == row.classic_path.count("/")
         assert route_template(row.name, row.method, classic.path) == row.classic_path
+
+
+@pytest.mark.parametrize("row", ENDPOINTS, ids=lambda row: row.name)
+def test_the_fake_routes_every_row_to_its_handler(row: Endpoint) -> None:
+    fake = FakeAssistant()
+    ids = {name: f"id-{i}" for i, name in enumerate(row.ids)}
+    variants = [(_endpoints._build(row.name, ids).path, tuple(ids.values()))]
+    if row.scoped:  # the fake also answers the classic variant of every runtime path
+        path = row.path.replace("/environments/{environment_id}", "").format_map(ids)
+        variants.append((path, tuple(None if n == "environment_id" else ids[n] for n in ids)))
+    for path, args in variants:
+        route = fake._route(row.method, path.removeprefix("/v2/"))
+        assert route is not None, path
+        family, handler, found = route
+        assert family == row.family
+        assert handler is not None
+        assert handler.__name__.lstrip("_") == row.name
+        assert found == args
+        assert fake._route("PUT", path.removeprefix("/v2/")) == ("", None, ())
