@@ -246,6 +246,7 @@ def _encode_message(input: Any, context: Any, user_id: str | None, *, stateless:
 
 
 _Format = tuple[str, tuple[str, ...]]
+_EVENT_STREAM = (("Accept", "text/event-stream"),)
 
 
 def _format(template: str) -> _Format:
@@ -253,13 +254,14 @@ def _format(template: str) -> _Format:
     return re.sub(r"\{\w+\}", "%s", template), template_ids(template)
 
 
-# name -> (method, idempotent, its path format, the classic variant's or None)
-_ROWS: dict[str, tuple[str, bool, _Format, _Format | None]] = {
+# name -> (method, idempotent, its path format, the classic variant's or None, headers)
+_ROWS: dict[str, tuple[str, bool, _Format, _Format | None, tuple[tuple[str, str], ...]]] = {
     row.name: (
         row.method,
         row.idempotent,
         _format(row.path),
         None if row.classic_path is None else _format(row.classic_path),
+        _EVENT_STREAM if row.streaming else (),
     )
     for row in BY_NAME.values()
 }
@@ -276,13 +278,16 @@ def _build(
     """The request of ``endpoint`` (a row of the endpoint table) with its path rendered.
 
     Every ID goes through :func:`check_id`, in path order. An endpoint with a classic
-    variant uses it when ``environment_id`` is ``None``.
+    variant uses it when ``environment_id`` is ``None``. A stream accepts server-sent
+    events.
     """
-    method, idempotent, (template, names), classic = _ROWS[endpoint]
+    method, idempotent, (template, names), classic, row_headers = _ROWS[endpoint]
     ids = ids or {}
     if classic is not None and ids.get("environment_id") is None:
         template, names = classic
     path = template % tuple([check_id(name, ids.get(name)) for name in names])
+    if row_headers:
+        headers = row_headers + headers
     return Request(endpoint, method, path, idempotent, query, body, headers)
 
 
@@ -460,7 +465,7 @@ def message_stream(
     environment_id = stream_environment(environment_id, "message_stream")
     ids = {"assistant_id": assistant_id, "environment_id": environment_id, "session_id": session_id}
     body = _encode_message(input, context, user_id, stateless=False)
-    return _build("message_stream", ids, body=body, headers=_EVENT_STREAM)
+    return _build("message_stream", ids, body=body)
 
 
 def message_stream_stateless(
@@ -470,10 +475,7 @@ def message_stream_stateless(
     environment_id = stream_environment(environment_id, "message_stream_stateless")
     ids = {"assistant_id": assistant_id, "environment_id": environment_id}
     body = _encode_message(input, context, user_id, stateless=True)
-    return _build("message_stream_stateless", ids, body=body, headers=_EVENT_STREAM)
-
-
-_EVENT_STREAM = (("Accept", "text/event-stream"),)
+    return _build("message_stream_stateless", ids, body=body)
 
 
 # --- providers -----------------------------------------------------------------

@@ -64,9 +64,14 @@ class Endpoint:
         return self.path.startswith(RUNTIME_PREFIX)
 
     @property
+    def unscoped_path(self) -> str:
+        """:attr:`path` without its environment segment (the classic variant's shape)."""
+        return self.path.replace(_ENVIRONMENT, "", 1)
+
+    @property
     def classic_path(self) -> str | None:
         """The un-scoped template, or ``None`` when the endpoint has none."""
-        return self.path.replace(_ENVIRONMENT, "", 1) if self.classic else None
+        return self.unscoped_path if self.classic else None
 
 
 def template_ids(template: str) -> tuple[str, ...]:

@@ -113,7 +113,7 @@ def _compile_routes() -> dict[int, tuple[_Route, ...]]:
     for row in ENDPOINTS:
         templates = [row.path]
         if row.scoped:
-            templates.append(row.path.replace("/environments/{environment_id}", "", 1))
+            templates.append(row.unscoped_path)
         for template in templates:
             by_template.setdefault(template, {})[row.method] = row.name
     routes: dict[int, list[_Route]] = {}
