@@ -8,6 +8,7 @@ import pytest
 from _sdk import sdk_methods
 
 from watson_async import AssistantClient
+from watson_async._routes import BY_NAME
 
 assistant_v2 = pytest.importorskip("ibm_watson.assistant_v2")
 
@@ -16,6 +17,7 @@ SDK_METHODS = sdk_methods(assistant_v2.AssistantV2)
 
 def test_the_sdk_has_the_32_methods_we_target() -> None:
     assert len(SDK_METHODS) == 32
+    assert sorted(BY_NAME) == SDK_METHODS  # one row of the endpoint table each
 
 
 @pytest.mark.parametrize("name", SDK_METHODS)

@@ -55,6 +55,7 @@ import pytest
 import watson_async.auth
 import watson_async.retry
 from watson_async import AssistantClient, IAMAuthenticator
+from watson_async._routes import BY_NAME
 from watson_async.testing import FakeAssistant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -518,6 +519,16 @@ def _call_shape(signature: inspect.Signature) -> str:
         if p.kind is p.KEYWORD_ONLY and p.name not in ("headers", "timeout")
     ]
     return ", ".join(positional + keywords)
+
+
+def test_migration_table_lists_every_endpoint_of_the_table() -> None:
+    rows = [
+        m for line in MIGRATION.read_text(encoding="utf-8").splitlines() if (m := _ROW.match(line))
+    ]
+    assert [row.group("name") for row in rows] == sorted(BY_NAME)
+    for row in rows:
+        returns = BY_NAME[row.group("name")].result.replace(" | ", "` or `")
+        assert row.group("returns").strip() == f"`{returns}`", row.group("name")
 
 
 def test_migration_table_lists_every_sdk_method_as_it_is() -> None:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from watson_async import _endpoints as ep
+from watson_async._routes import BY_NAME
 
 # --- paths ---------------------------------------------------------------------
 
@@ -389,6 +390,16 @@ def test_every_endpoint_builds_its_request(case: tuple[object, ...]) -> None:
     assert request.query == query
     assert (json.loads(request.body) if request.body else None) == (body or None)
     assert request.idempotent is idempotent
+
+
+def test_the_cases_agree_with_the_endpoint_table() -> None:
+    requests = [case[0]() for case in TABLE]  # type: ignore[operator]
+    for request in requests:
+        row = BY_NAME[request.endpoint]
+        assert (request.method, request.idempotent) == (row.method, row.idempotent)
+        assert {name for name, _ in request.query} <= set(row.query), row.name
+        assert (request.body is not None) == (row.body != "none"), row.name
+        assert (("Accept", "text/event-stream") in request.headers) == row.streaming
 
 
 def test_download_and_import_headers() -> None:

@@ -17,6 +17,7 @@ import attrs
 
 from . import _json
 from ._convert import converter
+from ._routes import BY_NAME, template_ids
 
 __all__ = [
     "MAX_ASSISTANT_DESCRIPTION",
@@ -244,11 +245,50 @@ def _encode_message(input: Any, context: Any, user_id: str | None, *, stateless:
 # --- endpoints ----------------------------------------------------------------
 
 
-def _runtime_base(assistant_id: str, environment_id: str | None) -> str:
-    aid = check_id("assistant_id", assistant_id)
-    if environment_id is None:
-        return f"/v2/assistants/{aid}"
-    return f"/v2/assistants/{aid}/environments/{check_id('environment_id', environment_id)}"
+_Format = tuple[str, tuple[str, ...]]
+_EVENT_STREAM = (("Accept", "text/event-stream"),)
+
+
+def _format(template: str) -> _Format:
+    """A path template as a ``%s`` format, and the IDs it takes in order."""
+    return re.sub(r"\{\w+\}", "%s", template), template_ids(template)
+
+
+# name -> (method, idempotent, its path format, the classic variant's or None, headers)
+_ROWS: dict[str, tuple[str, bool, _Format, _Format | None, tuple[tuple[str, str], ...]]] = {
+    row.name: (
+        row.method,
+        row.idempotent,
+        _format(row.path),
+        None if row.classic_path is None else _format(row.classic_path),
+        _EVENT_STREAM if row.streaming else (),
+    )
+    for row in BY_NAME.values()
+}
+
+
+def _build(
+    endpoint: str,
+    ids: Mapping[str, str | None] | None = None,
+    *,
+    query: tuple[tuple[str, str], ...] = (),
+    body: bytes | Upload | None = None,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> Request:
+    """The request of ``endpoint`` (a row of the endpoint table) with its path rendered.
+
+    Every ID goes through :func:`check_id`, in path order. An endpoint with a classic
+    variant uses it when ``environment_id`` is ``None``. A stream accepts server-sent
+    events.
+    """
+    method, idempotent, (template, names), classic, row_headers = _ROWS[endpoint]
+    ids = ids or {}
+    if classic is not None and ids.get("environment_id") is None:
+        template, names = classic
+    path = template % tuple([check_id(name, ids.get(name)) for name in names])
+    if row_headers:
+        headers = row_headers + headers
+    return Request(endpoint, method, path, idempotent, query, body, headers)
 
 
 def create_session(assistant_id: str, environment_id: str | None, analytics: Any) -> Request:
@@ -258,24 +298,14 @@ def create_session(assistant_id: str, environment_id: str | None, analytics: Any
     """
     analytics_json = _as_json("analytics", analytics)
     body = _encode({"analytics": analytics_json}) if analytics_json is not None else b"{}"
-    return Request(
-        "create_session",
-        "POST",
-        _runtime_base(assistant_id, environment_id) + "/sessions",
-        idempotent=True,
-        body=body,
-    )
+    ids = {"assistant_id": assistant_id, "environment_id": environment_id}
+    return _build("create_session", ids, body=body)
 
 
 def delete_session(assistant_id: str, environment_id: str | None, session_id: str) -> Request:
     """``DELETE .../sessions/{session_id}``."""
-    sid = check_id("session_id", session_id)
-    return Request(
-        "delete_session",
-        "DELETE",
-        f"{_runtime_base(assistant_id, environment_id)}/sessions/{sid}",
-        idempotent=True,
-    )
+    ids = {"assistant_id": assistant_id, "environment_id": environment_id, "session_id": session_id}
+    return _build("delete_session", ids)
 
 
 def message(
@@ -287,19 +317,18 @@ def message(
     user_id: str | None,
 ) -> Request:
     """``POST .../sessions/{session_id}/message``: moves the dialog, so not idempotent."""
-    sid = check_id("session_id", session_id)
-    path = f"{_runtime_base(assistant_id, environment_id)}/sessions/{sid}/message"
+    ids = {"assistant_id": assistant_id, "environment_id": environment_id, "session_id": session_id}
     body = _encode_message(input, context, user_id, stateless=False)
-    return Request("message", "POST", path, idempotent=False, body=body)
+    return _build("message", ids, body=body)
 
 
 def message_stateless(
     assistant_id: str, environment_id: str | None, input: Any, context: Any, user_id: str | None
 ) -> Request:
     """``POST .../message``: the state travels in ``context``, so repeating it is safe."""
-    path = _runtime_base(assistant_id, environment_id) + "/message"
+    ids = {"assistant_id": assistant_id, "environment_id": environment_id}
     body = _encode_message(input, context, user_id, stateless=True)
-    return Request("message_stateless", "POST", path, idempotent=True, body=body)
+    return _build("message_stateless", ids, body=body)
 
 
 def create_assistant(language: str | None, name: str | None, description: str | None) -> Request:
@@ -328,9 +357,7 @@ def create_assistant(language: str | None, name: str | None, description: str | 
             )
         _check_no_control("description", description)
         body["description"] = description
-    return Request(
-        "create_assistant", "POST", "/v2/assistants", idempotent=False, body=_encode(body)
-    )
+    return _build("create_assistant", body=_encode(body))
 
 
 def _bool(value: bool) -> str:
@@ -374,15 +401,15 @@ def _paging(
 
 def _list(
     endpoint: str,
-    path: str,
     page_limit: int | None,
     include_count: bool | None,
     sort: str | None,
     cursor: str | None,
     include_audit: bool | None,
+    ids: Mapping[str, str] | None = None,
 ) -> Request:
     query = _paging(page_limit, include_count, sort, cursor, include_audit)
-    return Request(endpoint, "GET", path, idempotent=True, query=tuple(query))
+    return _build(endpoint, ids, query=tuple(query))
 
 
 def _audit(include_audit: bool | None) -> tuple[tuple[str, str], ...]:
@@ -398,13 +425,12 @@ def list_assistants(
 ) -> Request:
     """``GET /v2/assistants`` with the usual paging options."""
     args = (page_limit, include_count, sort, cursor, include_audit)
-    return _list("list_assistants", "/v2/assistants", *args)
+    return _list("list_assistants", *args)
 
 
 def delete_assistant(assistant_id: str) -> Request:
     """``DELETE /v2/assistants/{assistant_id}``."""
-    aid = check_id("assistant_id", assistant_id)
-    return Request("delete_assistant", "DELETE", f"/v2/assistants/{aid}", idempotent=True)
+    return _build("delete_assistant", {"assistant_id": assistant_id})
 
 
 def query_string(version: str, extra: Iterable[tuple[str, str]] = ()) -> str:
@@ -437,12 +463,9 @@ def message_stream(
 ) -> Request:
     """``POST .../sessions/{session_id}/message_stream``: a stateful turn, not idempotent."""
     environment_id = stream_environment(environment_id, "message_stream")
-    sid = check_id("session_id", session_id)
-    path = f"{_runtime_base(assistant_id, environment_id)}/sessions/{sid}/message_stream"
+    ids = {"assistant_id": assistant_id, "environment_id": environment_id, "session_id": session_id}
     body = _encode_message(input, context, user_id, stateless=False)
-    return Request(
-        "message_stream", "POST", path, idempotent=False, body=body, headers=_EVENT_STREAM
-    )
+    return _build("message_stream", ids, body=body)
 
 
 def message_stream_stateless(
@@ -450,19 +473,9 @@ def message_stream_stateless(
 ) -> Request:
     """``POST .../message_stream`` without a session."""
     environment_id = stream_environment(environment_id, "message_stream_stateless")
-    path = _runtime_base(assistant_id, environment_id) + "/message_stream"
+    ids = {"assistant_id": assistant_id, "environment_id": environment_id}
     body = _encode_message(input, context, user_id, stateless=True)
-    return Request(
-        "message_stream_stateless",
-        "POST",
-        path,
-        idempotent=True,
-        body=body,
-        headers=_EVENT_STREAM,
-    )
-
-
-_EVENT_STREAM = (("Accept", "text/event-stream"),)
+    return _build("message_stream_stateless", ids, body=body)
 
 
 # --- providers -----------------------------------------------------------------
@@ -485,7 +498,7 @@ def create_provider(provider_id: str, specification: Any, private: Any) -> Reque
         "specification": _required("specification", specification),
         "private": _required("private", private),
     }
-    return Request("create_provider", "POST", "/v2/providers", idempotent=False, body=_encode(body))
+    return _build("create_provider", body=_encode(body))
 
 
 def list_providers(
@@ -497,19 +510,17 @@ def list_providers(
 ) -> Request:
     """``GET /v2/providers``."""
     args = (page_limit, include_count, sort, cursor, include_audit)
-    return _list("list_providers", "/v2/providers", *args)
+    return _list("list_providers", *args)
 
 
 def update_provider(provider_id: str, specification: Any, private: Any) -> Request:
     """``POST /v2/providers/{provider_id}``: replaces the provider, so repeating is safe."""
-    pid = check_id("provider_id", provider_id)
+    check_id("provider_id", provider_id)  # before the body, as its arguments come
     body = {
         "specification": _required("specification", specification),
         "private": _required("private", private),
     }
-    return Request(
-        "update_provider", "POST", f"/v2/providers/{pid}", idempotent=True, body=_encode(body)
-    )
+    return _build("update_provider", {"provider_id": provider_id}, body=_encode(body))
 
 
 def _checked_name(name: str, value: object, longest: int) -> str:
@@ -524,10 +535,6 @@ def _checked_name(name: str, value: object, longest: int) -> str:
 # --- environments -----------------------------------------------------------------
 
 
-def _assistant(assistant_id: str) -> str:
-    return f"/v2/assistants/{check_id('assistant_id', assistant_id)}"
-
-
 def list_environments(
     assistant_id: str,
     page_limit: int | None,
@@ -538,19 +545,13 @@ def list_environments(
 ) -> Request:
     """``GET /v2/assistants/{assistant_id}/environments``."""
     args = (page_limit, include_count, sort, cursor, include_audit)
-    return _list("list_environments", _assistant(assistant_id) + "/environments", *args)
+    return _list("list_environments", *args, {"assistant_id": assistant_id})
 
 
 def get_environment(assistant_id: str, environment_id: str, include_audit: bool | None) -> Request:
     """``GET /v2/assistants/{assistant_id}/environments/{environment_id}``."""
-    eid = check_id("environment_id", environment_id)
-    return Request(
-        "get_environment",
-        "GET",
-        f"{_assistant(assistant_id)}/environments/{eid}",
-        idempotent=True,
-        query=_audit(include_audit),
-    )
+    ids = {"assistant_id": assistant_id, "environment_id": environment_id}
+    return _build("get_environment", ids, query=_audit(include_audit))
 
 
 def update_environment(
@@ -563,7 +564,7 @@ def update_environment(
     skill_references: Sequence[Any] | None,
 ) -> Request:
     """``POST .../environments/{environment_id}``: sets fields, so repeating is safe."""
-    eid = check_id("environment_id", environment_id)
+    ids = {"assistant_id": assistant_id, "environment_id": environment_id}
     body: dict[str, Any] = {}
     if name is not None:
         body["name"] = _checked_name("name", name, MAX_ASSISTANT_NAME)
@@ -581,13 +582,7 @@ def update_environment(
         body["session_timeout"] = session_timeout
     if skill_references is not None:
         body["skill_references"] = _json_list("skill_references", skill_references)
-    return Request(
-        "update_environment",
-        "POST",
-        f"{_assistant(assistant_id)}/environments/{eid}",
-        idempotent=True,
-        body=_encode(body),
-    )
+    return _build("update_environment", ids, body=_encode(body))
 
 
 def _checked_text(name: str, value: object, longest: int) -> str:
@@ -607,22 +602,12 @@ def _json_list(name: str, values: Any) -> list[Any]:
 # --- releases ------------------------------------------------------------------
 
 
-def _release(assistant_id: str, release: str) -> str:
-    return f"{_assistant(assistant_id)}/releases/{check_id('release', release)}"
-
-
 def create_release(assistant_id: str, description: str | None) -> Request:
     """``POST .../releases``. Not idempotent: a repeat creates another release."""
     body: dict[str, Any] = {}
     if description is not None:
         body["description"] = _checked_text("description", description, MAX_ASSISTANT_DESCRIPTION)
-    return Request(
-        "create_release",
-        "POST",
-        _assistant(assistant_id) + "/releases",
-        idempotent=False,
-        body=_encode(body),
-    )
+    return _build("create_release", {"assistant_id": assistant_id}, body=_encode(body))
 
 
 def list_releases(
@@ -635,23 +620,18 @@ def list_releases(
 ) -> Request:
     """``GET .../releases``."""
     args = (page_limit, include_count, sort, cursor, include_audit)
-    return _list("list_releases", _assistant(assistant_id) + "/releases", *args)
+    return _list("list_releases", *args, {"assistant_id": assistant_id})
 
 
 def get_release(assistant_id: str, release: str, include_audit: bool | None) -> Request:
     """``GET .../releases/{release}``."""
-    return Request(
-        "get_release",
-        "GET",
-        _release(assistant_id, release),
-        idempotent=True,
-        query=_audit(include_audit),
-    )
+    ids = {"assistant_id": assistant_id, "release": release}
+    return _build("get_release", ids, query=_audit(include_audit))
 
 
 def delete_release(assistant_id: str, release: str) -> Request:
     """``DELETE .../releases/{release}``."""
-    return Request("delete_release", "DELETE", _release(assistant_id, release), idempotent=True)
+    return _build("delete_release", {"assistant_id": assistant_id, "release": release})
 
 
 def deploy_release(
@@ -660,14 +640,8 @@ def deploy_release(
     """``POST .../releases/{release}/deploy``: the same deployment twice is one deployment."""
     check_id("environment_id", environment_id)  # the same rule as in the other paths
     body = {"environment_id": _checked_name("environment_id", environment_id, 256)}
-    return Request(
-        "deploy_release",
-        "POST",
-        _release(assistant_id, release) + "/deploy",
-        idempotent=True,
-        query=_audit(include_audit),
-        body=_encode(body),
-    )
+    ids = {"assistant_id": assistant_id, "release": release}
+    return _build("deploy_release", ids, query=_audit(include_audit), body=_encode(body))
 
 
 def create_release_export(assistant_id: str, release: str, include_audit: bool | None) -> Request:
@@ -675,13 +649,8 @@ def create_release_export(assistant_id: str, release: str, include_audit: bool |
 
     No body, so no ``Content-Type`` either (as IBM's SDKs send it).
     """
-    return Request(
-        "create_release_export",
-        "POST",
-        _release(assistant_id, release) + "/export",
-        idempotent=True,
-        query=_audit(include_audit),
-    )
+    ids = {"assistant_id": assistant_id, "release": release}
+    return _build("create_release_export", ids, query=_audit(include_audit))
 
 
 EXPORT_JSON = "application/json"
@@ -695,14 +664,9 @@ def download_release_export(
     accept = accept or EXPORT_JSON
     if accept not in (EXPORT_JSON, EXPORT_ARCHIVE):
         raise ValueError(f"accept must be {EXPORT_JSON!r} or {EXPORT_ARCHIVE!r}, got {accept!r}")
-    return Request(
-        "download_release_export",
-        "GET",
-        _release(assistant_id, release) + "/export",
-        idempotent=True,
-        query=_audit(include_audit),
-        headers=(("Accept", accept),),
-    )
+    ids = {"assistant_id": assistant_id, "release": release}
+    headers = (("Accept", accept),)
+    return _build("download_release_export", ids, query=_audit(include_audit), headers=headers)
 
 
 def create_release_import(assistant_id: str, body: Any, include_audit: bool | None) -> Request:
@@ -720,11 +684,9 @@ def create_release_import(assistant_id: str, body: Any, include_audit: bool | No
             "body must be bytes, a binary file or an async iterator of bytes, "
             f"got {type(body).__name__}"
         )
-    return Request(
+    return _build(
         "create_release_import",
-        "POST",
-        _assistant(assistant_id) + "/import",
-        idempotent=False,
+        {"assistant_id": assistant_id},
         query=_audit(include_audit),
         body=body if isinstance(body, bytes) else Upload(body),
         headers=(("Content-Type", EXPORT_ARCHIVE),),
@@ -733,13 +695,8 @@ def create_release_import(assistant_id: str, body: Any, include_audit: bool | No
 
 def get_release_import_status(assistant_id: str, include_audit: bool | None) -> Request:
     """``GET /v2/assistants/{assistant_id}/import``."""
-    return Request(
-        "get_release_import_status",
-        "GET",
-        _assistant(assistant_id) + "/import",
-        idempotent=True,
-        query=_audit(include_audit),
-    )
+    query = _audit(include_audit)
+    return _build("get_release_import_status", {"assistant_id": assistant_id}, query=query)
 
 
 # --- skills --------------------------------------------------------------------
@@ -747,8 +704,7 @@ def get_release_import_status(assistant_id: str, include_audit: bool | None) -> 
 
 def get_skill(assistant_id: str, skill_id: str) -> Request:
     """``GET .../skills/{skill_id}``."""
-    sid = check_id("skill_id", skill_id)
-    return Request("get_skill", "GET", f"{_assistant(assistant_id)}/skills/{sid}", idempotent=True)
+    return _build("get_skill", {"assistant_id": assistant_id, "skill_id": skill_id})
 
 
 def update_skill(
@@ -761,7 +717,7 @@ def update_skill(
     search_settings: Any,
 ) -> Request:
     """``POST .../skills/{skill_id}``: sets fields, so repeating is safe."""
-    sid = check_id("skill_id", skill_id)
+    ids = {"assistant_id": assistant_id, "skill_id": skill_id}
     body: dict[str, Any] = {}
     if name is not None:
         body["name"] = _checked_name("name", name, MAX_ASSISTANT_NAME)
@@ -774,24 +730,12 @@ def update_skill(
     ):
         if value is not None:
             body[key] = _as_json(key, value)
-    return Request(
-        "update_skill",
-        "POST",
-        f"{_assistant(assistant_id)}/skills/{sid}",
-        idempotent=True,
-        body=_encode(body),
-    )
+    return _build("update_skill", ids, body=_encode(body))
 
 
 def export_skills(assistant_id: str, include_audit: bool | None) -> Request:
     """``GET .../skills_export``."""
-    return Request(
-        "export_skills",
-        "GET",
-        _assistant(assistant_id) + "/skills_export",
-        idempotent=True,
-        query=_audit(include_audit),
-    )
+    return _build("export_skills", {"assistant_id": assistant_id}, query=_audit(include_audit))
 
 
 def import_skills(
@@ -805,24 +749,13 @@ def import_skills(
         "assistant_skills": _json_list("assistant_skills", assistant_skills),
         "assistant_state": _required("assistant_state", assistant_state),
     }
-    return Request(
-        "import_skills",
-        "POST",
-        _assistant(assistant_id) + "/skills_import",
-        idempotent=True,
-        query=_audit(include_audit),
-        body=_encode(body),
-    )
+    query = _audit(include_audit)
+    return _build("import_skills", {"assistant_id": assistant_id}, query=query, body=_encode(body))
 
 
 def import_skills_status(assistant_id: str) -> Request:
     """``GET .../skills_import/status``."""
-    return Request(
-        "import_skills_status",
-        "GET",
-        _assistant(assistant_id) + "/skills_import/status",
-        idempotent=True,
-    )
+    return _build("import_skills_status", {"assistant_id": assistant_id})
 
 
 # --- classification, logs, user data ------------------------------------------
@@ -830,7 +763,7 @@ def import_skills_status(assistant_id: str) -> Request:
 
 def bulk_classify(skill_id: str, input: Sequence[Any]) -> Request:
     """``POST /v2/skills/{skill_id}/workspace/bulk_classify``: read-only, repeatable."""
-    sid = check_id("skill_id", skill_id)
+    check_id("skill_id", skill_id)  # before the utterances, as the arguments come
     utterances = _json_list("input", input)
     if not utterances:
         raise ValueError("input must hold at least one utterance")
@@ -840,13 +773,7 @@ def bulk_classify(skill_id: str, input: Sequence[Any]) -> Request:
             check_text(text)
         except ValueError as exc:
             raise ValueError(f"input[{i}]: {exc}") from None
-    return Request(
-        "bulk_classify",
-        "POST",
-        f"/v2/skills/{sid}/workspace/bulk_classify",
-        idempotent=True,
-        body=_encode({"input": utterances}),
-    )
+    return _build("bulk_classify", {"skill_id": skill_id}, body=_encode({"input": utterances}))
 
 
 def list_logs(
@@ -862,23 +789,11 @@ def list_logs(
         if not isinstance(filter, str) or not filter:
             raise ValueError("filter must be a non-empty string")
         query.append(("filter", filter))
-    return Request(
-        "list_logs",
-        "GET",
-        _assistant(assistant_id) + "/logs",
-        idempotent=True,
-        query=tuple(query),
-    )
+    return _build("list_logs", {"assistant_id": assistant_id}, query=tuple(query))
 
 
 def delete_user_data(customer_id: str) -> Request:
     """``DELETE /v2/user_data?customer_id=...``: deletes what was labelled with that id."""
     if not isinstance(customer_id, str) or not customer_id.strip():
         raise ValueError("customer_id must be a non-empty string")
-    return Request(
-        "delete_user_data",
-        "DELETE",
-        "/v2/user_data",
-        idempotent=True,
-        query=(("customer_id", customer_id),),
-    )
+    return _build("delete_user_data", query=(("customer_id", customer_id),))

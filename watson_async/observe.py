@@ -33,6 +33,7 @@ from typing import TypeAlias
 
 import attrs
 
+from ._routes import BY_NAME, ID_AFTER
 from .auth import RefreshEvent
 from .retry import GateEvent, RetryEvent
 
@@ -118,32 +119,33 @@ Listener: TypeAlias = Callable[[Event], None]
 """A function called with each :data:`Event`. It must not block: it runs in the loop."""
 
 
-# Collections whose next path segment is an ID, and that ID's name in the route template.
-_ID_AFTER = {
-    "assistants": "{assistant_id}",
-    "environments": "{environment_id}",
-    "sessions": "{session_id}",
-    "providers": "{provider_id}",
-    "releases": "{release}",
-    "skills": "{skill_id}",
-}
 _routes: dict[tuple[str, str, int], str] = {}
 
 
 def route_template(endpoint: str, method: str, path: str) -> str:
     """The path of a request with its IDs replaced by ``{placeholders}``."""
     # An endpoint's template depends only on its shape (the classic un-scoped paths have
-    # fewer segments), so it is computed once per shape.
+    # fewer segments), so it is looked up once per shape.
     key = (endpoint, method, path.count("/"))
     template = _routes.get(key)
     if template is None:
-        parts = path.split("/")
-        for i in range(1, len(parts)):
-            name = _ID_AFTER.get(parts[i - 1])
-            if name is not None and parts[i]:
-                parts[i] = name
-        template = _routes[key] = "/".join(parts)
+        template = _routes[key] = _template(endpoint, method, path)
     return template
+
+
+def _template(endpoint: str, method: str, path: str) -> str:
+    """The endpoint table's template for this request, else its IDs replaced by name."""
+    row = BY_NAME.get(endpoint)
+    if row is not None and row.method == method:
+        for template in (row.path, row.classic_path):
+            if template is not None and template.count("/") == path.count("/"):
+                return template
+    parts = path.split("/")
+    for i in range(1, len(parts)):
+        name = ID_AFTER.get(parts[i - 1])
+        if name is not None and parts[i]:
+            parts[i] = name
+    return "/".join(parts)
 
 
 class Listeners:

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from watson_async import _json
+from watson_async._routes import BY_NAME, ENDPOINTS
 
 from ._common import NOT_FOUND as _NOT_FOUND
 from ._common import Call as _Call
@@ -73,43 +74,10 @@ MAX_STATELESS_BODY = 250 * 1024
 # X-RateLimit-Limit reported when the fake is not rate limited (rate_limit=None).
 UNLIMITED_RATE = 1_000_000
 
-#: The v2 endpoint families: each has its own rate-limit window and budget
-#: (environment-scoped and classic paths of an endpoint share one family). Paths are
-#: under ``/instances/{instance}/v2``; ``{a}`` is an assistant id.
-V2_FAMILIES = (
-    "create_session",  # POST .../sessions
-    "delete_session",  # DELETE .../sessions/{id}
-    "message",  # POST .../sessions/{id}/message (stateful)
-    "message_stateless",  # POST .../message
-    "message_stream",  # POST .../sessions/{id}/message_stream (SSE)
-    "message_stream_stateless",  # POST .../message_stream (SSE)
-    "list_assistants",  # GET /assistants
-    "create_assistant",  # POST /assistants
-    "delete_assistant",  # DELETE /assistants/{a}
-    "list_environments",  # GET /assistants/{a}/environments
-    "get_environment",  # GET /assistants/{a}/environments/{e}
-    "update_environment",  # POST /assistants/{a}/environments/{e}
-    "create_release",  # POST /assistants/{a}/releases
-    "list_releases",  # GET /assistants/{a}/releases
-    "get_release",  # GET /assistants/{a}/releases/{r}
-    "delete_release",  # DELETE /assistants/{a}/releases/{r}
-    "deploy_release",  # POST /assistants/{a}/releases/{r}/deploy
-    "create_release_export",  # POST /assistants/{a}/releases/{r}/export
-    "download_release_export",  # GET /assistants/{a}/releases/{r}/export
-    "create_release_import",  # POST /assistants/{a}/import
-    "get_release_import_status",  # GET /assistants/{a}/import
-    "get_skill",  # GET /assistants/{a}/skills/{s}
-    "update_skill",  # POST /assistants/{a}/skills/{s}
-    "export_skills",  # GET /assistants/{a}/skills_export
-    "import_skills",  # POST /assistants/{a}/skills_import
-    "import_skills_status",  # GET /assistants/{a}/skills_import/status
-    "list_logs",  # GET /assistants/{a}/logs
-    "bulk_classify",  # POST /skills/{s}/workspace/bulk_classify
-    "create_provider",  # POST /providers
-    "list_providers",  # GET /providers
-    "update_provider",  # POST /providers/{p}
-    "delete_user_data",  # DELETE /user_data
-)
+#: The v2 endpoint families, one per row of the endpoint table (its ``family``): each
+#: has its own rate-limit window and budget (environment-scoped and classic paths of an
+#: endpoint share one family). Paths are under ``/instances/{instance}/v2``.
+V2_FAMILIES = tuple(dict.fromkeys(row.family for row in ENDPOINTS))
 #: The token endpoints: rate limited only when named in ``rate_limits``.
 TOKEN_FAMILIES = ("iam", "cp4d")  # POST /identity/token, POST /v1/authorize
 #: Every key ``rate_limits`` and :meth:`FakeAssistant.requests_in_window` accept.
@@ -124,6 +92,42 @@ MALFORMED_JSON = b'{"output": {"generic": [{"response_type": "text", "text": "He
 _FORBIDDEN_TEXT_CHARS = ("\r", "\n", "\t")
 
 _Handler = Callable[..., _Result]
+
+
+class _Route(NamedTuple):
+    """One path of the endpoint table as the fake matches it, segment by segment."""
+
+    literals: tuple[tuple[int, str], ...]
+    """(position, text) of each fixed segment."""
+    slots: tuple[int | None, ...]
+    """Where each ID of the row (in path order) stands; None when absent (classic)."""
+    endpoints: dict[str, str]
+    """HTTP method -> endpoint."""
+
+
+def _compile_routes() -> dict[int, tuple[_Route, ...]]:
+    """The routes by segment count. Like the service, the fake answers the classic
+    variant of every environment-scoped runtime path (streams too, although the client
+    never sends them there)."""
+    by_template: dict[str, dict[str, str]] = {}
+    for row in ENDPOINTS:
+        templates = [row.path]
+        if row.scoped:
+            templates.append(row.unscoped_path)
+        for template in templates:
+            by_template.setdefault(template, {})[row.method] = row.name
+    routes: dict[int, list[_Route]] = {}
+    for template, endpoints in by_template.items():
+        ids = BY_NAME[next(iter(endpoints.values()))].ids
+        segments = template.removeprefix("/v2/").split("/")
+        at = {s[1:-1]: i for i, s in enumerate(segments) if s.startswith("{")}
+        literals = tuple((i, s) for i, s in enumerate(segments) if not s.startswith("{"))
+        route = _Route(literals, tuple(at.get(name) for name in ids), endpoints)
+        routes.setdefault(len(segments), []).append(route)
+    return {count: tuple(found) for count, found in routes.items()}
+
+
+_ROUTES = _compile_routes()
 
 
 class _Parsed(NamedTuple):
@@ -443,6 +447,7 @@ class FakeAssistant:
         self._v2_prefix = f"/instances/{instance_id}/v2/"
         self._api = ResourceAPI(self._assistants, self)
         self._log = LogStore()
+        self._handlers = {row.name: self._handler(row.name) for row in ENDPOINTS}
         #: Streamed responses (message_stream SSE, archive downloads) by outcome.
         self.streams_completed = 0
         self.streams_aborted = 0
@@ -1257,7 +1262,7 @@ class FakeAssistant:
             return response
         if not path.startswith(self._v2_prefix):
             return self._json_response(*_NOT_FOUND, self._std_headers(now))
-        match = self._route(method, path[len(self._v2_prefix) :].split("/"))
+        match = self._route(method, path[len(self._v2_prefix) :])
         if match is None:
             return self._json_response(*_NOT_FOUND, self._std_headers(now))
         family, handler, args = match
@@ -1280,142 +1285,30 @@ class FakeAssistant:
             return _PendingStream(status, headers, payload)
         return self._json_response(status, payload, headers)
 
-    def _route(
-        self, method: str, parts: list[str]
-    ) -> tuple[str, _Handler | None, tuple[Any, ...]] | None:
-        """Map ``v2/...`` path segments to (rate-limit family, handler or None for 405,
-        args); None for an unknown route (404)."""
-        n = len(parts)
-        if n == 0 or any(not p for p in parts):
+    def _route(self, method: str, path: str) -> tuple[str, _Handler | None, tuple[Any, ...]] | None:
+        """Map a path under ``v2/`` to (rate-limit family, handler or None for 405, its
+        IDs in path order with ``None`` for a missing environment); None for an unknown
+        route (404)."""
+        parts = path.split("/")
+        if "" in parts:
             return None
-        head = parts[0]
-        api = self._api
-        if head == "providers":
-            if n == 1:
-                return self._pick(
-                    method, POST=("create_provider", api.create_provider),
-                    GET=("list_providers", api.list_providers),
-                )  # fmt: skip
-            if n == 2:
-                return self._pick(
-                    method, (parts[1],), POST=("update_provider", api.update_provider)
-                )
-            return None
-        if head == "user_data":
-            if n == 1:
-                return self._pick(method, DELETE=("delete_user_data", self._log.delete_user_data))
-            return None
-        if head == "skills":
-            if n == 4 and parts[2:] == ["workspace", "bulk_classify"]:
-                return self._pick(method, (parts[1],), POST=("bulk_classify", api.bulk_classify))
-            return None
-        if head != "assistants":
-            return None
-        if n == 1:
-            return self._pick(
-                method, POST=("create_assistant", self._create_assistant),
-                GET=("list_assistants", self._list_assistants),
-            )  # fmt: skip
-        aid = parts[1]
-        if n == 2:
-            return self._pick(method, (aid,), DELETE=("delete_assistant", self._delete_assistant))
-        rest = parts[2:]
-        r = len(rest)
-        kind = rest[0]
-        if kind == "environments" and r <= 2:
-            if r == 1:
-                return self._pick(method, (aid,), GET=("list_environments", api.list_environments))
-            return self._pick(
-                method, (aid, rest[1]), GET=("get_environment", api.get_environment),
-                POST=("update_environment", api.update_environment),
-            )  # fmt: skip
-        if kind == "releases":
-            if r == 1:
-                return self._pick(
-                    method, (aid,), POST=("create_release", api.create_release),
-                    GET=("list_releases", api.list_releases),
-                )  # fmt: skip
-            args = (aid, rest[1])
-            if r == 2:
-                return self._pick(
-                    method, args, GET=("get_release", api.get_release),
-                    DELETE=("delete_release", api.delete_release),
-                )  # fmt: skip
-            if r == 3 and rest[2] == "deploy":
-                return self._pick(method, args, POST=("deploy_release", api.deploy_release))
-            if r == 3 and rest[2] == "export":
-                return self._pick(
-                    method, args, POST=("create_release_export", api.create_release_export),
-                    GET=("download_release_export", api.download_release_export),
-                )  # fmt: skip
-            return None
-        if kind == "import" and r == 1:
-            return self._pick(
-                method, (aid,), POST=("create_release_import", api.create_release_import),
-                GET=("get_release_import_status", api.get_release_import_status),
-            )  # fmt: skip
-        if kind == "skills" and r == 2:
-            return self._pick(
-                method, (aid, rest[1]), GET=("get_skill", api.get_skill),
-                POST=("update_skill", api.update_skill),
-            )  # fmt: skip
-        if kind == "skills_export" and r == 1:
-            return self._pick(method, (aid,), GET=("export_skills", api.export_skills))
-        if kind == "skills_import":
-            if r == 1:
-                return self._pick(method, (aid,), POST=("import_skills", api.import_skills))
-            if r == 2 and rest[1] == "status":
-                return self._pick(
-                    method, (aid,), GET=("import_skills_status", api.import_skills_status)
-                )
-            return None
-        if kind == "logs" and r == 1:
-            return self._pick(method, (aid,), GET=("list_logs", self._list_logs))
-
-        # Sessions and messages: .../environments/{eid}/... or the classic {id}/...
-        eid: str | None
-        if kind == "environments":
-            eid, tail = rest[1], rest[2:]
-        else:
-            eid, tail = None, rest
-        t = len(tail)
-        if tail[0] == "sessions":
-            if t == 1:
-                return self._pick(method, (aid, eid), POST=("create_session", self._create_session))
-            sid = tail[1]
-            if t == 2:
-                return self._pick(
-                    method, (aid, eid, sid), DELETE=("delete_session", self._delete_session)
-                )
-            if t == 3 and tail[2] == "message":
-                return self._pick(method, (aid, eid, sid), POST=("message", self._message))
-            if t == 3 and tail[2] == "message_stream":
-                return self._pick(
-                    method, (aid, eid, sid), POST=("message_stream", self._message_stream)
-                )
-            return None
-        if t == 1 and tail[0] == "message":
-            return self._pick(
-                method, (aid, eid), POST=("message_stateless", self._message_stateless)
-            )
-        if t == 1 and tail[0] == "message_stream":
-            return self._pick(
-                method,
-                (aid, eid),
-                POST=("message_stream_stateless", self._message_stream_stateless),
-            )
+        for route in _ROUTES.get(len(parts), ()):
+            if all(parts[i] == text for i, text in route.literals):
+                endpoint = route.endpoints.get(method)
+                if endpoint is None:
+                    return "", None, ()
+                args = tuple(None if i is None else parts[i] for i in route.slots)
+                return BY_NAME[endpoint].family, self._handlers[endpoint], args
         return None
 
-    @staticmethod
-    def _pick(
-        method: str, args: tuple[Any, ...] = (), **by_method: tuple[str, _Handler]
-    ) -> tuple[str, _Handler | None, tuple[Any, ...]]:
-        """The route for ``method`` among ``by_method`` (GET=(family, handler), ...),
-        or a 405 marker."""
-        found = by_method.get(method)
-        if found is None:
-            return "", None, ()
-        return found[0], found[1], args
+    def _handler(self, endpoint: str) -> _Handler:
+        """The handler of ``endpoint``: the resource API's, the fake's own
+        ``_endpoint`` or the log store's."""
+        for owner, name in ((self._api, endpoint), (self, f"_{endpoint}"), (self._log, endpoint)):
+            handler: _Handler | None = getattr(owner, name, None)
+            if handler is not None:
+                return handler
+        raise LookupError(f"the fake has no handler for {endpoint}")
 
     # ------------------------------------------------------------------ IAM
 
