@@ -33,9 +33,9 @@ from ibm_watson import assistant_v2 as sdk_models
 from rich.console import Console
 from rich.table import Table
 
-from watson_async import _json
-from watson_async._convert import converter
 from watson_async.models import StatefulMessageResponse, StatelessMessageResponse
+from watson_async.models._convert import converter
+from watson_async.protocol import codec as _json
 
 PARSERS = ("json", "orjson", "watson_async", "wa (json)", "ibm-watson")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from watson_async._secret import SecretBytes, SecretStr
+from watson_async.protocol.secret import SecretBytes, SecretStr
 
 _TESTS = os.path.dirname(os.path.abspath(__file__))
 

@@ -8,7 +8,7 @@ import pytest
 from _sdk import sdk_methods
 
 from watson_async import AssistantClient
-from watson_async._routes import BY_NAME
+from watson_async.protocol.routes import BY_NAME
 
 assistant_v2 = pytest.importorskip("ibm_watson.assistant_v2")
 

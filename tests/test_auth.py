@@ -11,7 +11,6 @@ from urllib.parse import parse_qs
 import pytest
 from fakes import Events, ManualClock, ScriptedTransport, VirtualTime, response
 
-from watson_async import _json
 from watson_async.auth import (
     BasicAuthenticator,
     BearerTokenAuthenticator,
@@ -21,6 +20,7 @@ from watson_async.auth import (
     iam_token_url,
 )
 from watson_async.errors import AuthenticationError, ClientClosedError, TransportError
+from watson_async.protocol import codec as _json
 
 APIKEY = "my-secret-apikey-123"
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from _samples import RESPONSES, assert_round_trip, load
 
-from watson_async._convert import converter
+from watson_async.models._convert import converter
 from watson_async.models.assistants import AssistantCollection, AssistantData
 from watson_async.models.common import EmptyResponse, ErrorResponse
 from watson_async.models.context import MessageContext, StatelessMessageContext

@@ -23,14 +23,14 @@ from hypothesis import strategies as st
 
 import watson_async.models
 from watson_async import _analytics_models
-from watson_async._convert import (
+from watson_async.models import Model
+from watson_async.models._convert import (
     JSON_NAME,
     _cattrs_structure_factory,
     _structure_factory,
     converter,
     is_model,
 )
-from watson_async.models import Model
 from watson_async.models.context import MessageContext
 from watson_async.models.generic import GenericText, GenericUnknown, RuntimeResponseGeneric
 from watson_async.models.message import (

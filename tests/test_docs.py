@@ -53,9 +53,9 @@ import _sdk
 import pytest
 
 import watson_async.auth
-import watson_async.retry
+import watson_async.resilience.retry
 from watson_async import AssistantClient, IAMAuthenticator
-from watson_async._routes import BY_NAME
+from watson_async.protocol.routes import BY_NAME
 from watson_async.testing import FakeAssistant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -294,7 +294,7 @@ def sandbox(
     monkeypatch.setenv("ASSISTANT_AUTH_URL", fake.iam_url)
     monkeypatch.setattr(watson_async.auth, "DEFAULT_IAM_URL", fake.iam_url)
     # set_testing() in an example must not leak into other tests
-    testing = watson_async.retry._TESTING
+    testing = watson_async.resilience.retry._TESTING
     monkeypatch.setattr(testing, "enabled", testing.enabled)
     monkeypatch.setattr(testing, "attempts", testing.attempts)
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from watson_async import _endpoints as ep
-from watson_async._routes import BY_NAME
+from watson_async.protocol import endpoints as ep
+from watson_async.protocol.routes import BY_NAME
 
 # --- paths ---------------------------------------------------------------------
 

@@ -27,9 +27,9 @@ from watson_async import (
     RetryEvent,
     RetryPolicy,
     TransportError,
-    _endpoints,
 )
 from watson_async.observe import Listeners, route_template
+from watson_async.protocol import endpoints as _endpoints
 from watson_async.testing import FakeAssistant
 
 VERSION = "2024-08-25"

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from fakes import ScriptedTransport, Sent
 
-from watson_async import AssistantClient, _endpoints
+from watson_async import AssistantClient
 from watson_async.auth import NoAuthAuthenticator
 from watson_async.conversation import Assistant, StatelessConversation
+from watson_async.protocol import endpoints as _endpoints
 from watson_async.testing import FakeAssistant
 
 VERSION = "2024-08-25"

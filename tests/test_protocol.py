@@ -11,7 +11,6 @@ import pytest
 from multidict import CIMultiDict
 
 import watson_async
-from watson_async import _endpoints, _protocol
 from watson_async._http import HttpResponse
 from watson_async.errors import (
     AuthenticationError,
@@ -20,6 +19,8 @@ from watson_async.errors import (
     SessionNotFoundError,
 )
 from watson_async.models.session import SessionResponse
+from watson_async.protocol import endpoints as _endpoints
+from watson_async.protocol import service as _protocol
 
 SERVICE = _protocol.Service(
     "https://api.example.test/instances/i1/",
@@ -36,24 +37,30 @@ def _response(status: int = 200, body: bytes = b"{}", **headers: str) -> HttpRes
 # --- purity -------------------------------------------------------------------------
 
 
-def test_the_module_imports_neither_aiohttp_nor_asyncio() -> None:
-    # The package's __init__ imports the client (and aiohttp): load the module alone.
+PROTOCOL = sorted(p.stem for p in (PACKAGE / "protocol").glob("*.py") if p.stem != "__init__")
+
+
+def test_the_protocol_layer_imports_neither_aiohttp_nor_asyncio() -> None:
+    # The package's __init__ imports the client (and aiohttp): load the layer alone.
+    imports = "\n".join(f"import watson_async.protocol.{name}" for name in PROTOCOL)
     script = f"""
 import sys, types
 package = types.ModuleType("watson_async")
 package.__path__ = [{str(PACKAGE)!r}]
 sys.modules["watson_async"] = package
-import watson_async._protocol
+{imports}
 print(sorted({{name.split(".")[0] for name in sys.modules}} & {{"aiohttp", "asyncio"}}))
 """
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+    assert {"endpoints", "routes", "service", "sse", "wire"} <= set(PROTOCOL)
 
 
-def test_the_module_reads_no_clock() -> None:
-    tree = ast.parse((PACKAGE / "_protocol.py").read_text())
+@pytest.mark.parametrize("name", PROTOCOL)
+def test_the_protocol_layer_reads_no_clock(name: str) -> None:
+    tree = ast.parse((PACKAGE / "protocol" / f"{name}.py").read_text())
     imported = {
         alias.name
         for node in ast.walk(tree)

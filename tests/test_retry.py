@@ -21,11 +21,11 @@ from watson_async import (
     RetryPolicy,
     ServerError,
     TransportError,
-    _wire,
     set_testing,
 )
 from watson_async.errors import ApiError
-from watson_async.retry import GateEvent, RateLimitGate, retrying
+from watson_async.protocol import wire as _wire
+from watson_async.resilience.retry import GateEvent, RateLimitGate, retrying
 
 WALL = 1_800_000_000.0
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from watson_async import AssistantClient, _endpoints
-from watson_async._routes import BY_NAME, ENDPOINTS, ID_AFTER, Endpoint
+from watson_async import AssistantClient
 from watson_async.observe import route_template
+from watson_async.protocol import endpoints as _endpoints
+from watson_async.protocol.routes import BY_NAME, ENDPOINTS, ID_AFTER, Endpoint
 from watson_async.testing import FakeAssistant
 
 ROOT = Path(__file__).resolve().parent.parent

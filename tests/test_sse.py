@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watson_async import _sse
-from watson_async._sse import EventTooLarge, ServerSentEvent, SSEParser
+from watson_async.protocol import sse as _sse
+from watson_async.protocol.sse import EventTooLarge, ServerSentEvent, SSEParser
 
 STREAM = (
     b": keep-alive\n"

@@ -8,7 +8,6 @@ import json
 import pytest
 from multidict import CIMultiDict
 
-from watson_async import _wire
 from watson_async.errors import (
     ApiError,
     AuthenticationError,
@@ -20,6 +19,7 @@ from watson_async.errors import (
     ServerError,
     SessionNotFoundError,
 )
+from watson_async.protocol import wire as _wire
 
 # --- errors --------------------------------------------------------------------
 

@@ -2,10 +2,20 @@
 
 import logging
 
+from watson_async.protocol.wire import RateLimit
+from watson_async.resilience.retry import (
+    GateEvent,
+    RateLimitGate,
+    RateLimitState,
+    RetryEvent,
+    RetryPolicy,
+    is_testing,
+    set_testing,
+)
+
 from ._http import AiohttpTransport, HttpResponse, Transport
 from ._response import DetailedResponse
 from ._version import __version__
-from ._wire import RateLimit
 from .analytics import (
     AnalyticsConfig,
     CallbackSink,
@@ -58,15 +68,6 @@ from .models import (
     StatelessMessageResponse,
 )
 from .observe import AttemptEvent, CallEvent, Event, Listener
-from .retry import (
-    GateEvent,
-    RateLimitGate,
-    RateLimitState,
-    RetryEvent,
-    RetryPolicy,
-    is_testing,
-    set_testing,
-)
 from .streams import ByteStream, MessageStream
 
 __all__ = [

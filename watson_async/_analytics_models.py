@@ -18,7 +18,8 @@ from typing import Any
 
 import attrs
 
-from ._convert import JSON_NAME, converter
+from watson_async.models._convert import JSON_NAME, converter
+
 from .models._base import Model, json_field
 
 __all__ = [

@@ -25,13 +25,14 @@ from typing import IO, Any, Protocol, runtime_checkable
 import aiohttp
 from yarl import URL
 
-from . import _json
+from watson_async.protocol import codec as _json
+from watson_async.protocol.wire import backoff_wait, retry_after_seconds
+from watson_async.resilience.retry import retrying
+
 from ._analytics_derive import iso_timestamp
 from ._analytics_models import TrackCall
 from ._http import env_proxy
 from ._version import __version__
-from ._wire import backoff_wait, retry_after_seconds
-from .retry import retrying
 
 __all__ = [
     "DEFAULT_SEGMENT_URL",

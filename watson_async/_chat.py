@@ -27,7 +27,8 @@ from typing import Any, TextIO
 
 import attrs
 
-from . import _json
+from watson_async.protocol import codec as _json
+
 from ._argtypes import version_date
 from ._version import DEFAULT_API_VERSION
 from .client import AssistantClient

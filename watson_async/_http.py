@@ -23,7 +23,8 @@ import attrs
 from aiohttp.http_exceptions import ContentEncodingError
 from yarl import URL
 
-from ._wire import TRANSACTION_ID_HEADER
+from watson_async.protocol.wire import TRANSACTION_ID_HEADER
+
 from .errors import (
     ClientClosedError,
     ResponseParseError,

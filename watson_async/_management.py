@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from . import _endpoints
+from watson_async.protocol import endpoints as _endpoints
+
 from .models.bulk_classify import BulkClassifyResponse, BulkClassifyUtterance
 from .models.environments import (
     Environment,

@@ -8,8 +8,9 @@ from typing import Generic, TypeVar
 
 import attrs
 
+from watson_async.protocol.wire import TRANSACTION_ID_HEADER, RateLimit, parse_rate_limit
+
 from ._http import HttpResponse
-from ._wire import TRANSACTION_ID_HEADER, RateLimit, parse_rate_limit
 
 __all__ = ["DetailedResponse"]
 

@@ -26,10 +26,11 @@ from urllib.parse import urlencode
 
 import attrs
 
-from . import _json
+from watson_async.protocol import codec as _json
+from watson_async.protocol.secret import SecretBytes, SecretStr
+from watson_async.protocol.wire import backoff_wait, error_from_response
+
 from ._http import AiohttpTransport, ConnectionSettings, HttpResponse, Transport
-from ._secret import SecretBytes, SecretStr
-from ._wire import backoff_wait, error_from_response
 from .errors import AuthenticationError, ClientClosedError, ResponseParseError, WatsonError
 
 __all__ = [

@@ -22,7 +22,19 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 import aiohttp
 import attrs
 
-from . import _endpoints, _protocol, _wire
+from watson_async.protocol import endpoints as _endpoints
+from watson_async.protocol import service as _protocol
+from watson_async.protocol import wire as _wire
+from watson_async.protocol.secret import secret_header as _secret
+from watson_async.resilience.retry import (
+    GateEvent,
+    RateLimitGate,
+    RateLimitState,
+    RetryEvent,
+    RetryPolicy,
+    retry_after,
+)
+
 from ._http import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
@@ -37,7 +49,6 @@ from ._http import (
 )
 from ._management import ManagementMethods, _check_limit
 from ._response import DetailedResponse, capture
-from ._secret import secret_header as _secret
 from ._version import __version__
 from .auth import Authenticator, RefreshEvent, TokenAuthenticator
 from .errors import ClientClosedError, WatsonError
@@ -52,14 +63,6 @@ from .models.message import (
 from .models.session import RequestAnalytics, SessionResponse
 from .models.stream import MessageStreamResponse, StatelessMessageStreamResponse
 from .observe import AttemptEvent, CallEvent, Listener, Listeners, route_template
-from .retry import (
-    GateEvent,
-    RateLimitGate,
-    RateLimitState,
-    RetryEvent,
-    RetryPolicy,
-    retry_after,
-)
 from .streams import DEFAULT_MAX_EVENT_BYTES, MessageStream, read_at_most
 
 if TYPE_CHECKING:

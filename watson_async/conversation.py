@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from . import _json
-from ._endpoints import (
+from watson_async.protocol import codec as _json
+from watson_async.protocol.endpoints import (
     MAX_STATELESS_CONTEXT_BYTES,
     check_id,
     check_user_id,
     stream_environment,
 )
+
 from .errors import SessionNotFoundError
 from .models._base import Model
 from .models.context import MessageContext, StatelessMessageContext

@@ -20,7 +20,7 @@ call goes on.
 
 Logging follows the same events, quiet by default (the ``watson_async`` logger has only
 a ``NullHandler``): ``watson_async.client`` logs every attempt and call at ``DEBUG``,
-``watson_async.retry`` every retry at ``INFO`` and gate hold at ``DEBUG``,
+``watson_async.resilience.retry`` every retry at ``INFO`` and gate hold at ``DEBUG``,
 ``watson_async.auth`` failed token requests at ``WARNING``. Log lines carry route
 templates, statuses, durations and transaction IDs, never tokens, API keys or bodies.
 """
@@ -33,15 +33,16 @@ from typing import TypeAlias
 
 import attrs
 
-from ._routes import BY_NAME, ID_AFTER
+from watson_async.protocol.routes import BY_NAME, ID_AFTER
+from watson_async.resilience.retry import GateEvent, RetryEvent
+
 from .auth import RefreshEvent
-from .retry import GateEvent, RetryEvent
 
 __all__ = ["AttemptEvent", "CallEvent", "Event", "Listener", "route_template"]
 
 _log = logging.getLogger("watson_async.events")
 _client_log = logging.getLogger("watson_async.client")
-_retry_log = logging.getLogger("watson_async.retry")
+_retry_log = logging.getLogger("watson_async.resilience.retry")
 _DEBUG = logging.DEBUG
 
 

@@ -9,12 +9,13 @@ from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-from . import _json
-from ._convert import converter
+from watson_async.models._convert import converter
+from watson_async.protocol import codec as _json
+from watson_async.protocol.service import EVENT_STREAM
+from watson_async.protocol.sse import EventTooLarge, SSEParser
+from watson_async.protocol.wire import TRANSACTION_ID_HEADER
+
 from ._http import StreamingResponse
-from ._protocol import EVENT_STREAM
-from ._sse import EventTooLarge, SSEParser
-from ._wire import TRANSACTION_ID_HEADER
 from .errors import IncompleteStreamError, ResponseParseError, ResponseTooLargeError
 from .models.stream import StatefulMessageStreamFinalResponse, StatelessMessageStreamFinalResponse
 

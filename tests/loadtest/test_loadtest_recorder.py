@@ -20,7 +20,7 @@ from watson_async.errors import (
 from watson_async.loadtest import LoadTestConfig, read_script
 from watson_async.loadtest._recorder import Recorder, classify, schedule_lag
 from watson_async.observe import AttemptEvent, CallEvent
-from watson_async.retry import GateEvent, RetryEvent
+from watson_async.resilience.retry import GateEvent, RetryEvent
 
 MESSAGE = ("message", "POST", "/v2/assistants/{assistant_id}/sessions/{session_id}/message")
 CREATE = ("create_session", "POST", "/v2/assistants/{assistant_id}/sessions")

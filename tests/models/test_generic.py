@@ -8,7 +8,7 @@ from _samples import RESPONSES, assert_round_trip, load
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watson_async._convert import converter
+from watson_async.models._convert import converter
 from watson_async.models.generic import (
     GenericAudio,
     GenericChannelTransfer,

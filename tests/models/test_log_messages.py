@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from _samples import RESPONSES, assert_round_trip, load
 
-from watson_async._convert import converter
+from watson_async.models._convert import converter
 from watson_async.models.log_messages import (
     DialogLogMessage,
     LogMessageSource,

@@ -6,8 +6,8 @@ import attrs
 import pytest
 from _samples import load
 
-from watson_async._convert import JSON_NAME
 from watson_async.models import Model, logs
+from watson_async.models._convert import JSON_NAME
 from watson_async.models.context import MessageContext
 from watson_async.models.generic import GenericText, GenericUnknown
 from watson_async.models.logs import (

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from _samples import assert_round_trip, load
 
-from watson_async._convert import converter
+from watson_async.models._convert import converter
 from watson_async.models.common import Pagination
 from watson_async.models.providers import (
     ProviderAuthenticationOAuth2,

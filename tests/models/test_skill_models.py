@@ -9,8 +9,8 @@ from _samples import load
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watson_async._convert import JSON_NAME
 from watson_async.models import Model, skills
+from watson_async.models._convert import JSON_NAME
 from watson_async.models.releases import StatusError
 from watson_async.models.skills import (
     AssistantState,

@@ -9,8 +9,8 @@ from _samples import RESPONSES, load
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watson_async._convert import converter
 from watson_async.models import Model, stream
+from watson_async.models._convert import converter
 from watson_async.models.context import MessageContext, StatelessMessageContext
 from watson_async.models.generic import GenericOption, GenericText, GenericUnknown
 from watson_async.models.message import MessageInput, MessageOutput

@@ -7,7 +7,7 @@ import attrs
 import pytest
 from _samples import RESPONSES, assert_round_trip, load
 
-from watson_async._convert import converter
+from watson_async.models._convert import converter
 from watson_async.models.turn_events import (
     GenerativeAITaskContentGroundedAnswering,
     GenerativeAITaskGeneralPurposeAnswering,

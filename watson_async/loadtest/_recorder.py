@@ -20,10 +20,11 @@ from contextvars import ContextVar
 import attrs
 from hdrh.histogram import HdrHistogram
 
+from watson_async.resilience.retry import GateEvent, RetryEvent
+
 from ..auth import RefreshEvent
 from ..errors import RateLimitError, ServerError, TransportError
 from ..observe import AttemptEvent, CallEvent, Event
-from ..retry import GateEvent, RetryEvent
 from ._config import LoadTestConfig
 from ._report import (
     ERROR_CLASSES,

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, TypeVar
 
 import attrs
 
-from .._convert import JSON_NAME, converter
+from watson_async.models._convert import JSON_NAME, converter
 
 __all__ = ["Model", "json_field"]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from watson_async._convert import register_tagged_union
+from watson_async.models._convert import register_tagged_union
 
 from ._base import Model
 

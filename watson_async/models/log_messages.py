@@ -6,7 +6,7 @@ unknown ``type`` becomes :class:`LogMessageSourceUnknown` with its keys in ``ext
 
 import attrs
 
-from watson_async._convert import register_tagged_union
+from watson_async.models._convert import register_tagged_union
 
 from ._base import Model
 

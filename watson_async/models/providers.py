@@ -5,7 +5,7 @@ and a :class:`ProviderPrivate` (secrets); replies carry a :class:`ProviderRespon
 whose specification echoes the public part only.
 
 Three shapes are a ``oneOf`` without a discriminator, so the variant is chosen by the
-keys the object carries (see :func:`~watson_async._convert.register_keyed_union`):
+keys the object carries (see :func:`~watson_async.models._convert.register_keyed_union`):
 
 * :data:`ProviderPrivateAuthentication`: ``flows`` (oauth2), ``token`` (bearer) or
   ``password`` (basic);
@@ -25,7 +25,7 @@ its keys in ``extra``. Enumerated values (``authentication_method``, ``preferred
 
 import attrs
 
-from watson_async._convert import register_keyed_union
+from watson_async.models._convert import register_keyed_union
 
 from ._base import Model, json_field
 from .common import Pagination

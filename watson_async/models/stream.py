@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from watson_async._convert import converter, register_keyed_union
+from watson_async.models._convert import converter, register_keyed_union
 
 from ._base import Model
 from .context import MessageContext, StatelessMessageContext

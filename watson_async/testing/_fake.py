@@ -24,8 +24,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from watson_async import _json
-from watson_async._routes import BY_NAME, ENDPOINTS
+from watson_async.protocol import codec as _json
+from watson_async.protocol.routes import BY_NAME, ENDPOINTS
 
 from ._common import NOT_FOUND as _NOT_FOUND
 from ._common import Call as _Call

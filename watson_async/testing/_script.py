@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from watson_async import _json
+from watson_async.protocol import codec as _json
 
 __all__ = [
     "ACTIONS_SKILL",

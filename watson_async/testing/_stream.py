@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from watson_async import _json
+from watson_async.protocol import codec as _json
 
 __all__ = [
     "KEEP_ALIVE",

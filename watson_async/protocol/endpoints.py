@@ -15,9 +15,9 @@ from urllib.parse import quote, urlencode
 
 import attrs
 
-from . import _json
-from ._convert import converter
-from ._routes import BY_NAME, template_ids
+from watson_async.models._convert import converter
+from watson_async.protocol import codec as _json
+from watson_async.protocol.routes import BY_NAME, template_ids
 
 __all__ = [
     "MAX_ASSISTANT_DESCRIPTION",

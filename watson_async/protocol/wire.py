@@ -13,8 +13,7 @@ from typing import Any
 
 import attrs
 
-from . import _json
-from .errors import (
+from watson_async.errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
@@ -26,6 +25,7 @@ from .errors import (
     SessionNotFoundError,
     TransportError,
 )
+from watson_async.protocol import codec as _json
 
 __all__ = [
     "AMBIGUOUS_STATUSES",

@@ -1,6 +1,6 @@
 """The v2 endpoint table: one row per API method, written once (pure data, no I/O).
 
-Request building (:mod:`watson_async._endpoints`), the route templates of observability
+Request building (:mod:`watson_async.protocol.endpoints`), the route templates of observability
 events (:func:`watson_async.observe.route_template`), the fake service's router and
 rate-limit families (:mod:`watson_async.testing`) and the API coverage checks all read
 this table. Adding an endpoint: a row here, its models, its builder and client method,

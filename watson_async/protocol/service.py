@@ -1,6 +1,6 @@
 """The protocol layer's client side: requests out, responses in, with no I/O.
 
-Turns a built :class:`~watson_async._endpoints.Request` into what the transport sends
+Turns a built :class:`~watson_async.protocol.endpoints.Request` into what the transport sends
 (URL with ``?version=``, the header set) and a response into what the caller gets (a
 model, a typed error, the verdict on a streamed reply). Pure like ``_wire`` (which it
 uses for errors): it imports neither aiohttp nor asyncio and reads no clock (``now``
@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol, TypeVar
 
-from . import _json, _wire
-from ._convert import converter
-from ._endpoints import Request, query_string
-from .errors import ApiError, ResponseParseError
+from watson_async.errors import ApiError, ResponseParseError
+from watson_async.models._convert import converter
+from watson_async.protocol import codec as _json
+from watson_async.protocol import wire as _wire
+from watson_async.protocol.endpoints import Request, query_string
 
 __all__ = [
     "EVENT_STREAM",

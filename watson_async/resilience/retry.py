@@ -1,7 +1,8 @@
 """Resilience: the one retry mechanism (on tenacity) and the client-wide rate-limit gate.
 
-What is retried is decided by :func:`watson_async._wire.retry_reason` and how long to
-wait by :func:`watson_async._wire.retry_wait` / :func:`~watson_async._wire.backoff_wait`
+What is retried is decided by :func:`~watson_async.protocol.wire.retry_reason` and how
+long to wait by :func:`~watson_async.protocol.wire.retry_wait` /
+:func:`~watson_async.protocol.wire.backoff_wait`
 (pure functions: the one full-jitter formula). This module runs them: :func:`retrying`
 builds the tenacity loop every retry in the package uses (the client's, the Segment
 sink's), :class:`RetryPolicy` says how hard the client tries, and
@@ -24,8 +25,14 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from ._wire import parse_rate_limit, reset_seconds, retry_after_seconds, retry_reason, retry_wait
-from .errors import WatsonError
+from watson_async.errors import WatsonError
+from watson_async.protocol.wire import (
+    parse_rate_limit,
+    reset_seconds,
+    retry_after_seconds,
+    retry_reason,
+    retry_wait,
+)
 
 __all__ = [
     "GateEvent",
@@ -379,8 +386,8 @@ def retrying(
     * retry — ``retry(error)`` says whether a failure may be retried (anything else is
       raised at once, as raised).
     * wait — ``wait(error, attempt)`` is the seconds to wait after failed attempt
-      number ``attempt``; build it on :func:`~watson_async._wire.retry_wait` or
-      :func:`~watson_async._wire.backoff_wait`, the one full-jitter formula. Zero in
+      number ``attempt``; build it on :func:`~watson_async.protocol.wire.retry_wait` or
+      :func:`~watson_async.protocol.wire.backoff_wait`, the one full-jitter formula. Zero in
       testing mode (:func:`set_testing`).
     * stop — after ``attempts`` attempts, or rather than wait longer than ``max_wait``,
       or rather than take a wait that ends more than ``total_timeout`` seconds (by

@@ -1,0 +1,1 @@
+"""watson_async.protocol: see docs/architecture.md."""

@@ -1,0 +1,1 @@
+"""watson_async.resilience: see docs/architecture.md."""
