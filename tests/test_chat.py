@@ -24,7 +24,7 @@ from watson_async._chat import (
     run_chat,
     run_chat_command,
 )
-from watson_async.cli import build_parser, main
+from watson_async.cli.main import build_parser, main
 from watson_async.errors import NotFoundError, ServerError, TransportError
 from watson_async.models.generic import GenericUnknown, RuntimeResponseGeneric
 from watson_async.models.message import MessageOutput, StatefulMessageResponse

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from watson_async import AssistantClient, IAMAuthenticator
-from watson_async.cli import build_parser, main
+from watson_async.cli.main import build_parser, main
 
 
 def test_demo_runs_conversations_and_reports(capsys: pytest.CaptureFixture[str]) -> None:
@@ -32,7 +32,7 @@ async def test_fake_server_prints_credentials_serves_and_stops_on_sigint() -> No
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "watson_async.cli",
+        "watson_async.cli.main",
         "fake-server",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -64,7 +64,7 @@ async def test_fake_server_prints_credentials_serves_and_stops_on_sigint() -> No
 def test_a_closed_pipe_ends_the_demo_quietly() -> None:
     # `watson-async demo | head -1`: no BrokenPipeError traceback, the exit status of a
     # command killed by SIGPIPE.
-    code = "import sys; from watson_async.cli import main; sys.exit(main())"
+    code = "import sys; from watson_async.cli.main import main; sys.exit(main())"
     proc = subprocess.Popen(
         [sys.executable, "-u", "-c", code, "demo", "-n", "20"],
         stdout=subprocess.PIPE,

@@ -27,7 +27,7 @@ from watson_async import (
 )
 from watson_async._http import ConnectionSettings, env_proxy
 from watson_async.analytics import SegmentBatchSink, derive_session_started
-from watson_async.cli import main
+from watson_async.cli.main import main
 from watson_async.loadtest import LoadTestConfig
 from watson_async.loadtest._runner import LoadTestRunner
 from watson_async.testing import FakeAssistant

@@ -27,9 +27,9 @@ from typing import Any, TextIO
 
 import attrs
 
+from watson_async.cli.argtypes import version_date
 from watson_async.protocol import codec as _json
 
-from ._argtypes import version_date
 from ._version import DEFAULT_API_VERSION
 from .client import AssistantClient
 from .errors import ApiError, ResponseParseError, SessionNotFoundError, WatsonError

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from watson_async.cli import main
+from watson_async.cli.main import main
 from watson_async.loadtest import LoadTestConfig
 from watson_async.loadtest._cli import INSTALL_HINT
 from watson_async.loadtest._progress import LiveProgress
@@ -116,8 +116,8 @@ def test_the_core_package_and_cli_import_without_rich_or_hdrhistogram() -> None:
     code = (
         "import sys\n"
         "sys.modules['rich'] = sys.modules['hdrh'] = sys.modules['matplotlib'] = None\n"
-        "import watson_async, watson_async.cli, watson_async.loadtest\n"
-        "watson_async.cli.build_parser().parse_args(['loadtest', '--help'])\n"
+        "import watson_async, watson_async.cli.main, watson_async.loadtest\n"
+        "watson_async.cli.main.build_parser().parse_args(['loadtest', '--help'])\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False

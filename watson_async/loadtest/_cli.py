@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._argtypes import (
+from watson_async.cli.argtypes import (
     fraction,
     non_negative_int,
     positive_int,
@@ -23,6 +23,7 @@ from .._argtypes import (
     seconds,
     version_date,
 )
+
 from .._version import DEFAULT_API_VERSION
 from ._config import DEFAULT_SCRIPT, LoadTestConfig, read_script
 

@@ -16,14 +16,14 @@ from typing import Any
 
 import attrs
 
-from ._argtypes import positive_int
-from ._chat import add_chat_parser, chat_main, render_generic
-from ._version import DEFAULT_API_VERSION, __version__
-from .auth import IAMAuthenticator
-from .client import AssistantClient
-from .errors import WatsonError
-from .loadtest._cli import add_loadtest_parser, loadtest_main
-from .models.message import StatefulMessageResponse
+from watson_async._chat import add_chat_parser, chat_main, render_generic
+from watson_async._version import DEFAULT_API_VERSION, __version__
+from watson_async.auth import IAMAuthenticator
+from watson_async.cli.argtypes import positive_int
+from watson_async.client import AssistantClient
+from watson_async.errors import WatsonError
+from watson_async.loadtest._cli import add_loadtest_parser, loadtest_main
+from watson_async.models.message import StatefulMessageResponse
 
 __all__ = ["main"]
 
@@ -73,7 +73,7 @@ def _percentile(values: list[float], q: int) -> float:
 
 async def run_demo(conversations: int, concurrency: int, time_limit: float) -> int:
     """Drive ``conversations`` conversations through the real client against the fake."""
-    from .testing import FakeAssistant
+    from watson_async.testing import FakeAssistant
 
     stats = _Stats()
     transcript: list[str] = []
@@ -136,7 +136,7 @@ async def run_fake_server(
     host: str, port: int, token_lifetime: float, session_timeout: float, rate_limit: int | None
 ) -> int:
     """Run the fake service until interrupted."""
-    from .testing import FakeAssistant
+    from watson_async.testing import FakeAssistant
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
