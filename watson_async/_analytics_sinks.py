@@ -5,7 +5,8 @@ Every sink has ``async send(call)`` and ``async aclose()`` (:class:`Sink`).
 running loop posts batches to ``{url}/v1/batch`` by size and by time, retries 429, 5xx
 and connection failures with backoff, and ``aclose()`` flushes what is left within a
 time bound. Its memory is bounded: when ``max_queue`` calls wait, the oldest is dropped
-and counted.
+and counted. It sends through the transport seam (:class:`~watson_async._http.Transport`),
+like every other HTTP request the package makes.
 """
 
 from __future__ import annotations
@@ -20,19 +21,21 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import IO, Any, Protocol, runtime_checkable
-
-import aiohttp
-from yarl import URL
+from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from watson_async.protocol import codec as _json
+from watson_async.protocol.secret import SecretStr
 from watson_async.protocol.wire import backoff_wait, retry_after_seconds
 from watson_async.resilience.retry import retrying
 
 from ._analytics_derive import iso_timestamp
 from ._analytics_models import TrackCall
-from ._http import env_proxy
+from ._http import AiohttpTransport, SessionTransport, Transport
 from ._version import __version__
+from .errors import TransportError, WatsonError
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = [
     "DEFAULT_SEGMENT_URL",
@@ -151,10 +154,26 @@ class SegmentHTTPError(Exception):
         self.retry_after = retry_after
 
 
+#: Segment answers are a few bytes (``{"success": true}``); the sink's own transport reads
+#: no more than this of one.
+_MAX_ANSWER_BYTES = 1024 * 1024
+#: Batches go out one at a time; a few connections are plenty.
+_MAX_CONNECTIONS = 4
+
+
 def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, SegmentHTTPError):
         return exc.status == 429 or exc.status >= 500 or exc.status == 408
-    return isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError))
+    # No response: connection refused or reset, DNS, TLS, timeout. Retrying is safe even
+    # when the batch may have arrived (``request_sent``): Segment de-duplicates calls
+    # by ``messageId``.
+    return isinstance(exc, TransportError)
+
+
+def _describe(exc: TransportError) -> str:
+    """``last_error`` for a batch that got no answer."""
+    sent = "after sending" if exc.request_sent else "before sending"
+    return f"TransportError ({sent}): {exc.message}"
 
 
 class SegmentBatchSink:
@@ -175,9 +194,15 @@ class SegmentBatchSink:
       ``dropped``, as are calls larger than Segment's 32 KB limit and calls still
       unsent when ``aclose()`` gives up after ``close_timeout`` seconds.
     * Batches also respect Segment's 500 KB per request limit.
+    * Batches go through a :class:`~watson_async._http.Transport`: ``transport`` (the
+      preferred seam; it is left open by :meth:`aclose`), else the sink's own
+      :class:`~watson_async._http.AiohttpTransport`, created in the running loop at the
+      first batch and closed by :meth:`aclose`. ``session``, an ``aiohttp.ClientSession``
+      the caller owns, is still accepted: batches go through it and it is left open.
     * ``proxy`` sends the batches through that proxy; without it, ``proxy_from_env``
       (default ``True``) honours ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` as
-      :class:`~watson_async.AssistantClient` does, whichever session sends them.
+      :class:`~watson_async.AssistantClient` does, whether the sink's own session or
+      ``session`` sends them (a ``transport`` has its own proxy settings).
 
     Counters: ``sent``, ``failed``, ``dropped``, ``batches_sent``, ``pending``.
     """
@@ -198,6 +223,7 @@ class SegmentBatchSink:
         session: aiohttp.ClientSession | None = None,
         proxy: str | None = None,
         proxy_from_env: bool = True,
+        transport: Transport | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -217,8 +243,13 @@ class SegmentBatchSink:
             not isinstance(proxy, str) or not proxy.startswith(("http://", "https://"))
         ):
             raise ValueError("proxy must be a URL starting with http:// or https://")
-        token = base64.b64encode(f"{write_key}:".encode()).decode("ascii")
-        self._auth = f"Basic {token}"
+        if transport is not None and (session is not None or proxy is not None):
+            raise ValueError(
+                "pass either transport or session/proxy: a transport has its own settings"
+            )
+        write_key = SecretStr(write_key)
+        token = SecretStr(base64.b64encode(f"{write_key}:".encode()).decode("ascii"))
+        self._auth = SecretStr(f"Basic {token}")
         self.url = url.rstrip("/")
         self._endpoint = self.url + "/v1/batch"
         self.batch_size = batch_size
@@ -230,9 +261,11 @@ class SegmentBatchSink:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._session = session
-        self._own_session = session is None
         self._proxy = proxy
-        self._proxy_from_env = proxy_from_env and proxy is None  # resolved at the first post
+        self._proxy_from_env = proxy_from_env
+        self._transport = transport
+        # Made at the first batch (in the running loop) when not given; closed by aclose().
+        self._own_transport = transport is None
         self._sleep = sleep
         self._clock = clock
         self._queue: collections.deque[bytes] = collections.deque()
@@ -250,7 +283,8 @@ class SegmentBatchSink:
         self.dropped = 0
         #: Batches Segment accepted.
         self.batches_sent = 0
-        #: Why the last batch failed (``HTTP 401``, ``ClientConnectorError``), or None.
+        #: Why the last batch failed (``HTTP 401``, ``TransportError (before sending):
+        #: cannot connect: ...``), or None.
         self.last_error: str | None = None
 
     def __repr__(self) -> str:
@@ -362,13 +396,40 @@ class SegmentBatchSink:
             self.failed += len(batch)
             self.last_error = f"HTTP {exc.status}"
             _log.warning("Segment rejected a batch of %d calls: HTTP %d", len(batch), exc.status)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            self.failed += len(batch)
-            self.last_error = type(exc).__name__
-            _log.warning("Segment batch of %d calls failed: %s", len(batch), type(exc).__name__)
+        except TransportError as exc:
+            self._failed(batch, _describe(exc))
+        except WatsonError as exc:  # closed under it, an unreadable answer: not retried
+            self._failed(batch, type(exc).__name__)
         else:
             self.sent += len(batch)
             self.batches_sent += 1
+
+    def _failed(self, batch: list[bytes], reason: str) -> None:
+        self.failed += len(batch)
+        self.last_error = reason
+        _log.warning("Segment batch of %d calls failed: %s", len(batch), reason)
+
+    def _get_transport(self) -> Transport:
+        transport = self._transport
+        if transport is None:
+            if self._session is not None:
+                transport = SessionTransport(
+                    self._session,
+                    timeout=self._timeout,
+                    proxy=self._proxy,
+                    proxy_from_env=self._proxy_from_env,
+                    max_response_bytes=_MAX_ANSWER_BYTES,
+                )
+            else:
+                transport = AiohttpTransport(
+                    max_connections=_MAX_CONNECTIONS,
+                    timeout=self._timeout,
+                    proxy=self._proxy,
+                    proxy_from_env=self._proxy_from_env,
+                    max_response_bytes=_MAX_ANSWER_BYTES,
+                )
+            self._transport = transport
+        return transport
 
     def _wait(self, error: BaseException, attempt: int) -> float:
         """Full-jitter backoff, or the answer's ``Retry-After`` (up to the cap) when longer."""
@@ -378,31 +439,24 @@ class SegmentBatchSink:
         return wait
 
     async def _post(self, body: bytes) -> None:
-        session = self._session
-        if session is None:
-            session = self._session = aiohttp.ClientSession()
-        if self._proxy_from_env:
-            self._proxy_from_env = False
-            self._proxy = env_proxy(URL(self._endpoint))
+        transport = self._get_transport()
         headers = {
-            "Authorization": self._auth,
+            "Authorization": self._auth,  # a SecretStr: redacted in any repr
             "Content-Type": "application/json",
             "User-Agent": f"watson_async/{__version__}",
         }
-        timeout = aiohttp.ClientTimeout(total=self._timeout)
         attempts = retrying(
             attempts=self._max_attempts, retry=_retryable, wait=self._wait, sleep=self._sleep
         )
         async for attempt in attempts:
             with attempt:
-                async with session.post(
-                    self._endpoint, data=body, headers=headers, timeout=timeout, proxy=self._proxy
-                ) as response:
-                    await response.read()
-                    if response.status >= 300:
-                        raise SegmentHTTPError(
-                            response.status, retry_after_seconds(response.headers, time.time())
-                        )
+                response = await transport.send(
+                    "POST", self._endpoint, headers, body, self._timeout
+                )
+                if response.status >= 300:
+                    raise SegmentHTTPError(
+                        response.status, retry_after_seconds(response.headers, time.time())
+                    )
 
     # ------------------------------------------------------------------ close
 
@@ -424,9 +478,9 @@ class SegmentBatchSink:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if self._own_session and self._session is not None:
-                session, self._session = self._session, None
-                await session.close()
+            if self._own_transport and self._transport is not None:
+                transport, self._transport = self._transport, None
+                await transport.aclose()  # the sink's own; a session given stays open
 
     async def _drain(self) -> None:
         self._stopping = True

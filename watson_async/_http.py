@@ -42,6 +42,7 @@ __all__ = [
     "ConnectionSettings",
     "HttpResponse",
     "RequestBody",
+    "SessionTransport",
     "StreamingResponse",
     "Transport",
     "check_byte_limit",
@@ -489,6 +490,48 @@ class AiohttpTransport:
             f"this client's connections belong to event loop {loop!r}, which is {state}: "
             "call aclose() inside that loop (connections can't be closed from another one)"
         )
+
+
+class SessionTransport(AiohttpTransport):
+    """An :class:`AiohttpTransport` over an ``aiohttp.ClientSession`` that the caller owns.
+
+    Requests go through that session (its connector, TLS and pool settings), with the
+    same timeouts, proxy rules, body limit and typed errors as :class:`AiohttpTransport`.
+    :meth:`aclose` stops this transport but leaves the session open: closing it is its
+    owner's business (so a request in flight is not interrupted either).
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        proxy: str | None = None,
+        proxy_from_env: bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        super().__init__(
+            timeout=timeout,
+            proxy=proxy,
+            proxy_from_env=proxy_from_env,
+            max_response_bytes=max_response_bytes,
+        )
+        self._given = session
+
+    def __repr__(self) -> str:
+        return f"SessionTransport(timeout={self._timeout.total})"
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError()
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._max_connections)
+            self._loop = asyncio.get_running_loop()
+        return self._given
+
+    async def aclose(self) -> None:
+        """Stop sending through the session; the session itself stays open."""
+        self._closed = True
 
 
 def check_byte_limit(name: str, value: int) -> None:
