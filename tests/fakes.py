@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from watson_async._http import HttpResponse
+from watson_async.transport import HttpResponse
 
 
 @attrs.define

@@ -1,4 +1,4 @@
-"""Every HTTP request the package makes goes through the transport seam (``_http``):
+"""Every HTTP request the package makes goes through the transport seam (``transport/``):
 no other module of the client imports aiohttp."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ PACKAGE = Path(watson_async.__file__).parent
 
 #: Modules allowed to import aiohttp, and why.
 ALLOWED = {
-    "_http.py": "the transport: the one place that sends HTTP requests",
+    "transport/aiohttp_transport.py": "the transport: the one place that sends HTTP requests",
+    "transport/failures.py": "the transport's mapping of aiohttp's failures to typed errors",
     "client.py": "aiohttp.__version__ in the User-Agent string only; no request",
 }
 #: Modules allowed to import aiohttp under ``if TYPE_CHECKING:`` only (never at run time).
@@ -65,7 +66,7 @@ def test_only_the_transport_imports_aiohttp() -> None:
         if found == {"types"} and name in ALLOWED_FOR_TYPES:
             continue
         unexpected.append(f"{name} ({', '.join(sorted(found))})")
-    assert "_http.py" in importers  # the check sees imports at all
+    assert "transport/aiohttp_transport.py" in importers  # the check sees imports at all
     assert not unexpected, f"aiohttp outside the transport seam: {unexpected}"
 
 

@@ -14,9 +14,9 @@ import pytest
 from fakes import ScriptedTransport, response
 
 from watson_async import AiohttpTransport, ClientClosedError, TransportError
-from watson_async._http import SessionTransport
 from watson_async.analytics import SegmentBatchSink, SegmentHTTPError, derive_session_started
 from watson_async.testing._segment import FakeSegment
+from watson_async.transport import SessionTransport
 
 WRITE_KEY = "wk-secret-transport-789"
 TOKEN = base64.b64encode(f"{WRITE_KEY}:".encode()).decode()

@@ -9,10 +9,10 @@ import pytest
 from aioresponses import aioresponses
 
 from watson_async import AssistantClient, AttemptEvent, Event
-from watson_async._http import AiohttpTransport
 from watson_async.auth import BearerTokenAuthenticator, NoAuthAuthenticator
 from watson_async.errors import TransportError
 from watson_async.testing import FakeAssistant
+from watson_async.transport import AiohttpTransport
 
 URL = "https://api.example/instances/abc"
 

@@ -21,7 +21,6 @@ OVERSIZED = {
     "watson_async.protocol.endpoints": 800,
     "watson_async.conversation": 810,
     "watson_async.auth": 780,
-    "watson_async._http": 770,
     "watson_async._chat": 760,
 }
 

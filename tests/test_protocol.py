@@ -11,7 +11,6 @@ import pytest
 from multidict import CIMultiDict
 
 import watson_async
-from watson_async._http import HttpResponse
 from watson_async.errors import (
     AuthenticationError,
     RateLimitError,
@@ -21,6 +20,7 @@ from watson_async.errors import (
 from watson_async.models.session import SessionResponse
 from watson_async.protocol import endpoints as _endpoints
 from watson_async.protocol import service as _protocol
+from watson_async.transport import HttpResponse
 
 SERVICE = _protocol.Service(
     "https://api.example.test/instances/i1/",

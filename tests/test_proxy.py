@@ -25,13 +25,13 @@ from watson_async import (
     TokenAuthenticator,
     TransportError,
 )
-from watson_async._http import ConnectionSettings, env_proxy
 from watson_async.analytics import SegmentBatchSink, derive_session_started
 from watson_async.cli.main import main
 from watson_async.loadtest import LoadTestConfig
 from watson_async.loadtest._runner import LoadTestRunner
 from watson_async.testing import FakeAssistant
 from watson_async.testing._segment import FakeSegment
+from watson_async.transport import ConnectionSettings, env_proxy
 
 VERSION = "2024-08-25"
 CA_FILE = ssl.get_default_verify_paths().cafile

@@ -12,8 +12,8 @@ from watson_async.resilience.retry import (
     is_testing,
     set_testing,
 )
+from watson_async.transport import AiohttpTransport, HttpResponse, Transport
 
-from ._http import AiohttpTransport, HttpResponse, Transport
 from ._response import DetailedResponse
 from ._version import __version__
 from .analytics import (

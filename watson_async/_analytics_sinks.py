@@ -5,7 +5,7 @@ Every sink has ``async send(call)`` and ``async aclose()`` (:class:`Sink`).
 running loop posts batches to ``{url}/v1/batch`` by size and by time, retries 429, 5xx
 and connection failures with backoff, and ``aclose()`` flushes what is left within a
 time bound. Its memory is bounded: when ``max_queue`` calls wait, the oldest is dropped
-and counted. It sends through the transport seam (:class:`~watson_async._http.Transport`),
+and counted. It sends through the transport seam (:class:`~watson_async.transport.Transport`),
 like every other HTTP request the package makes.
 """
 
@@ -27,10 +27,10 @@ from watson_async.protocol import codec as _json
 from watson_async.protocol.secret import SecretStr
 from watson_async.protocol.wire import backoff_wait, retry_after_seconds
 from watson_async.resilience.retry import retrying
+from watson_async.transport import AiohttpTransport, SessionTransport, Transport
 
 from ._analytics_derive import iso_timestamp
 from ._analytics_models import TrackCall
-from ._http import AiohttpTransport, SessionTransport, Transport
 from ._version import __version__
 from .errors import TransportError, WatsonError
 
@@ -194,9 +194,9 @@ class SegmentBatchSink:
       ``dropped``, as are calls larger than Segment's 32 KB limit and calls still
       unsent when ``aclose()`` gives up after ``close_timeout`` seconds.
     * Batches also respect Segment's 500 KB per request limit.
-    * Batches go through a :class:`~watson_async._http.Transport`: ``transport`` (the
+    * Batches go through a :class:`~watson_async.transport.Transport`: ``transport`` (the
       preferred seam; it is left open by :meth:`aclose`), else the sink's own
-      :class:`~watson_async._http.AiohttpTransport`, created in the running loop at the
+      :class:`~watson_async.transport.AiohttpTransport`, created in the running loop at the
       first batch and closed by :meth:`aclose`. ``session``, an ``aiohttp.ClientSession``
       the caller owns, is still accepted: batches go through it and it is left open.
     * ``proxy`` sends the batches through that proxy; without it, ``proxy_from_env``

@@ -45,7 +45,7 @@ from .models.skills import (
 from .streams import ByteStream
 
 if TYPE_CHECKING:
-    from ._http import HttpResponse
+    from watson_async.transport import HttpResponse
 
 __all__ = ["ManagementMethods"]
 

@@ -9,8 +9,7 @@ from typing import Generic, TypeVar
 import attrs
 
 from watson_async.protocol.wire import TRANSACTION_ID_HEADER, RateLimit, parse_rate_limit
-
-from ._http import HttpResponse
+from watson_async.transport import HttpResponse
 
 __all__ = ["DetailedResponse"]
 

@@ -29,8 +29,8 @@ import attrs
 from watson_async.protocol import codec as _json
 from watson_async.protocol.secret import SecretBytes, SecretStr
 from watson_async.protocol.wire import backoff_wait, error_from_response
+from watson_async.transport import AiohttpTransport, ConnectionSettings, HttpResponse, Transport
 
-from ._http import AiohttpTransport, ConnectionSettings, HttpResponse, Transport
 from .errors import AuthenticationError, ClientClosedError, ResponseParseError, WatsonError
 
 __all__ = [

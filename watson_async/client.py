@@ -34,8 +34,7 @@ from watson_async.resilience.retry import (
     RetryPolicy,
     retry_after,
 )
-
-from ._http import (
+from watson_async.transport import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -47,6 +46,7 @@ from ._http import (
     Transport,
     check_byte_limit,
 )
+
 from ._management import ManagementMethods, _check_limit
 from ._response import DetailedResponse, capture
 from ._version import __version__

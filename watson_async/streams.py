@@ -14,8 +14,8 @@ from watson_async.protocol import codec as _json
 from watson_async.protocol.service import EVENT_STREAM
 from watson_async.protocol.sse import EventTooLarge, SSEParser
 from watson_async.protocol.wire import TRANSACTION_ID_HEADER
+from watson_async.transport import StreamingResponse
 
-from ._http import StreamingResponse
 from .errors import IncompleteStreamError, ResponseParseError, ResponseTooLargeError
 from .models.stream import StatefulMessageStreamFinalResponse, StatelessMessageStreamFinalResponse
 

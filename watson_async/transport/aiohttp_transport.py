@@ -1,183 +1,43 @@
-"""Transport: the one place that talks to aiohttp.
-
-A :class:`Transport` sends one fully built request and returns status, headers and
-body. :class:`AiohttpTransport` owns one ``ClientSession`` and connector, created
-lazily inside the running event loop; tests and advanced users may pass any object
-with the same two methods.
+"""The default transport on aiohttp: one ``ClientSession`` and connector per client,
+created lazily inside the running event loop; the only module that sends with aiohttp.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import ssl
 import sys
-import urllib.request
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from types import SimpleNamespace
-from typing import IO, NoReturn, Protocol
 
 import aiohttp
-import attrs
-from aiohttp.http_exceptions import ContentEncodingError
 from yarl import URL
 
-from watson_async.protocol.wire import TRANSACTION_ID_HEADER
-
-from .errors import (
+from watson_async.errors import (
     ClientClosedError,
-    ResponseParseError,
-    ResponseTooLargeError,
     TransportError,
     WatsonError,
 )
-
-__all__ = [
-    "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_MAX_CONNECTIONS",
-    "DEFAULT_MAX_RESPONSE_BYTES",
-    "DEFAULT_TIMEOUT",
-    "AiohttpTransport",
-    "ConnectionSettings",
-    "HttpResponse",
-    "RequestBody",
-    "SessionTransport",
-    "StreamingResponse",
-    "Transport",
-    "check_byte_limit",
-    "env_proxy",
-    "transport_error",
-]
-
-#: aiohttp's own default (100) silently caps a bot's concurrency; conversations mostly wait
-#: on the service, so a larger pool costs little.
-DEFAULT_MAX_CONNECTIONS = 500
-#: Seconds for a whole attempt (connect, send, wait, read). Never unbounded.
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_CONNECT_TIMEOUT = 10.0
-#: The largest body read into memory, counted after decompression. Replies are JSON of
-#: at most a few MB (a log page, a skill export); release archives are streamed
-#: (``ByteStream``) and not counted.
-DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-
-
-RequestBody = bytes | IO[bytes] | AsyncIterable[bytes] | None
-"""What a request can carry: bytes, a binary file, or an async iterator of chunks."""
-
-
-@attrs.frozen(slots=True)
-class StreamingResponse:
-    """Status and headers of a response whose body is read as it arrives."""
-
-    status: int
-    reason: str
-    headers: Mapping[str, str]
-    chunks: AsyncIterator[bytes] = attrs.field(repr=False)
-    """The body, chunk by chunk as the network delivers it."""
-    read: Callable[[], Awaitable[bytes]] = attrs.field(repr=False)
-    """Read the whole (rest of the) body."""
-
-
-@attrs.frozen(slots=True)
-class HttpResponse:
-    """Status, headers and the whole body of one HTTP response."""
-
-    status: int
-    reason: str
-    headers: Mapping[str, str]
-    body: bytes
-    pool_wait: float | None = None
-    """Seconds spent getting a connection (queueing for the pool, opening one), if timed."""
-
-
-class Transport(Protocol):
-    """What the client needs from an HTTP implementation."""
-
-    async def send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: RequestBody,
-        timeout: float | None,
-    ) -> HttpResponse:
-        """Send one request; raise :class:`~watson_async.TransportError` when no response
-        (or :class:`~watson_async.ResponseParseError` for a 2xx body it cannot read)."""
-        ...
-
-    def stream(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: RequestBody,
-        timeout: float | None,
-    ) -> AbstractAsyncContextManager[StreamingResponse]:
-        """Send one request and return its response with the body still to be read."""
-        ...
-
-    async def aclose(self) -> None:
-        """Release connections. Idempotent."""
-        ...
-
-
-def _hide_password(proxy: str | None) -> str:
-    if proxy is None:
-        return "None"
-    try:
-        url = URL(proxy)
-    except ValueError:
-        return "'<unparsable>'"
-    return repr(str(url.with_password("***")) if url.password is not None else proxy)
-
-
-@attrs.frozen(slots=True)
-class ConnectionSettings:
-    """How a transport reaches a server: TLS verification, CA bundle and proxy.
-
-    The client builds its transport from these and hands them to a token
-    authenticator, so token requests travel the same way as service calls.
-    """
-
-    verify_ssl: bool = True
-    ca_bundle: str | ssl.SSLContext | None = None
-    proxy: str | None = attrs.field(default=None, repr=_hide_password)
-    """Every request goes through this proxy; the environment is not consulted."""
-    proxy_from_env: bool = True
-    """Without ``proxy``: use ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``."""
-
-    def __attrs_post_init__(self) -> None:
-        if not self.verify_ssl and self.ca_bundle is not None:
-            raise ValueError("ca_bundle has no effect with TLS verification disabled")
-        if isinstance(self.ca_bundle, str) and not os.path.isfile(self.ca_bundle):
-            raise ValueError(f"ca_bundle {self.ca_bundle!r} is not a file")
-        if self.proxy is not None and (
-            not isinstance(self.proxy, str) or not self.proxy.startswith(("http://", "https://"))
-        ):
-            raise ValueError("proxy must be a URL starting with http:// or https://")
-
-
-def env_proxy(url: URL) -> str | None:
-    """The proxy the environment names for ``url``, or ``None``.
-
-    The rules of Python's ``urllib`` (which requests and aiohttp follow too):
-    ``https_proxy`` / ``HTTPS_PROXY`` for ``https://`` URLs, ``http_proxy`` /
-    ``HTTP_PROXY`` for ``http://`` ones (the lower-case spelling first), none for a
-    host that ``no_proxy`` / ``NO_PROXY`` names (a host, a domain suffix, ``host:port``
-    or ``*``); on macOS and Windows the system proxy settings when no variable is set.
-    ``ALL_PROXY`` is not read. A proxy given without a scheme is taken as ``http://``.
-    """
-    proxy = urllib.request.getproxies().get(url.scheme)
-    if not proxy:
-        return None
-    host = url.host
-    if host is not None:
-        if url.explicit_port is not None:
-            host = f"{host}:{url.explicit_port}"
-        if urllib.request.proxy_bypass(host):
-            return None
-    return proxy if "://" in proxy else "http://" + proxy
+from watson_async.transport.base import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    HttpResponse,
+    RequestBody,
+    StreamingResponse,
+)
+from watson_async.transport.failures import (
+    check_byte_limit,
+    check_timeout,
+    is_undecodable,
+    raise_alone,
+    read_body,
+    transport_error,
+    undecodable_error,
+)
+from watson_async.transport.settings import ConnectionSettings, env_proxy
 
 
 class AiohttpTransport:
@@ -216,8 +76,8 @@ class AiohttpTransport:
             raise ValueError("max_connections must be an integer")
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, got {max_connections}")
-        _check_timeout("timeout", timeout)
-        _check_timeout("connect_timeout", connect_timeout)
+        check_timeout("timeout", timeout)
+        check_timeout("connect_timeout", connect_timeout)
         check_byte_limit("max_response_bytes", max_response_bytes)
         self._settings = ConnectionSettings(
             verify_ssl=verify_ssl, ca_bundle=ca_bundle, proxy=proxy, proxy_from_env=proxy_from_env
@@ -311,7 +171,7 @@ class AiohttpTransport:
     ) -> HttpResponse:
         session = self._get_session()
         if timeout is not None:
-            _check_timeout("timeout", timeout)
+            check_timeout("timeout", timeout)
         request_timeout = (
             self._timeout
             if timeout is None
@@ -332,7 +192,7 @@ class AiohttpTransport:
                 allow_redirects=False,
                 trace_request_ctx=timing,
             ) as resp:
-                data = await _read_body(resp, self._max_response_bytes)
+                data = await read_body(resp, self._max_response_bytes)
                 return HttpResponse(
                     resp.status,
                     resp.reason or "",
@@ -359,8 +219,8 @@ class AiohttpTransport:
             return ClientClosedError()
         if isinstance(exc, RuntimeError):
             raise exc  # not aiohttp's "Session is closed": a bug to surface as it is
-        if response is not None and _undecodable_body(exc):
-            return _undecodable(response)
+        if response is not None and is_undecodable(exc):
+            return undecodable_error(response)
         return transport_error(exc, method, url)
 
     async def _take_slot(
@@ -442,7 +302,7 @@ class AiohttpTransport:
         unless the body was read to its end.
         """
         if timeout is not None:
-            _check_timeout("timeout", timeout)
+            check_timeout("timeout", timeout)
         read_timeout = self._timeout.total if timeout is None else timeout
         return _AiohttpStream(
             self,
@@ -534,151 +394,6 @@ class SessionTransport(AiohttpTransport):
         self._closed = True
 
 
-def check_byte_limit(name: str, value: int) -> None:
-    """``ValueError`` unless ``value`` is a positive whole number of bytes."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive number of bytes, got {value!r}")
-
-
-async def _read_body(resp: aiohttp.ClientResponse, limit: int) -> bytes:
-    """The body, decompressed, if it has at most ``limit`` bytes.
-
-    Over the limit, a 2xx raises :class:`ResponseTooLargeError` and another status gets
-    its first ``limit`` bytes; either way the connection is closed. A body that cannot
-    be decoded raises :class:`ResponseParseError` for a 2xx and is empty otherwise.
-    """
-    try:
-        length = resp.content_length
-        if length is not None and "Content-Encoding" not in resp.headers:
-            if length <= limit:  # the usual case: one read, nothing counted
-                return await resp.read()
-            if resp.status < 300:
-                resp.close()
-                raise _too_large(resp, limit, length, f"Content-Length: {length}")
-        parts: list[bytes] = []  # no length, or compressed: count as it arrives
-        size = 0
-        while chunk := await resp.content.readany():
-            parts.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                resp.close()
-                if resp.status < 300:
-                    raise _too_large(resp, limit, size, f"{size} bytes so far")
-                return b"".join(parts)[:limit]
-        return b"".join(parts)
-    except aiohttp.ClientPayloadError as exc:
-        if not _undecodable_body(exc):
-            raise  # the connection failed mid-body: a transport error
-    if resp.status < 300:
-        raise_alone(_undecodable(resp))
-    return b""  # an error status says what happened; its body is lost
-
-
-def _too_large(
-    resp: aiohttp.ClientResponse, limit: int, size: int, seen: str
-) -> ResponseTooLargeError:
-    return ResponseTooLargeError(
-        f"a response body of more than max_response_bytes={limit} bytes ({seen})",
-        limit=limit,
-        size=size,
-        status_code=resp.status,
-        headers=resp.headers,
-        global_transaction_id=resp.headers.get(TRANSACTION_ID_HEADER),
-    )
-
-
-def _undecodable(resp: aiohttp.ClientResponse) -> ResponseParseError:
-    encoding = resp.headers.get("Content-Encoding")
-    return ResponseParseError(
-        f"cannot decode the response body (Content-Encoding: {encoding})",
-        status_code=resp.status,
-        body="",
-        headers=resp.headers,
-        global_transaction_id=resp.headers.get(TRANSACTION_ID_HEADER),
-    )
-
-
-def _undecodable_body(exc: BaseException) -> bool:
-    """Whether aiohttp failed to decode the body (``Content-Encoding``), rather than to
-    receive it."""
-    return isinstance(exc, aiohttp.ClientPayloadError) and isinstance(
-        exc.__cause__, ContentEncodingError
-    )
-
-
-#: aiohttp labels a POST without a body ``application/octet-stream``; IBM's SDKs send no
-#: ``Content-Type`` then (a body's own type is always set by the caller).
-_NO_BODY_TYPE = ("Content-Type",)
-
-
-def _skip_auto_headers(body: RequestBody) -> tuple[str, ...] | None:
-    return _NO_BODY_TYPE if body is None else None
-
-
-def raise_alone(error: WatsonError) -> NoReturn:
-    """Raise ``error`` with no exception chained to it.
-
-    aiohttp's exceptions must be neither ``__cause__`` nor ``__context__`` of ours: their
-    ``repr`` holds the request headers, credentials included. Callers raise outside their
-    ``except`` block, and the context is cleared besides, because Python 3.10 can still
-    count an exception aiohttp handled further down as being handled here.
-    """
-    try:
-        raise error
-    finally:
-        error.__context__ = None
-
-
-def _check_timeout(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number of seconds")
-    if not value > 0:
-        raise ValueError(f"{name} must be a positive number of seconds (never unbounded)")
-
-
-def transport_error(exc: BaseException, method: str, url: str) -> TransportError:
-    """The :class:`TransportError` for an aiohttp failure (no HTTP response)."""
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return TransportError(
-            f"timed out connecting ({exc})",
-            method=method,
-            url=url,
-            request_sent=False,
-            timeout=True,
-        )
-    if isinstance(exc, aiohttp.ClientHttpProxyError):
-        # Its text holds the proxy URL, password included: name the status only.
-        return TransportError(
-            f"the proxy refused the connection: HTTP {exc.status} {exc.message}",
-            method=method,
-            url=url,
-            request_sent=False,
-        )
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return TransportError(
-            f"cannot connect: {exc.os_error or exc}",
-            method=method,
-            url=url,
-            request_sent=False,
-        )
-    if isinstance(exc, (aiohttp.SocketTimeoutError, asyncio.TimeoutError)):
-        return TransportError(
-            "timed out waiting for the response",
-            method=method,
-            url=url,
-            request_sent=True,
-            timeout=True,
-        )
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return TransportError(
-            "server disconnected without a response",
-            method=method,
-            url=url,
-            request_sent=True,
-        )
-    return TransportError(f"{type(exc).__name__}: {exc}", method=method, url=url, request_sent=True)
-
-
 class _PoolTiming:
     """Per request: when it started waiting for a connection, and for how long."""
 
@@ -745,7 +460,7 @@ class _AiohttpStream:
             response.close()
             self._transport._release_slot()
 
-    async def __aenter__(self) -> StreamingResponse:
+    async def __aenter__(self) -> StreamingResponse:  # noqa: RET503 - ends in raise_alone()
         transport = self._transport
         timeout = await transport._take_slot(self._timeout, None, self._method, self._url)
         try:
@@ -791,7 +506,7 @@ class _AiohttpStream:
             raise_alone(error)
 
     def _reader(self, response: aiohttp.ClientResponse) -> Callable[[], Awaitable[bytes]]:
-        async def read() -> bytes:
+        async def read() -> bytes:  # noqa: RET503 - ends in raise_alone()
             try:
                 return await response.read()
             except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
@@ -808,3 +523,12 @@ class _AiohttpStream:
             else:
                 response.close()  # unread bytes: this connection can't be reused
             self._transport._release_slot()
+
+
+#: aiohttp labels a POST without a body ``application/octet-stream``; IBM's SDKs send no
+#: ``Content-Type`` then (a body's own type is always set by the caller).
+_NO_BODY_TYPE = ("Content-Type",)
+
+
+def _skip_auto_headers(body: RequestBody) -> tuple[str, ...] | None:
+    return _NO_BODY_TYPE if body is None else None
