@@ -8,7 +8,7 @@ method has an ``iter_*`` twin that follows the cursor across pages.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from . import _endpoints
@@ -53,11 +53,6 @@ P = TypeVar("P")
 Headers = Mapping[str, str] | None
 
 
-def _check_limit(limit: int | None) -> None:
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit must be a non-negative integer, got {limit!r}")
-
-
 class ManagementMethods:
     """Providers, environments, releases, skills, logs, classification, user data."""
 
@@ -81,26 +76,44 @@ class ManagementMethods:
             self, request: _endpoints.Request, headers: Headers, timeout: float | None
         ) -> Any: ...
 
-    async def _pages(
+    def _paginate(
         self,
-        fetch: Callable[[str | None], Awaitable[P]],
+        request_for: Callable[[str | None], _endpoints.Request],
+        model: type[P],
         items: Callable[[P], Sequence[T] | None],
         limit: int | None,
+        headers: Headers,
+        timeout: float | None,
     ) -> AsyncIterator[T]:
-        """Every item across pages, following ``pagination.next_cursor``, at most ``limit``."""
-        cursor: str | None = None
-        seen = 0
-        while limit is None or seen < limit:
-            page = await fetch(cursor)
-            for item in items(page) or ():
-                if limit is not None and seen >= limit:
+        """Every item of a list endpoint across pages, at most ``limit``.
+
+        ``request_for(cursor)`` builds the request for one page. The arguments are
+        checked now, before any page is fetched: ``limit`` here, the rest by building
+        the first page's request, which is then the one sent. Later pages follow
+        ``pagination.next_cursor`` as the loop consumes them.
+        """
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise ValueError(f"limit must be a non-negative integer, got {limit!r}")
+        first = request_for(None)
+
+        async def pages() -> AsyncIterator[T]:
+            request = first
+            seen = 0
+            while limit is None or seen < limit:
+                page = await self._call(request, model, headers, timeout)
+                for item in items(page) or ():
+                    if limit is not None and seen >= limit:
+                        return
+                    seen += 1
+                    yield item
+                cursor = getattr(getattr(page, "pagination", None), "next_cursor", None)
+                if not cursor:
                     return
-                seen += 1
-                yield item
-            pagination = getattr(page, "pagination", None)
-            cursor = getattr(pagination, "next_cursor", None)
-            if not cursor:
-                return
+                request = request_for(cursor)
+
+        return pages()
 
     # --- providers -----------------------------------------------------------------
 
@@ -143,19 +156,13 @@ class ManagementMethods:
         timeout: float | None = None,
     ) -> AsyncIterator[ProviderResponse]:
         """Every provider across pages, at most ``limit``."""
-        _check_limit(limit)
-        _endpoints.list_providers(page_limit, None, sort, None, include_audit)
-        return self._pages(
-            lambda cursor: self.list_providers(
-                page_limit=page_limit,
-                sort=sort,
-                cursor=cursor,
-                include_audit=include_audit,
-                headers=headers,
-                timeout=timeout,
-            ),
+        return self._paginate(
+            lambda cursor: _endpoints.list_providers(page_limit, None, sort, cursor, include_audit),
+            ProviderCollection,
             lambda page: page.conversational_skill_providers,
             limit,
+            headers,
+            timeout,
         )
 
     async def update_provider(
@@ -203,20 +210,15 @@ class ManagementMethods:
         timeout: float | None = None,
     ) -> AsyncIterator[Environment]:
         """Every environment of an assistant across pages, at most ``limit``."""
-        _check_limit(limit)
-        _endpoints.list_environments(assistant_id, page_limit, None, sort, None, include_audit)
-        return self._pages(
-            lambda cursor: self.list_environments(
-                assistant_id,
-                page_limit=page_limit,
-                sort=sort,
-                cursor=cursor,
-                include_audit=include_audit,
-                headers=headers,
-                timeout=timeout,
+        return self._paginate(
+            lambda cursor: _endpoints.list_environments(
+                assistant_id, page_limit, None, sort, cursor, include_audit
             ),
+            EnvironmentCollection,
             lambda page: page.environments,
             limit,
+            headers,
+            timeout,
         )
 
     async def get_environment(
@@ -301,20 +303,15 @@ class ManagementMethods:
         timeout: float | None = None,
     ) -> AsyncIterator[Release]:
         """Every release of an assistant across pages, at most ``limit``."""
-        _check_limit(limit)
-        _endpoints.list_releases(assistant_id, page_limit, None, sort, None, include_audit)
-        return self._pages(
-            lambda cursor: self.list_releases(
-                assistant_id,
-                page_limit=page_limit,
-                sort=sort,
-                cursor=cursor,
-                include_audit=include_audit,
-                headers=headers,
-                timeout=timeout,
+        return self._paginate(
+            lambda cursor: _endpoints.list_releases(
+                assistant_id, page_limit, None, sort, cursor, include_audit
             ),
+            ReleaseCollection,
             lambda page: page.releases,
             limit,
+            headers,
+            timeout,
         )
 
     async def get_release(
@@ -561,20 +558,13 @@ class ManagementMethods:
         timeout: float | None = None,
     ) -> AsyncIterator[Log]:
         """Every logged turn matching ``filter`` across pages, at most ``limit``."""
-        _check_limit(limit)
-        _endpoints.list_logs(assistant_id, sort, filter, page_limit, None)
-        return self._pages(
-            lambda cursor: self.list_logs(
-                assistant_id,
-                sort=sort,
-                filter=filter,
-                page_limit=page_limit,
-                cursor=cursor,
-                headers=headers,
-                timeout=timeout,
-            ),
+        return self._paginate(
+            lambda cursor: _endpoints.list_logs(assistant_id, sort, filter, page_limit, cursor),
+            LogCollection,
             lambda page: page.logs,
             limit,
+            headers,
+            timeout,
         )
 
     async def delete_user_data(

@@ -35,7 +35,7 @@ from ._http import (
     Transport,
     check_byte_limit,
 )
-from ._management import ManagementMethods, _check_limit
+from ._management import ManagementMethods
 from ._response import DetailedResponse, capture
 from ._secret import secret_header as _secret
 from ._version import __version__
@@ -913,19 +913,15 @@ class AssistantClient(ManagementMethods):
         ``async for assistant in client.iter_assistants(page_limit=50): ...``. Arguments
         are checked right away; pages are fetched as the loop consumes them.
         """
-        _check_limit(limit)
-        _endpoints.list_assistants(page_limit, None, sort, None, include_audit)
-        return self._pages(
-            lambda cursor: self.list_assistants(
-                page_limit=page_limit,
-                sort=sort,
-                cursor=cursor,
-                include_audit=include_audit,
-                headers=headers,
-                timeout=timeout,
+        return self._paginate(
+            lambda cursor: _endpoints.list_assistants(
+                page_limit, None, sort, cursor, include_audit
             ),
+            AssistantCollection,
             lambda page: page.assistants,
             limit,
+            headers,
+            timeout,
         )
 
     async def delete_assistant(
