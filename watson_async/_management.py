@@ -1,17 +1,19 @@
-"""The authoring and administration half of the v2 API, mixed into ``AssistantClient``.
+"""The authoring and administration half of the v2 API, inherited by ``AssistantClient``.
 
 Providers, environments, releases (with export download and import upload), skills,
 logs, bulk classification and user-data deletion. Each method builds its request in
-``_endpoints`` and converts the reply, exactly like the runtime methods; every list
-method has an ``iter_*`` twin that follows the cursor across pages.
+``_endpoints`` and hands it to the send path of ``_base._BaseClient``, exactly like the
+runtime methods; every list method has an ``iter_*`` twin that follows the cursor across
+pages (``_BaseClient._paginate``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar, overload
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
+from typing import IO, Any, Literal, overload
 
 from . import _endpoints
+from ._base import Headers, _BaseClient
 from .models.bulk_classify import BulkClassifyResponse, BulkClassifyUtterance
 from .models.environments import (
     Environment,
@@ -43,77 +45,11 @@ from .models.skills import (
 )
 from .streams import ByteStream
 
-if TYPE_CHECKING:
-    from ._http import HttpResponse
-
 __all__ = ["ManagementMethods"]
 
-T = TypeVar("T")
-P = TypeVar("P")
-Headers = Mapping[str, str] | None
 
-
-class ManagementMethods:
+class ManagementMethods(_BaseClient):
     """Providers, environments, releases, skills, logs, classification, user data."""
-
-    if TYPE_CHECKING:
-
-        async def _call(
-            self,
-            request: _endpoints.Request,
-            model: type[T],
-            headers: Headers,
-            timeout: float | None,
-            *,
-            retry: bool = True,
-        ) -> T: ...
-
-        async def _send(
-            self, request: _endpoints.Request, headers: Headers, timeout: float | None
-        ) -> HttpResponse: ...
-
-        async def _open_stream(
-            self, request: _endpoints.Request, headers: Headers, timeout: float | None
-        ) -> Any: ...
-
-    def _paginate(
-        self,
-        request_for: Callable[[str | None], _endpoints.Request],
-        model: type[P],
-        items: Callable[[P], Sequence[T] | None],
-        limit: int | None,
-        headers: Headers,
-        timeout: float | None,
-    ) -> AsyncIterator[T]:
-        """Every item of a list endpoint across pages, at most ``limit``.
-
-        ``request_for(cursor)`` builds the request for one page. The arguments are
-        checked now, before any page is fetched: ``limit`` here, the rest by building
-        the first page's request, which is then the one sent. Later pages follow
-        ``pagination.next_cursor`` as the loop consumes them.
-        """
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
-        ):
-            raise ValueError(f"limit must be a non-negative integer, got {limit!r}")
-        first = request_for(None)
-
-        async def pages() -> AsyncIterator[T]:
-            request = first
-            seen = 0
-            while limit is None or seen < limit:
-                page = await self._call(request, model, headers, timeout)
-                for item in items(page) or ():
-                    if limit is not None and seen >= limit:
-                        return
-                    seen += 1
-                    yield item
-                cursor = getattr(getattr(page, "pagination", None), "next_cursor", None)
-                if not cursor:
-                    return
-                request = request_for(cursor)
-
-        return pages()
 
     # --- providers -----------------------------------------------------------------
 
