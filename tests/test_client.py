@@ -250,6 +250,31 @@ async def test_iterate_with_limit_stops_early() -> None:
         client.iter_assistants(sort="bogus")
 
 
+@pytest.mark.parametrize(
+    ("name", "args", "bad", "match"),
+    [
+        ("iter_assistants", (), {"limit": True}, "limit"),
+        ("iter_assistants", (), {"page_limit": 0}, "page_limit"),
+        ("iter_providers", (), {"limit": -1}, "limit"),
+        ("iter_providers", (), {"sort": "bogus"}, "sort"),
+        ("iter_environments", ("aid",), {"limit": 1.5}, "limit"),
+        ("iter_environments", ("",), {}, "assistant_id"),
+        ("iter_releases", ("aid",), {"limit": "3"}, "limit"),
+        ("iter_releases", ("aid",), {"sort": "bogus"}, "sort"),
+        ("iter_logs", ("aid",), {"limit": -2}, "limit"),
+        ("iter_logs", ("aid",), {"filter": ""}, "filter"),
+    ],
+)
+async def test_every_iterator_checks_its_arguments_before_any_page(
+    name: str, args: tuple[str, ...], bad: dict[str, object], match: str
+) -> None:
+    client, transport = make()
+    async with client:
+        with pytest.raises(ValueError, match=match):
+            getattr(client, name)(*args, **bad)
+    assert transport.sent == []
+
+
 async def test_aclose_is_idempotent_and_blocks_later_calls() -> None:
     client, transport = make()
     await client.aclose()

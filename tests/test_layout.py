@@ -17,7 +17,6 @@ MAX_LINES = 700
 OVERSIZED = {
     "watson_async.testing._fake": 1840,
     "watson_async.testing._resources": 1010,
-    "watson_async.client": 1010,
     "watson_async.protocol.endpoints": 800,
     "watson_async.conversation": 810,
     "watson_async.auth": 780,

@@ -1,18 +1,20 @@
-"""The authoring and administration half of the v2 API, mixed into ``AssistantClient``.
+"""The authoring and administration half of the v2 API, inherited by ``AssistantClient``.
 
 Providers, environments, releases (with export download and import upload), skills,
 logs, bulk classification and user-data deletion. Each method builds its request in
-``_endpoints`` and converts the reply, exactly like the runtime methods; every list
-method has an ``iter_*`` twin that follows the cursor across pages.
+``_endpoints`` and hands it to the send path of ``_base._BaseClient``, exactly like the
+runtime methods; every list method has an ``iter_*`` twin that follows the cursor across
+pages (``_BaseClient._paginate``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar, overload
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
+from typing import IO, Any, Literal, overload
 
 from watson_async.protocol import endpoints as _endpoints
 
+from ._base import Headers, _BaseClient
 from .models.bulk_classify import BulkClassifyResponse, BulkClassifyUtterance
 from .models.environments import (
     Environment,
@@ -44,64 +46,11 @@ from .models.skills import (
 )
 from .streams import ByteStream
 
-if TYPE_CHECKING:
-    from watson_async.transport import HttpResponse
-
 __all__ = ["ManagementMethods"]
 
-T = TypeVar("T")
-P = TypeVar("P")
-Headers = Mapping[str, str] | None
 
-
-def _check_limit(limit: int | None) -> None:
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit must be a non-negative integer, got {limit!r}")
-
-
-class ManagementMethods:
+class ManagementMethods(_BaseClient):
     """Providers, environments, releases, skills, logs, classification, user data."""
-
-    if TYPE_CHECKING:
-
-        async def _call(
-            self,
-            request: _endpoints.Request,
-            model: type[T],
-            headers: Headers,
-            timeout: float | None,
-            *,
-            retry: bool = True,
-        ) -> T: ...
-
-        async def _send(
-            self, request: _endpoints.Request, headers: Headers, timeout: float | None
-        ) -> HttpResponse: ...
-
-        async def _open_stream(
-            self, request: _endpoints.Request, headers: Headers, timeout: float | None
-        ) -> Any: ...
-
-    async def _pages(
-        self,
-        fetch: Callable[[str | None], Awaitable[P]],
-        items: Callable[[P], Sequence[T] | None],
-        limit: int | None,
-    ) -> AsyncIterator[T]:
-        """Every item across pages, following ``pagination.next_cursor``, at most ``limit``."""
-        cursor: str | None = None
-        seen = 0
-        while limit is None or seen < limit:
-            page = await fetch(cursor)
-            for item in items(page) or ():
-                if limit is not None and seen >= limit:
-                    return
-                seen += 1
-                yield item
-            pagination = getattr(page, "pagination", None)
-            cursor = getattr(pagination, "next_cursor", None)
-            if not cursor:
-                return
 
     # --- providers -----------------------------------------------------------------
 
@@ -144,19 +93,13 @@ class ManagementMethods:
         timeout: float | None = None,
     ) -> AsyncIterator[ProviderResponse]:
         """Every provider across pages, at most ``limit``."""
-        _check_limit(limit)
-        _endpoints.list_providers(page_limit, None, sort, None, include_audit)
-        return self._pages(
-            lambda cursor: self.list_providers(
-                page_limit=page_limit,
-                sort=sort,
-                cursor=cursor,
-                include_audit=include_audit,
-                headers=headers,
-                timeout=timeout,
-            ),
+        return self._paginate(
+            lambda cursor: _endpoints.list_providers(page_limit, None, sort, cursor, include_audit),
+            ProviderCollection,
             lambda page: page.conversational_skill_providers,
             limit,
+            headers,
+            timeout,
         )
 
     async def update_provider(
@@ -204,20 +147,15 @@ class ManagementMethods:
         timeout: float | None = None,
     ) -> AsyncIterator[Environment]:
         """Every environment of an assistant across pages, at most ``limit``."""
-        _check_limit(limit)
-        _endpoints.list_environments(assistant_id, page_limit, None, sort, None, include_audit)
-        return self._pages(
-            lambda cursor: self.list_environments(
-                assistant_id,
-                page_limit=page_limit,
-                sort=sort,
-                cursor=cursor,
-                include_audit=include_audit,
-                headers=headers,
-                timeout=timeout,
+        return self._paginate(
+            lambda cursor: _endpoints.list_environments(
+                assistant_id, page_limit, None, sort, cursor, include_audit
             ),
+            EnvironmentCollection,
             lambda page: page.environments,
             limit,
+            headers,
+            timeout,
         )
 
     async def get_environment(
@@ -302,20 +240,15 @@ class ManagementMethods:
         timeout: float | None = None,
     ) -> AsyncIterator[Release]:
         """Every release of an assistant across pages, at most ``limit``."""
-        _check_limit(limit)
-        _endpoints.list_releases(assistant_id, page_limit, None, sort, None, include_audit)
-        return self._pages(
-            lambda cursor: self.list_releases(
-                assistant_id,
-                page_limit=page_limit,
-                sort=sort,
-                cursor=cursor,
-                include_audit=include_audit,
-                headers=headers,
-                timeout=timeout,
+        return self._paginate(
+            lambda cursor: _endpoints.list_releases(
+                assistant_id, page_limit, None, sort, cursor, include_audit
             ),
+            ReleaseCollection,
             lambda page: page.releases,
             limit,
+            headers,
+            timeout,
         )
 
     async def get_release(
@@ -562,20 +495,13 @@ class ManagementMethods:
         timeout: float | None = None,
     ) -> AsyncIterator[Log]:
         """Every logged turn matching ``filter`` across pages, at most ``limit``."""
-        _check_limit(limit)
-        _endpoints.list_logs(assistant_id, sort, filter, page_limit, None)
-        return self._pages(
-            lambda cursor: self.list_logs(
-                assistant_id,
-                sort=sort,
-                filter=filter,
-                page_limit=page_limit,
-                cursor=cursor,
-                headers=headers,
-                timeout=timeout,
-            ),
+        return self._paginate(
+            lambda cursor: _endpoints.list_logs(assistant_id, sort, filter, page_limit, cursor),
+            LogCollection,
             lambda page: page.logs,
             limit,
+            headers,
+            timeout,
         )
 
     async def delete_user_data(
