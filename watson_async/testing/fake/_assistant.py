@@ -27,22 +27,22 @@ from aiohttp import web
 from watson_async import _json
 from watson_async._routes import BY_NAME, ENDPOINTS
 
-from ._common import NOT_FOUND as _NOT_FOUND
-from ._common import Call as _Call
-from ._common import Result as _Result
-from ._common import b64url as _b64url
-from ._common import bad_body as _bad_body
-from ._common import body_object as _body_object_of
-from ._common import error as _error
-from ._common import iso as _iso
-from ._common import num as _num
-from ._common import paginate
-from ._logs import LogStore, customer_id_of
-from ._records import RecordedAnalytics, RecordedRequest, RecordedUpload
+from .._common import NOT_FOUND as _NOT_FOUND
+from .._common import Call as _Call
+from .._common import Result as _Result
+from .._common import b64url as _b64url
+from .._common import bad_body as _bad_body
+from .._common import body_object as _body_object_of
+from .._common import error as _error
+from .._common import iso as _iso
+from .._common import num as _num
+from .._common import paginate
+from .._logs import LogStore, customer_id_of
+from .._records import RecordedAnalytics, RecordedRequest, RecordedUpload
+from .._script import ACTIONS_SKILL, MAIN_SKILL, BotState, run_turn
+from .._stream import SSE_CONTENT_TYPE, StreamBody, sse_pieces
 from ._resources import Assistant as _Assistant
 from ._resources import ResourceAPI, export_archive
-from ._script import ACTIONS_SKILL, MAIN_SKILL, BotState, run_turn
-from ._stream import SSE_CONTENT_TYPE, StreamBody, sse_pieces
 
 if TYPE_CHECKING:
     from aiohttp.abc import AbstractStreamWriter

@@ -2,7 +2,7 @@
 export/import, skills export/import, conversational skill providers and bulk classify.
 
 Handlers take a :class:`~._common.Call` and return ``(status, payload)`` with plain
-dicts; the owning :class:`~._fake.FakeAssistant` routes, authenticates and rate limits.
+dicts; the owning :class:`~._assistant.FakeAssistant` routes, authenticates and rate limits.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ._common import (
+from .._common import (
     NOT_FOUND,
     Call,
     Result,
@@ -25,9 +25,9 @@ from ._common import (
     num,
     paginate,
 )
-from ._records import RecordedUpload
-from ._script import INTENT_TITLES, classify
-from ._stream import StreamBody, split_chunks
+from .._records import RecordedUpload
+from .._script import INTENT_TITLES, classify
+from .._stream import StreamBody, split_chunks
 
 __all__ = ["Assistant", "ResourceAPI"]
 
