@@ -41,8 +41,9 @@ from .._logs import LogStore, customer_id_of
 from .._records import RecordedAnalytics, RecordedRequest, RecordedUpload
 from .._script import ACTIONS_SKILL, MAIN_SKILL, BotState, run_turn
 from .._stream import SSE_CONTENT_TYPE, StreamBody, sse_pieces
+from ._authoring import ResourceAPI
 from ._resources import Assistant as _Assistant
-from ._resources import ResourceAPI, export_archive
+from ._resources import export_archive
 
 if TYPE_CHECKING:
     from aiohttp.abc import AbstractStreamWriter
