@@ -15,8 +15,6 @@ MAX_LINES = 700
 #: Modules over MAX_LINES today, with the size they may not grow past. The list only
 #: shrinks: split a module and drop its line here.
 OVERSIZED = {
-    "watson_async.testing._fake": 1840,
-    "watson_async.testing._resources": 1010,
     "watson_async.protocol.endpoints": 800,
     "watson_async.conversation": 810,
     "watson_async.auth": 780,

@@ -19,7 +19,10 @@ The pytest plugin (``watson_async.testing.pytest_plugin``) provides the
 ``fake_assistant`` fixture.
 """
 
-from ._fake import (
+from ._records import RecordedAnalytics, RecordedRequest, RecordedUpload
+from ._script import BotState
+from ._segment import DEFAULT_WRITE_KEY, FakeSegment, RecordedBatch
+from .fake import (
     DEFAULT_APIKEY,
     DEFAULT_ASSISTANT_ID,
     DEFAULT_ENVIRONMENT_ID,
@@ -27,9 +30,6 @@ from ._fake import (
     RATE_LIMIT_FAMILIES,
     FakeAssistant,
 )
-from ._records import RecordedAnalytics, RecordedRequest, RecordedUpload
-from ._script import BotState
-from ._segment import DEFAULT_WRITE_KEY, FakeSegment, RecordedBatch
 
 __all__ = [
     "DEFAULT_APIKEY",

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from ._fake import FakeAssistant
+from .fake import FakeAssistant
 
 __all__ = ["fake_assistant", "fake_assistant_factory"]
 
