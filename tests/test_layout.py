@@ -19,7 +19,6 @@ OVERSIZED = {
     "watson_async.testing._resources": 1010,
     "watson_async.client": 1010,
     "watson_async._endpoints": 800,
-    "watson_async.conversation": 810,
     "watson_async._http": 770,
     "watson_async._chat": 760,
 }
