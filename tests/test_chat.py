@@ -13,7 +13,8 @@ import pytest
 from _samples import RESPONSES, load
 
 from watson_async import AssistantClient, IAMAuthenticator
-from watson_async._chat import (
+from watson_async._chat import run_chat, run_chat_command
+from watson_async._chat_render import (
     MAX_PAUSE,
     TYPING,
     Choice,
@@ -21,8 +22,6 @@ from watson_async._chat import (
     render_debug,
     render_generic,
     render_item,
-    run_chat,
-    run_chat_command,
 )
 from watson_async.cli import build_parser, main
 from watson_async.errors import NotFoundError, ServerError, TransportError

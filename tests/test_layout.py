@@ -20,7 +20,6 @@ OVERSIZED = {
     "watson_async.client": 1010,
     "watson_async._endpoints": 800,
     "watson_async._http": 770,
-    "watson_async._chat": 760,
 }
 
 

@@ -17,7 +17,8 @@ from typing import Any
 import attrs
 
 from ._argtypes import positive_int
-from ._chat import add_chat_parser, chat_main, render_generic
+from ._chat import add_chat_parser, chat_main
+from ._chat_render import render_generic
 from ._version import DEFAULT_API_VERSION, __version__
 from .auth import IAMAuthenticator
 from .client import AssistantClient
