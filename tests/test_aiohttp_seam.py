@@ -14,11 +14,10 @@ PACKAGE = Path(watson_async.__file__).parent
 ALLOWED = {
     "transport/aiohttp_transport.py": "the transport: the one place that sends HTTP requests",
     "transport/failures.py": "the transport's mapping of aiohttp's failures to typed errors",
-    "client.py": "aiohttp.__version__ in the User-Agent string only; no request",
 }
 #: Modules allowed to import aiohttp under ``if TYPE_CHECKING:`` only (never at run time).
 ALLOWED_FOR_TYPES = {
-    "_analytics_sinks.py": "the type of SegmentBatchSink's session= argument",
+    "analytics/sinks.py": "the type of SegmentBatchSink's session= argument",
 }
 #: The fake servers (FakeAssistant, FakeSegment) are aiohttp servers, not clients.
 ALLOWED_DIRS = ("testing/",)

@@ -19,6 +19,7 @@ from watson_async.auth import (
     RefreshEvent,
     iam_token_url,
 )
+from watson_async.auth._iam import _jwt_claims
 from watson_async.errors import AuthenticationError, ClientClosedError, TransportError
 from watson_async.protocol import codec as _json
 
@@ -351,6 +352,14 @@ async def test_lifetime_from_jwt_when_expires_in_missing() -> None:
     assert auth.token is not None
     assert auth.token.refresh_at == pytest.approx(clock.now + 160)
     assert auth.token.expires_at == pytest.approx(clock.now + 190)
+
+
+def test_jwt_claims_are_read_without_checking_signature_or_expiry() -> None:
+    # Long expired, not yet valid, unknown audience: only the lifetime is read from it.
+    claims = {"iat": 1, "exp": 2, "nbf": 10**12, "aud": "DSX"}
+    assert _jwt_claims(jwt(claims)) == claims
+    for not_a_jwt in ("", "abc", "a.b", "a.b.c.d", "!!.!!.!!", f"e30.{'W10'}.sig"):
+        assert _jwt_claims(not_a_jwt) == {}
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,9 @@ import pytest
 from _samples import RESPONSES, load
 
 from watson_async import AssistantClient, IAMAuthenticator
-from watson_async._chat import (
+from watson_async.cli.chat import run_chat, run_chat_command
+from watson_async.cli.main import build_parser, main
+from watson_async.cli.render import (
     MAX_PAUSE,
     TYPING,
     Choice,
@@ -21,10 +23,7 @@ from watson_async._chat import (
     render_debug,
     render_generic,
     render_item,
-    run_chat,
-    run_chat_command,
 )
-from watson_async.cli.main import build_parser, main
 from watson_async.errors import NotFoundError, ServerError, TransportError
 from watson_async.models.generic import GenericUnknown, RuntimeResponseGeneric
 from watson_async.models.message import MessageOutput, StatefulMessageResponse

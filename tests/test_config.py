@@ -18,7 +18,7 @@ from watson_async.auth import (
     IAMAuthenticator,
     NoAuthAuthenticator,
 )
-from watson_async.config import ServiceConfig, authenticator_from_config, read_external_config
+from watson_async.auth.config import ServiceConfig, authenticator_from_config, read_external_config
 
 APIKEY = "s3cret-apikey-XYZ"
 PASSWORD = "s3cret-password-XYZ"

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import watson_async.models
-from watson_async import _analytics_models
+from watson_async.analytics import models as _analytics_models
 from watson_async.models import Model
 from watson_async.models._convert import (
     JSON_NAME,

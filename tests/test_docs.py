@@ -10,7 +10,7 @@ same for readers):
   background thread for this module: the :data:`PLACEHOLDERS` literals
   (``"<assistant-id>"``, ``"<environment-id>"``, the ``.../instances/<instance-id>``
   service URL) are replaced by the fake's values in the source, IBM Cloud's IAM
-  endpoint (``watson_async.auth.DEFAULT_IAM_URL``) is the fake's, the fake accepts the
+  endpoint (``watson_async.auth._iam.DEFAULT_IAM_URL``) is the fake's, the fake accepts the
   API key ``"my-apikey"``, and the ``ASSISTANT_*`` variables ``from_env`` reads name the
   fake.
 * **Fragments**: a block with top-level ``await`` runs inside a coroutine whose scope
@@ -52,7 +52,7 @@ from typing import Any
 import _sdk
 import pytest
 
-import watson_async.auth
+import watson_async.auth._iam
 import watson_async.resilience.retry
 from watson_async import AssistantClient, IAMAuthenticator
 from watson_async.protocol.routes import BY_NAME
@@ -292,7 +292,7 @@ def sandbox(
     monkeypatch.setenv("ASSISTANT_URL", fake.service_url)
     monkeypatch.setenv("ASSISTANT_APIKEY", fake.apikey)
     monkeypatch.setenv("ASSISTANT_AUTH_URL", fake.iam_url)
-    monkeypatch.setattr(watson_async.auth, "DEFAULT_IAM_URL", fake.iam_url)
+    monkeypatch.setattr(watson_async.auth._iam, "DEFAULT_IAM_URL", fake.iam_url)
     # set_testing() in an example must not leak into other tests
     testing = watson_async.resilience.retry._TESTING
     monkeypatch.setattr(testing, "enabled", testing.enabled)

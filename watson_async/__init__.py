@@ -2,6 +2,8 @@
 
 import logging
 
+from watson_async.client.response import DetailedResponse
+from watson_async.client.streams import ByteStream, MessageStream
 from watson_async.protocol.wire import RateLimit
 from watson_async.resilience.retry import (
     GateEvent,
@@ -14,7 +16,6 @@ from watson_async.resilience.retry import (
 )
 from watson_async.transport import AiohttpTransport, HttpResponse, Transport
 
-from ._response import DetailedResponse
 from ._version import __version__
 from .analytics import (
     AnalyticsConfig,
@@ -68,7 +69,6 @@ from .models import (
     StatelessMessageResponse,
 )
 from .observe import AttemptEvent, CallEvent, Event, Listener
-from .streams import ByteStream, MessageStream
 
 __all__ = [
     "DEFAULT_RETRY",

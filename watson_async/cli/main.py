@@ -1,5 +1,5 @@
 """The ``watson-async`` command: ``demo``, ``chat`` (an interactive chat, see
-``watson_async._chat``) and ``fake-server``."""
+``watson_async.cli.chat``) and ``fake-server``."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ from typing import Any
 
 import attrs
 
-from watson_async._chat import add_chat_parser, chat_main, render_generic
 from watson_async._version import DEFAULT_API_VERSION, __version__
 from watson_async.auth import IAMAuthenticator
 from watson_async.cli.argtypes import positive_int
+from watson_async.cli.chat import add_chat_parser, chat_main
+from watson_async.cli.render import render_generic
 from watson_async.client import AssistantClient
 from watson_async.errors import WatsonError
 from watson_async.loadtest._cli import add_loadtest_parser, loadtest_main

@@ -8,7 +8,11 @@ with the same two methods.
 
 from __future__ import annotations
 
-from watson_async.transport.aiohttp_transport import AiohttpTransport, SessionTransport
+from watson_async.transport.aiohttp_transport import (
+    AIOHTTP_VERSION,
+    AiohttpTransport,
+    SessionTransport,
+)
 from watson_async.transport.base import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
@@ -27,6 +31,7 @@ from watson_async.transport.failures import (
 from watson_async.transport.settings import ConnectionSettings, env_proxy
 
 __all__ = [
+    "AIOHTTP_VERSION",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_RESPONSE_BYTES",

@@ -39,6 +39,9 @@ from watson_async.transport.failures import (
 )
 from watson_async.transport.settings import ConnectionSettings, env_proxy
 
+#: The aiohttp release in use (the client names it in its ``User-Agent``).
+AIOHTTP_VERSION: str = aiohttp.__version__
+
 
 class AiohttpTransport:
     """The default transport: one aiohttp ``ClientSession`` per client.

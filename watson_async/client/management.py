@@ -12,31 +12,30 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from typing import IO, Any, Literal, overload
 
-from watson_async.protocol import endpoints as _endpoints
-
-from ._base import Headers, _BaseClient
-from .models.bulk_classify import BulkClassifyResponse, BulkClassifyUtterance
-from .models.environments import (
+from watson_async.client.base import Headers, _BaseClient
+from watson_async.client.streams import ByteStream
+from watson_async.models.bulk_classify import BulkClassifyResponse, BulkClassifyUtterance
+from watson_async.models.environments import (
     Environment,
     EnvironmentCollection,
     EnvironmentSkill,
     UpdateEnvironmentOrchestration,
 )
-from .models.logs import Log, LogCollection
-from .models.providers import (
+from watson_async.models.logs import Log, LogCollection
+from watson_async.models.providers import (
     ProviderCollection,
     ProviderPrivate,
     ProviderResponse,
     ProviderSpecification,
 )
-from .models.releases import (
+from watson_async.models.releases import (
     CreateAssistantReleaseImportResponse,
     CreateReleaseExportWithStatusErrors,
     MonitorAssistantReleaseImportArtifactResponse,
     Release,
     ReleaseCollection,
 )
-from .models.skills import (
+from watson_async.models.skills import (
     AssistantState,
     SearchSettings,
     Skill,
@@ -44,7 +43,7 @@ from .models.skills import (
     SkillsAsyncRequestStatus,
     SkillsExport,
 )
-from .streams import ByteStream
+from watson_async.protocol import endpoints as _endpoints
 
 __all__ = ["ManagementMethods"]
 

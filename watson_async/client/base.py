@@ -19,6 +19,11 @@ from typing import Any, Literal, TypeVar, overload
 
 import attrs
 
+from watson_async.auth import Authenticator, RefreshEvent
+from watson_async.client.response import capture
+from watson_async.client.streams import read_at_most
+from watson_async.errors import ClientClosedError, WatsonError
+from watson_async.observe import AttemptEvent, CallEvent, Listeners, route_template
 from watson_async.protocol import endpoints as _endpoints
 from watson_async.protocol import service as _protocol
 from watson_async.protocol import wire as _wire
@@ -31,12 +36,6 @@ from watson_async.resilience.retry import (
     retry_after,
 )
 from watson_async.transport import HttpResponse, RequestBody, StreamingResponse, Transport
-
-from ._response import capture
-from .auth import Authenticator, RefreshEvent
-from .errors import ClientClosedError, WatsonError
-from .observe import AttemptEvent, CallEvent, Listeners, route_template
-from .streams import read_at_most
 
 T = TypeVar("T")
 P = TypeVar("P")

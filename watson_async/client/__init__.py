@@ -19,8 +19,23 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-import aiohttp
-
+from watson_async._version import __version__
+from watson_async.auth import Authenticator, TokenAuthenticator
+from watson_async.client.base import _Lifecycle
+from watson_async.client.management import ManagementMethods
+from watson_async.client.response import DetailedResponse, capture
+from watson_async.client.streams import DEFAULT_MAX_EVENT_BYTES, MessageStream
+from watson_async.models.assistants import AssistantCollection, AssistantData
+from watson_async.models.context import MessageContext, StatelessMessageContext
+from watson_async.models.message import (
+    MessageInput,
+    StatefulMessageResponse,
+    StatelessMessageInput,
+    StatelessMessageResponse,
+)
+from watson_async.models.session import RequestAnalytics, SessionResponse
+from watson_async.models.stream import MessageStreamResponse, StatelessMessageStreamResponse
+from watson_async.observe import Listener, Listeners
 from watson_async.protocol import endpoints as _endpoints
 from watson_async.protocol import service as _protocol
 from watson_async.resilience.retry import (
@@ -31,6 +46,7 @@ from watson_async.resilience.retry import (
     RetryPolicy,
 )
 from watson_async.transport import (
+    AIOHTTP_VERSION,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -41,26 +57,8 @@ from watson_async.transport import (
     check_byte_limit,
 )
 
-from ._base import _Lifecycle
-from ._management import ManagementMethods
-from ._response import DetailedResponse, capture
-from ._version import __version__
-from .auth import Authenticator, TokenAuthenticator
-from .models.assistants import AssistantCollection, AssistantData
-from .models.context import MessageContext, StatelessMessageContext
-from .models.message import (
-    MessageInput,
-    StatefulMessageResponse,
-    StatelessMessageInput,
-    StatelessMessageResponse,
-)
-from .models.session import RequestAnalytics, SessionResponse
-from .models.stream import MessageStreamResponse, StatelessMessageStreamResponse
-from .observe import Listener, Listeners
-from .streams import DEFAULT_MAX_EVENT_BYTES, MessageStream
-
 if TYPE_CHECKING:
-    from .conversation import Assistant
+    from watson_async.conversation import Assistant
 
 __all__ = ["DEFAULT_RETRY", "DEFAULT_SERVICE_URL", "USER_AGENT", "AssistantClient"]
 
@@ -69,7 +67,7 @@ DEFAULT_RETRY = RetryPolicy()
 
 DEFAULT_SERVICE_URL = "https://api.us-south.assistant.watson.cloud.ibm.com"
 USER_AGENT = (
-    f"watson-async/{__version__} aiohttp/{aiohttp.__version__} "
+    f"watson-async/{__version__} aiohttp/{AIOHTTP_VERSION} "
     f"{platform.python_implementation()}/{platform.python_version()} ({sys.platform})"
 )
 
@@ -236,7 +234,7 @@ class AssistantClient(ManagementMethods):
         keyword arguments and win over the configuration. A missing or contradictory
         setting is a ``ValueError`` naming the key.
         """
-        from .config import authenticator_from_config, read_external_config
+        from watson_async.auth.config import authenticator_from_config, read_external_config
 
         config = read_external_config(service_name, environ=environ)
         options.setdefault("service_url", config.url or DEFAULT_SERVICE_URL)
@@ -380,7 +378,7 @@ class AssistantClient(ManagementMethods):
         (the streaming methods have none and then raise ``ValueError``). Invalid IDs
         raise ``ValueError`` here.
         """
-        from .conversation import Assistant
+        from watson_async.conversation import Assistant
 
         return Assistant(self, assistant_id, environment_id)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from ._analytics_models import (
+from watson_async.analytics.models import (
     ACTION_COMPLETED,
     ACTION_STARTED,
     MESSAGE_HANDLED,
@@ -35,19 +35,19 @@ from ._analytics_models import (
     StepVisited,
     TrackCall,
 )
-from .models.log_messages import (
+from watson_async.models.log_messages import (
     LogMessageSourceAction,
     LogMessageSourceDialogNode,
     LogMessageSourceHandler,
     LogMessageSourceStep,
 )
-from .models.message import (
+from watson_async.models.message import (
     MessageOutput,
     StatefulMessageResponse,
     StatelessMessageResponse,
 )
-from .models.session import RequestAnalytics
-from .models.turn_events import (
+from watson_async.models.session import RequestAnalytics
+from watson_async.models.turn_events import (
     TurnEventActionFinished,
     TurnEventActionRoutingDenied,
     TurnEventActionVisited,

@@ -23,16 +23,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from watson_async._version import __version__
+from watson_async.analytics.derive import iso_timestamp
+from watson_async.analytics.models import TrackCall
+from watson_async.errors import TransportError, WatsonError
 from watson_async.protocol import codec as _json
 from watson_async.protocol.secret import SecretStr
 from watson_async.protocol.wire import backoff_wait, retry_after_seconds
 from watson_async.resilience.retry import retrying
 from watson_async.transport import AiohttpTransport, SessionTransport, Transport
-
-from ._analytics_derive import iso_timestamp
-from ._analytics_models import TrackCall
-from ._version import __version__
-from .errors import TransportError, WatsonError
 
 if TYPE_CHECKING:
     import aiohttp

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._analytics_derive import (
+from watson_async.analytics.derive import (
     FALLBACK_REASONS,
     RESUME_REASONS,
     AnalyticsConfig,
@@ -33,7 +33,7 @@ from ._analytics_derive import (
     iso_timestamp,
     service_instance_from_url,
 )
-from ._analytics_models import (
+from watson_async.analytics.models import (
     ACTION_COMPLETED,
     ACTION_STARTED,
     EVENT_PROPERTIES,
@@ -50,7 +50,7 @@ from ._analytics_models import (
     TrackCall,
     UnknownEventProperties,
 )
-from ._analytics_sinks import (
+from watson_async.analytics.sinks import (
     DEFAULT_SEGMENT_URL,
     MAX_BATCH_BYTES,
     MAX_BATCH_CALLS,
@@ -61,7 +61,7 @@ from ._analytics_sinks import (
     SegmentHTTPError,
     Sink,
 )
-from .models.message import StatelessMessageResponse
+from watson_async.models.message import StatelessMessageResponse
 
 __all__ = [
     "ACTION_COMPLETED",

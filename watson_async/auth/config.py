@@ -26,7 +26,7 @@ from pathlib import Path
 
 import attrs
 
-from .auth import (
+from watson_async.auth import (
     Authenticator,
     BasicAuthenticator,
     BearerTokenAuthenticator,
@@ -377,7 +377,7 @@ def _factory(config: ServiceConfig, auth_type: str) -> Callable[[], Authenticato
             )
 
         def cp4d() -> Authenticator:
-            from .auth import CloudPakForDataAuthenticator
+            from watson_async.auth import CloudPakForDataAuthenticator
 
             return CloudPakForDataAuthenticator(
                 auth_url,

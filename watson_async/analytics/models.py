@@ -18,9 +18,8 @@ from typing import Any
 
 import attrs
 
+from watson_async.models._base import Model, json_field
 from watson_async.models._convert import JSON_NAME, converter
-
-from .models._base import Model, json_field
 
 __all__ = [
     "ACTION_COMPLETED",

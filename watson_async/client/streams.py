@@ -9,15 +9,17 @@ from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+from watson_async.errors import IncompleteStreamError, ResponseParseError, ResponseTooLargeError
 from watson_async.models._convert import converter
+from watson_async.models.stream import (
+    StatefulMessageStreamFinalResponse,
+    StatelessMessageStreamFinalResponse,
+)
 from watson_async.protocol import codec as _json
 from watson_async.protocol.service import EVENT_STREAM
 from watson_async.protocol.sse import EventTooLarge, SSEParser
 from watson_async.protocol.wire import TRANSACTION_ID_HEADER
 from watson_async.transport import StreamingResponse
-
-from .errors import IncompleteStreamError, ResponseParseError, ResponseTooLargeError
-from .models.stream import StatefulMessageStreamFinalResponse, StatelessMessageStreamFinalResponse
 
 __all__ = ["DEFAULT_MAX_EVENT_BYTES", "EVENT_STREAM", "ByteStream", "MessageStream"]
 

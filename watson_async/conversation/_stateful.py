@@ -1,0 +1,282 @@
+"""A stateful :class:`Conversation`: one session, its turns, and its renewal."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from watson_async.protocol.endpoints import check_user_id
+
+from ..errors import SessionNotFoundError
+from ..models.context import MessageContext
+from ..models.message import MessageInput, MessageInputOptions, StatefulMessageResponse
+from ..models.session import RequestAnalytics, SessionResponse
+from ._common import (
+    EventHook,
+    Renewal,
+    Turn,
+    _analytics,
+    _as_message_input,
+    _ConversationBase,
+    _input_json,
+    _object_json,
+    _with_states,
+)
+
+if TYPE_CHECKING:
+    from ._assistant import Assistant
+
+_log = logging.getLogger("watson_async.conversation")
+
+
+class Conversation(_ConversationBase):
+    """One stateful conversation: a session, its turns, and its renewal when it expires.
+
+    ``async with assistant.conversation(...) as conv:`` creates the session on enter
+    (sending ``analytics``) and deletes it on exit, whether the block ends normally,
+    with an error or by cancellation. A failure to delete never hides the block's own
+    exception (it is logged); on a clean exit a session that had already expired is
+    fine, other failures to delete are raised.
+
+    ``await conv.send(...)`` sends one turn with ``user_id`` and ``input.analytics``.
+    When the service answers 404 "Invalid Session" (the session expired), a new session
+    is created and the turn is sent once more on it; ``renewals`` counts this,
+    ``last_turn.renewed`` marks the turn and ``on_renewal`` (sync or async) is called
+    with a :class:`Renewal` before the resend.
+
+    With ``restore=True`` every turn asks for ``input.options.export`` and the latest
+    ``context.skills[*].system.state`` is kept; the first turn on a renewed session
+    sends it back in ``context`` so the dialog continues where it was. Without it the
+    dialog starts over on the new session.
+
+    Turns of one conversation run one at a time (concurrent ``send`` calls queue).
+
+    Args:
+        assistant: The :class:`Assistant` to talk to.
+        user_id: Sent as ``user_id`` with every turn.
+        analytics: Sent to ``create_session`` and as ``input.analytics`` of every turn
+            (unless the input has its own).
+        restore: Carry the dialog state over to a renewed session (see above).
+        on_renewal: Called with a :class:`Renewal` when an expired session is replaced.
+        history_limit: Keep the last ``history_limit`` turns in :attr:`history`
+            (0: none; :attr:`last_turn` is always kept).
+        events: An :class:`EventHook` told of sessions started and turns handled.
+    """
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        *,
+        user_id: str | None = None,
+        analytics: RequestAnalytics | Mapping[str, Any] | None = None,
+        restore: bool = False,
+        on_renewal: Callable[[Renewal], Awaitable[None] | None] | None = None,
+        history_limit: int = 0,
+        events: EventHook | None = None,
+    ) -> None:
+        if user_id is not None:
+            check_user_id(user_id)
+        if isinstance(history_limit, bool) or not isinstance(history_limit, int):
+            raise ValueError("history_limit must be an integer")
+        if history_limit < 0:
+            raise ValueError("history_limit must not be negative")
+        self._assistant = assistant
+        self._user_id = user_id
+        self._analytics = _analytics(analytics)
+        self._restore = bool(restore)
+        self._on_renewal = on_renewal
+        self._events = events
+        self._history: deque[Turn] = deque(maxlen=history_limit)
+        self._last_turn: Turn | None = None
+        self._session_id: str | None = None
+        self._entered = False
+        self._closed = False
+        self._turns = 0
+        self._renewals = 0
+        self._states: dict[str, str] = {}  # skill name -> latest exported system.state
+        self._state_pending = False  # send the states with the next turn
+        self._lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"Conversation(session_id={self._session_id!r}, turns={self._turns}, "
+            f"renewals={self._renewals}, restore={self._restore})"
+        )
+
+    # --- state -----------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str | None:
+        """The current session (``None`` before entering; a new one after a renewal)."""
+        return self._session_id
+
+    @property
+    def turns(self) -> int:
+        """Turns that got a reply."""
+        return self._turns
+
+    @property
+    def renewals(self) -> int:
+        """How many times an expired session was replaced by a new one."""
+        return self._renewals
+
+    @property
+    def history(self) -> tuple[Turn, ...]:
+        """The last ``history_limit`` turns, oldest first."""
+        return tuple(self._history)
+
+    @property
+    def last_turn(self) -> Turn | None:
+        """The latest completed turn."""
+        return self._last_turn
+
+    @property
+    def saved_state(self) -> dict[str, str]:
+        """With ``restore=True``: the latest ``system.state`` per skill name."""
+        return dict(self._states)
+
+    # --- lifecycle -------------------------------------------------------------
+
+    async def __aenter__(self) -> Conversation:
+        if self._entered:
+            raise RuntimeError("a Conversation can be entered only once; create a new one")
+        self._entered = True
+        session = await self._start_session()
+        if self._events is not None:
+            await self._report(self._events.session_started, self, session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._closed = True
+        session_id, self._session_id = self._session_id, None
+        if session_id is None:
+            return
+        try:
+            await self._assistant.delete_session(session_id)
+        except SessionNotFoundError:
+            _log.debug("session %s had already ended", session_id)
+        except Exception as failure:
+            if exc is None:
+                raise
+            _log.warning(
+                "could not delete session %s while leaving on %s: %r",
+                session_id,
+                type(exc).__name__,
+                failure,
+            )
+            add_note = getattr(exc, "add_note", None)  # Python 3.11+
+            if add_note is not None:
+                add_note(f"watson_async: deleting session {session_id} also failed: {failure!r}")
+
+    # --- turns -----------------------------------------------------------------
+
+    async def send(
+        self,
+        input: str | MessageInput | Mapping[str, Any] | None = None,
+        *,
+        context: MessageContext | Mapping[str, Any] | None = None,
+        options: MessageInputOptions | Mapping[str, Any] | None = None,
+    ) -> StatefulMessageResponse:
+        """Send one turn and return the reply.
+
+        ``input`` is the user's text, a :class:`MessageInput` or its dict; ``options``
+        are merged over ``input.options``. Invalid arguments raise ``ValueError`` before
+        anything is sent. An expired session is renewed and the turn sent once more.
+        """
+        body = _input_json(input, options, self._analytics, export=self._restore)
+        context_json = _object_json("context", context)
+        async with self._lock:
+            session_id = self._session_id
+            if session_id is None:
+                raise RuntimeError(
+                    "the conversation is closed"
+                    if self._closed
+                    else "enter the conversation first: async with assistant.conversation() as c"
+                )
+            reply: StatefulMessageResponse | None
+            try:
+                reply = await self._message(session_id, body, context_json)
+            except SessionNotFoundError:
+                reply = None
+            renewed = reply is None
+            if reply is None:  # outside the except block: a new failure is not "during" the 404
+                session_id = await self._renew(session_id)
+                reply = await self._message(session_id, body, context_json)
+            self._state_pending = False
+            if self._restore:
+                self._keep_state(reply)
+            turn = Turn(
+                input=_as_message_input(body), reply=reply, session_id=session_id, renewed=renewed
+            )
+            self._turns += 1
+            self._last_turn = turn
+            self._history.append(turn)
+            if self._events is not None:
+                await self._report(self._events.message_handled, self, turn.input, reply)
+            return reply
+
+    async def _message(
+        self, session_id: str, body: dict[str, Any], context: dict[str, Any] | None
+    ) -> StatefulMessageResponse:
+        if self._state_pending and self._states:
+            context = _with_states(context, self._states)
+        return await self._assistant.message(
+            session_id, input=body, context=context, user_id=self._user_id
+        )
+
+    async def _start_session(self) -> SessionResponse:
+        analytics = self._analytics.to_dict() if self._analytics is not None else None
+        session = await self._assistant.create_session(analytics=analytics)
+        self._session_id = session.session_id
+        return session
+
+    async def _renew(self, expired: str) -> str:
+        # Until a new session exists the expired one stays current: a failure here is
+        # raised, and the next turn tries the renewal again.
+        _log.info("session %s expired; starting a new one", expired)
+        session = await self._start_session()
+        self._renewals += 1
+        self._state_pending = self._restore and bool(self._states)
+        if self._events is not None:
+            await self._report(self._events.session_started, self, session)
+        if self._on_renewal is not None:
+            renewal = Renewal(
+                expired_session_id=expired,
+                session_id=session.session_id,
+                renewals=self._renewals,
+                restored=self._state_pending,
+            )
+            try:
+                result = self._on_renewal(renewal)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                _log.exception("on_renewal callback failed")
+        return session.session_id
+
+    def _keep_state(self, reply: StatefulMessageResponse) -> None:
+        skills = reply.context.skills if reply.context is not None else None
+        if skills is None:
+            return
+        for name, skill in skills.to_dict().items():
+            system = skill.get("system") if isinstance(skill, dict) else None
+            state = system.get("state") if isinstance(system, dict) else None
+            if isinstance(state, str) and state:
+                self._states[name] = state
+
+    @staticmethod
+    async def _report(hook: Callable[..., Awaitable[None]], *args: Any) -> None:
+        try:
+            await hook(*args)
+        except Exception:
+            _log.exception("conversation event hook failed")
