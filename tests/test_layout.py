@@ -14,9 +14,7 @@ MAX_LINES = 700
 
 #: Modules over MAX_LINES today, with the size they may not grow past. The list only
 #: shrinks: split a module and drop its line here.
-OVERSIZED = {
-    "watson_async.protocol.endpoints": 800,
-}
+OVERSIZED: dict[str, int] = {}
 
 
 def _modules() -> dict[str, Path]:

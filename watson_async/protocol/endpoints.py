@@ -8,16 +8,31 @@ URL, ``version``, headers and authentication.
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
-from typing import IO, Any
-from urllib.parse import quote, urlencode
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
 
-import attrs
-
-from watson_async.models._convert import converter
-from watson_async.protocol import codec as _json
+from watson_async.protocol.requests import Request, Upload
 from watson_async.protocol.routes import BY_NAME, template_ids
+from watson_async.protocol.validation import (
+    MAX_ASSISTANT_DESCRIPTION,
+    MAX_ASSISTANT_NAME,
+    MAX_STATEFUL_CONTEXT_BYTES,
+    MAX_STATELESS_CONTEXT_BYTES,
+    MAX_TEXT_LENGTH,
+    MAX_USER_ID_LENGTH,
+    as_json,
+    check_id,
+    check_no_control,
+    check_text,
+    check_user_id,
+    checked_name,
+    checked_text,
+    encode_json,
+    encode_message,
+    json_list,
+    required,
+)
 
 __all__ = [
     "MAX_ASSISTANT_DESCRIPTION",
@@ -27,220 +42,12 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "MAX_USER_ID_LENGTH",
     "Request",
+    "Upload",
+    "check_id",
+    "check_text",
+    "check_user_id",
     "query_string",
 ]
-
-MAX_TEXT_LENGTH = 2048
-MAX_USER_ID_LENGTH = 256
-MAX_ASSISTANT_NAME = 64
-MAX_ASSISTANT_DESCRIPTION = 128
-MAX_STATEFUL_CONTEXT_BYTES = 100 * 1024
-MAX_STATELESS_CONTEXT_BYTES = 250 * 1024
-
-_FORBIDDEN_CHARS = ("\r", "\n", "\t")
-
-
-@attrs.frozen(slots=True)
-class Request:
-    """One HTTP request to the v2 API, before the service URL, version and auth are added.
-
-    ``path`` is already percent-encoded and starts with ``/v2/``. ``idempotent`` says
-    whether sending it twice changes nothing a user cares about (used by retries).
-    """
-
-    endpoint: str
-    method: str
-    path: str
-    idempotent: bool
-    query: tuple[tuple[str, str], ...] = ()
-    body: bytes | Upload | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    """Headers this endpoint needs (``Accept``, a non-JSON ``Content-Type``)."""
-
-    @property
-    def replayable(self) -> bool:
-        """Whether the body can be sent again (a retry, a replay after a 401)."""
-        body = self.body
-        return type(body) is not Upload or body.replayable
-
-    def outgoing_body(self) -> bytes | IO[bytes] | AsyncIterable[bytes] | None:
-        """The body for one send: bytes as they are, an upload rewound to its start."""
-        body = self.body
-        return body.open() if isinstance(body, Upload) else body
-
-
-class Upload:
-    """A file or async-iterator request body, handed out afresh for every send.
-
-    A seekable file is rewound to where it stood when the call was made, so every send
-    (the first, a replay after a 401, a retry) carries all of it. Anything else (an
-    async iterator, a pipe) can be read once: the client never sends such a request
-    twice, and :meth:`open` refuses a second time rather than send an empty body.
-    """
-
-    __slots__ = ("_opened", "_source", "_start")
-
-    def __init__(self, source: IO[bytes] | AsyncIterable[bytes]) -> None:
-        self._source = source
-        seekable = getattr(source, "seekable", None)
-        self._start: int | None = (
-            source.tell() if callable(seekable) and seekable() else None  # type: ignore[union-attr]
-        )
-        self._opened = False
-
-    @property
-    def replayable(self) -> bool:
-        return self._start is not None
-
-    def open(self) -> IO[bytes] | AsyncIterable[bytes]:
-        if self._start is not None:
-            self._source.seek(self._start)  # type: ignore[union-attr]
-        elif self._opened:
-            raise RuntimeError("a one-shot upload body would be sent twice (it is empty now)")
-        self._opened = True
-        return self._source
-
-
-# --- validation ---------------------------------------------------------------
-
-
-def check_id(name: str, value: object) -> str:
-    r"""Return the percent-encoded path segment for an ID, or raise ``ValueError``.
-
-    An ID must stay one path segment, naming the same resource, whatever a proxy or
-    server on the way does to the URL. Refused (the error names ``name``):
-
-    * empty or whitespace-only values;
-    * values made only of dots (and whitespace): ``.``, ``..``, ``...``, ``' .. '``.
-      RFC 3986 normalisers resolve ``.`` and ``..`` segments, so ``..`` would address
-      the parent resource (another endpoint); Windows servers trim trailing dots and
-      spaces, which turns the longer ones into ``..``. Percent-encoding the dots is no
-      help: normalisers decode ``%2E`` first;
-    * values containing ``/`` or ``\`` (some proxies decode ``%2F`` or read ``\`` as
-      ``/``), ``%`` (a proxy that decodes twice would turn ``%2e%2e`` into ``..``),
-      ``;`` (Tomcat strips ``;parameters``, so ``..;x`` is ``..``) or a control
-      character (servers truncate at NUL or split at line breaks);
-    * non-ASCII values that Unicode NFKC normalisation turns into any of the above
-      (two fullwidth full stops, U+FF0E, become ``..``).
-
-    Real IDs (UUIDs, release numbers, provider IDs) never look like this. Anything
-    else is percent-encoded, so ``?``, ``#`` or a space can't end the path.
-    """
-    if not isinstance(value, str):
-        raise ValueError(f"{name} must be a string, got {type(value).__name__}")
-    if _URL_SAFE(value) and value.strip("."):
-        return value  # the usual case (UUIDs and the like): one safe segment as it is
-    _check_segment(name, value, "")
-    if not value.isascii():
-        _check_segment(name, unicodedata.normalize("NFKC", value), " once Unicode-normalised")
-    return quote(value, safe="")
-
-
-_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+").fullmatch
-_UNSAFE_IN_ID = re.compile(r"[/\\%;\x00-\x1f\x7f]").search
-
-
-def _check_segment(name: str, value: str, how: str) -> None:
-    """Raise unless ``value`` stays one segment naming itself (see :func:`check_id`)."""
-    if not value or value.isspace():
-        raise ValueError(f"{name} must not be empty{how}")
-    if not value.replace(".", "").strip():
-        raise ValueError(
-            f"{name} must not be only dots{how} (got {_shown(value)}): URL normalisers "
-            "resolve '.' and '..' segments to another path"
-        )
-    unsafe = _UNSAFE_IN_ID(value)
-    if unsafe is not None:
-        raise ValueError(
-            f"{name} must not contain {unsafe.group()!r}{how}: proxies may decode it into "
-            "another path"
-        )
-
-
-def _shown(value: str) -> str:
-    """``value`` for an error message, without echoing a huge one."""
-    return repr(value) if len(value) <= 16 else f"{len(value)} characters"
-
-
-def _check_no_control(name: str, value: str) -> None:
-    for ch in _FORBIDDEN_CHARS:
-        if ch in value:
-            raise ValueError(f"{name} must not contain {ch!r}")
-
-
-def check_text(text: object) -> None:
-    """Input text: 1..2048 characters, no carriage return, newline or tab."""
-    if not isinstance(text, str):
-        raise ValueError(f"input text must be a string, got {type(text).__name__}")
-    if not text:
-        raise ValueError("input text must not be empty (omit it to send no text)")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise ValueError(
-            f"input text is {len(text)} characters; the service accepts at most {MAX_TEXT_LENGTH}"
-        )
-    _check_no_control("input text", text)
-
-
-def check_user_id(user_id: object) -> None:
-    """``user_id``: 1..256 characters, no carriage return, newline or tab."""
-    if not isinstance(user_id, str):
-        raise ValueError(f"user_id must be a string, got {type(user_id).__name__}")
-    if not user_id:
-        raise ValueError("user_id must not be empty")
-    if len(user_id) > MAX_USER_ID_LENGTH:
-        raise ValueError(
-            f"user_id is {len(user_id)} characters; the service accepts at most "
-            f"{MAX_USER_ID_LENGTH}"
-        )
-    _check_no_control("user_id", user_id)
-
-
-def _as_json(name: str, value: Any) -> Any:
-    """A model or a plain mapping, as the JSON-ready value the API expects."""
-    if value is None or isinstance(value, dict):
-        return value
-    if getattr(type(value), "__watson_model__", False):
-        return converter.unstructure(value)
-    if isinstance(value, Mapping):
-        return dict(value)
-    raise ValueError(f"{name} must be a model or a dict, got {type(value).__name__}")
-
-
-def _encode(body: Mapping[str, Any]) -> bytes:
-    try:
-        return _json.dumps(body)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"request body is not JSON-serializable: {exc}") from exc
-
-
-def _encode_message(input: Any, context: Any, user_id: str | None, *, stateless: bool) -> bytes:
-    body: dict[str, Any] = {}
-    input_json = _as_json("input", input)
-    if input_json is not None:
-        text = input_json.get("text")
-        if text is not None:
-            check_text(text)
-        body["input"] = input_json
-    context_json = _as_json("context", context)
-    if context_json is not None:
-        body["context"] = context_json
-    if user_id is not None:
-        check_user_id(user_id)
-        body["user_id"] = user_id
-    encoded = _encode(body)
-    if context_json is not None:
-        limit = MAX_STATELESS_CONTEXT_BYTES if stateless else MAX_STATEFUL_CONTEXT_BYTES
-        # The body bounds the context's size: serialize the context alone only when needed.
-        if len(encoded) > limit:
-            size = len(_encode(context_json))
-            if size > limit:
-                kind = "stateless" if stateless else "stateful"
-                raise ValueError(
-                    f"context is {size} bytes serialized; a {kind} message accepts at most "
-                    f"{limit} bytes"
-                )
-    return encoded
-
 
 # --- endpoints ----------------------------------------------------------------
 
@@ -296,8 +103,8 @@ def create_session(assistant_id: str, environment_id: str | None, analytics: Any
 
     Without analytics the body is ``{}`` as JSON, as IBM's Python SDK sends it.
     """
-    analytics_json = _as_json("analytics", analytics)
-    body = _encode({"analytics": analytics_json}) if analytics_json is not None else b"{}"
+    analytics_json = as_json("analytics", analytics)
+    body = encode_json({"analytics": analytics_json}) if analytics_json is not None else b"{}"
     ids = {"assistant_id": assistant_id, "environment_id": environment_id}
     return _build("create_session", ids, body=body)
 
@@ -318,7 +125,7 @@ def message(
 ) -> Request:
     """``POST .../sessions/{session_id}/message``: moves the dialog, so not idempotent."""
     ids = {"assistant_id": assistant_id, "environment_id": environment_id, "session_id": session_id}
-    body = _encode_message(input, context, user_id, stateless=False)
+    body = encode_message(input, context, user_id, stateless=False)
     return _build("message", ids, body=body)
 
 
@@ -327,7 +134,7 @@ def message_stateless(
 ) -> Request:
     """``POST .../message``: the state travels in ``context``, so repeating it is safe."""
     ids = {"assistant_id": assistant_id, "environment_id": environment_id}
-    body = _encode_message(input, context, user_id, stateless=True)
+    body = encode_message(input, context, user_id, stateless=True)
     return _build("message_stateless", ids, body=body)
 
 
@@ -345,7 +152,7 @@ def create_assistant(language: str | None, name: str | None, description: str | 
             raise ValueError(
                 f"name is {len(name)} characters; the service accepts at most {MAX_ASSISTANT_NAME}"
             )
-        _check_no_control("name", name)
+        check_no_control("name", name)
         body["name"] = name
     if description is not None:
         if not isinstance(description, str):
@@ -355,9 +162,9 @@ def create_assistant(language: str | None, name: str | None, description: str | 
                 f"description is {len(description)} characters; the service accepts at most "
                 f"{MAX_ASSISTANT_DESCRIPTION}"
             )
-        _check_no_control("description", description)
+        check_no_control("description", description)
         body["description"] = description
-    return _build("create_assistant", body=_encode(body))
+    return _build("create_assistant", body=encode_json(body))
 
 
 def _bool(value: bool) -> str:
@@ -464,7 +271,7 @@ def message_stream(
     """``POST .../sessions/{session_id}/message_stream``: a stateful turn, not idempotent."""
     environment_id = stream_environment(environment_id, "message_stream")
     ids = {"assistant_id": assistant_id, "environment_id": environment_id, "session_id": session_id}
-    body = _encode_message(input, context, user_id, stateless=False)
+    body = encode_message(input, context, user_id, stateless=False)
     return _build("message_stream", ids, body=body)
 
 
@@ -474,18 +281,11 @@ def message_stream_stateless(
     """``POST .../message_stream`` without a session."""
     environment_id = stream_environment(environment_id, "message_stream_stateless")
     ids = {"assistant_id": assistant_id, "environment_id": environment_id}
-    body = _encode_message(input, context, user_id, stateless=True)
+    body = encode_message(input, context, user_id, stateless=True)
     return _build("message_stream_stateless", ids, body=body)
 
 
 # --- providers -----------------------------------------------------------------
-
-
-def _required(name: str, value: Any) -> Any:
-    result = _as_json(name, value)
-    if result is None:
-        raise ValueError(f"{name} is required")
-    return result
 
 
 def create_provider(provider_id: str, specification: Any, private: Any) -> Request:
@@ -494,11 +294,11 @@ def create_provider(provider_id: str, specification: Any, private: Any) -> Reque
     # check_id refuses, or the provider could be created and never updated.
     check_id("provider_id", provider_id)
     body = {
-        "provider_id": _checked_name("provider_id", provider_id, 64),
-        "specification": _required("specification", specification),
-        "private": _required("private", private),
+        "provider_id": checked_name("provider_id", provider_id, 64),
+        "specification": required("specification", specification),
+        "private": required("private", private),
     }
-    return _build("create_provider", body=_encode(body))
+    return _build("create_provider", body=encode_json(body))
 
 
 def list_providers(
@@ -517,19 +317,10 @@ def update_provider(provider_id: str, specification: Any, private: Any) -> Reque
     """``POST /v2/providers/{provider_id}``: replaces the provider, so repeating is safe."""
     check_id("provider_id", provider_id)  # before the body, as its arguments come
     body = {
-        "specification": _required("specification", specification),
-        "private": _required("private", private),
+        "specification": required("specification", specification),
+        "private": required("private", private),
     }
-    return _build("update_provider", {"provider_id": provider_id}, body=_encode(body))
-
-
-def _checked_name(name: str, value: object, longest: int) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{name} must be a non-empty string")
-    if len(value) > longest:
-        raise ValueError(f"{name} is {len(value)} characters; at most {longest} are accepted")
-    _check_no_control(name, value)
-    return value
+    return _build("update_provider", {"provider_id": provider_id}, body=encode_json(body))
 
 
 # --- environments -----------------------------------------------------------------
@@ -567,11 +358,11 @@ def update_environment(
     ids = {"assistant_id": assistant_id, "environment_id": environment_id}
     body: dict[str, Any] = {}
     if name is not None:
-        body["name"] = _checked_name("name", name, MAX_ASSISTANT_NAME)
+        body["name"] = checked_name("name", name, MAX_ASSISTANT_NAME)
     if description is not None:
-        body["description"] = _checked_text("description", description, MAX_ASSISTANT_DESCRIPTION)
+        body["description"] = checked_text("description", description, MAX_ASSISTANT_DESCRIPTION)
     if orchestration is not None:
-        body["orchestration"] = _as_json("orchestration", orchestration)
+        body["orchestration"] = as_json("orchestration", orchestration)
     if session_timeout is not None:
         if (
             isinstance(session_timeout, bool)
@@ -581,22 +372,8 @@ def update_environment(
             raise ValueError(f"session_timeout must be a positive integer, got {session_timeout!r}")
         body["session_timeout"] = session_timeout
     if skill_references is not None:
-        body["skill_references"] = _json_list("skill_references", skill_references)
-    return _build("update_environment", ids, body=_encode(body))
-
-
-def _checked_text(name: str, value: object, longest: int) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{name} must be a string")
-    if len(value) > longest:
-        raise ValueError(f"{name} is {len(value)} characters; at most {longest} are accepted")
-    return value
-
-
-def _json_list(name: str, values: Any) -> list[Any]:
-    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Sequence):
-        raise ValueError(f"{name} must be a list")
-    return [_required(f"{name}[{i}]", v) for i, v in enumerate(values)]
+        body["skill_references"] = json_list("skill_references", skill_references)
+    return _build("update_environment", ids, body=encode_json(body))
 
 
 # --- releases ------------------------------------------------------------------
@@ -606,8 +383,8 @@ def create_release(assistant_id: str, description: str | None) -> Request:
     """``POST .../releases``. Not idempotent: a repeat creates another release."""
     body: dict[str, Any] = {}
     if description is not None:
-        body["description"] = _checked_text("description", description, MAX_ASSISTANT_DESCRIPTION)
-    return _build("create_release", {"assistant_id": assistant_id}, body=_encode(body))
+        body["description"] = checked_text("description", description, MAX_ASSISTANT_DESCRIPTION)
+    return _build("create_release", {"assistant_id": assistant_id}, body=encode_json(body))
 
 
 def list_releases(
@@ -639,9 +416,9 @@ def deploy_release(
 ) -> Request:
     """``POST .../releases/{release}/deploy``: the same deployment twice is one deployment."""
     check_id("environment_id", environment_id)  # the same rule as in the other paths
-    body = {"environment_id": _checked_name("environment_id", environment_id, 256)}
+    body = {"environment_id": checked_name("environment_id", environment_id, 256)}
     ids = {"assistant_id": assistant_id, "release": release}
-    return _build("deploy_release", ids, query=_audit(include_audit), body=_encode(body))
+    return _build("deploy_release", ids, query=_audit(include_audit), body=encode_json(body))
 
 
 def create_release_export(assistant_id: str, release: str, include_audit: bool | None) -> Request:
@@ -720,17 +497,17 @@ def update_skill(
     ids = {"assistant_id": assistant_id, "skill_id": skill_id}
     body: dict[str, Any] = {}
     if name is not None:
-        body["name"] = _checked_name("name", name, MAX_ASSISTANT_NAME)
+        body["name"] = checked_name("name", name, MAX_ASSISTANT_NAME)
     if description is not None:
-        body["description"] = _checked_text("description", description, MAX_ASSISTANT_DESCRIPTION)
+        body["description"] = checked_text("description", description, MAX_ASSISTANT_DESCRIPTION)
     for key, value in (
         ("workspace", workspace),
         ("dialog_settings", dialog_settings),
         ("search_settings", search_settings),
     ):
         if value is not None:
-            body[key] = _as_json(key, value)
-    return _build("update_skill", ids, body=_encode(body))
+            body[key] = as_json(key, value)
+    return _build("update_skill", ids, body=encode_json(body))
 
 
 def export_skills(assistant_id: str, include_audit: bool | None) -> Request:
@@ -746,11 +523,13 @@ def import_skills(
 ) -> Request:
     """``POST .../skills_import``: the same import twice leaves the same draft."""
     body = {
-        "assistant_skills": _json_list("assistant_skills", assistant_skills),
-        "assistant_state": _required("assistant_state", assistant_state),
+        "assistant_skills": json_list("assistant_skills", assistant_skills),
+        "assistant_state": required("assistant_state", assistant_state),
     }
     query = _audit(include_audit)
-    return _build("import_skills", {"assistant_id": assistant_id}, query=query, body=_encode(body))
+    return _build(
+        "import_skills", {"assistant_id": assistant_id}, query=query, body=encode_json(body)
+    )
 
 
 def import_skills_status(assistant_id: str) -> Request:
@@ -764,7 +543,7 @@ def import_skills_status(assistant_id: str) -> Request:
 def bulk_classify(skill_id: str, input: Sequence[Any]) -> Request:
     """``POST /v2/skills/{skill_id}/workspace/bulk_classify``: read-only, repeatable."""
     check_id("skill_id", skill_id)  # before the utterances, as the arguments come
-    utterances = _json_list("input", input)
+    utterances = json_list("input", input)
     if not utterances:
         raise ValueError("input must hold at least one utterance")
     for i, utterance in enumerate(utterances):
@@ -773,7 +552,7 @@ def bulk_classify(skill_id: str, input: Sequence[Any]) -> Request:
             check_text(text)
         except ValueError as exc:
             raise ValueError(f"input[{i}]: {exc}") from None
-    return _build("bulk_classify", {"skill_id": skill_id}, body=_encode({"input": utterances}))
+    return _build("bulk_classify", {"skill_id": skill_id}, body=encode_json({"input": utterances}))
 
 
 def list_logs(
