@@ -22,10 +22,11 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from watson_async._lifecycle import AsyncServing
 
 __all__ = ["DEFAULT_WRITE_KEY", "FakeSegment", "RecordedBatch"]
 
@@ -51,7 +52,7 @@ class _Fault:
     retry_after: float | None = None
 
 
-class FakeSegment:
+class FakeSegment(AsyncServing):
     """A fake Segment tracking API (``POST /v1/batch``) on 127.0.0.1.
 
     Counters: :attr:`requests` (every request), :attr:`unauthorized` (401s),
@@ -104,18 +105,6 @@ class FakeSegment:
             self._gate.set()
         if runner is not None:
             await runner.cleanup()
-
-    async def __aenter__(self) -> FakeSegment:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def url(self) -> str:
