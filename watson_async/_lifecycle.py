@@ -34,7 +34,7 @@ class AsyncClosing:
         await self.aclose()
 
 
-class AsyncServing:
+class AsyncServing(AsyncClosing):
     """``async with obj:`` awaits ``obj.start()``, gives ``obj``, then awaits ``obj.stop()``."""
 
     async def start(self) -> None:
@@ -43,14 +43,10 @@ class AsyncServing:
     async def stop(self) -> None:
         raise NotImplementedError
 
+    async def aclose(self) -> None:
+        """The same as :meth:`stop`."""
+        await self.stop()
+
     async def __aenter__(self: _S) -> _S:
         await self.start()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
