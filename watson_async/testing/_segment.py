@@ -28,6 +28,8 @@ from aiohttp import web
 
 from watson_async._lifecycle import AsyncServing
 
+from ._common import serve
+
 __all__ = ["DEFAULT_WRITE_KEY", "FakeSegment", "RecordedBatch"]
 
 DEFAULT_WRITE_KEY = "fake-segment-write-key"
@@ -88,15 +90,8 @@ class FakeSegment(AsyncServing):
         for kind in _SINGLE:
             app.router.add_post(f"/v1/{kind}", self._handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self.host, 0)
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
+        self.port = await serve(runner, self.host, 0)
         self._runner = runner
-        self.port = int(runner.addresses[0][1])
 
     async def stop(self) -> None:
         """Stop serving; safe to call twice. Held requests are released first."""
