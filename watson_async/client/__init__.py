@@ -16,9 +16,9 @@ import ssl
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from watson_async._lifecycle import AsyncClosing
 from watson_async._version import __version__
 from watson_async.auth import Authenticator, TokenAuthenticator
 from watson_async.client.base import _Lifecycle
@@ -77,7 +77,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 
-class AssistantClient(ManagementMethods):
+class AssistantClient(ManagementMethods, AsyncClosing):
     """Asynchronous client for the watsonx Assistant v2 API.
 
     Use it as ``async with AssistantClient(...) as client:`` or call :meth:`aclose`
@@ -310,17 +310,6 @@ class AssistantClient(ManagementMethods):
     def remove_listener(self, listener: Listener) -> None:
         """Stop calling ``listener``; ``ValueError`` if it isn't registered."""
         self._listeners.remove(listener)
-
-    async def __aenter__(self) -> AssistantClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close connections and stop background work. Safe to call more than once.

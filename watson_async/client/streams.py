@@ -6,9 +6,9 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
-from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+from watson_async._lifecycle import AsyncClosing
 from watson_async.errors import IncompleteStreamError, ResponseParseError, ResponseTooLargeError
 from watson_async.models._convert import converter
 from watson_async.models.stream import (
@@ -53,7 +53,7 @@ async def read_at_most(response: StreamingResponse, limit: int) -> bytes:
     return b"".join(parts)[:limit]
 
 
-class _OpenResponse:
+class _OpenResponse(AsyncClosing):
     """An open streamed response and the context that closes it."""
 
     def __init__(
@@ -89,17 +89,6 @@ class _OpenResponse:
             self._closed = True
             await self._context.__aexit__(None, None, None)
 
-    async def __aenter__(self) -> Any:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
 
 class MessageStream(_OpenResponse, Generic[T]):
     """The frames of a streamed reply, parsed from server-sent events as bytes arrive.
@@ -126,9 +115,6 @@ class MessageStream(_OpenResponse, Generic[T]):
         self._frame_type = frame_type
         self._max_event_bytes = max_event_bytes
         self._iterated = False
-
-    async def __aenter__(self) -> MessageStream[T]:
-        return self
 
     def __aiter__(self) -> AsyncIterator[T]:
         # The generator is handed out, not kept: when a loop over it ends early (break,
@@ -206,9 +192,6 @@ class ByteStream(_OpenResponse):
     def content_type(self) -> str | None:
         """The ``Content-Type`` the service sent."""
         return self._response.headers.get("Content-Type")
-
-    async def __aenter__(self) -> ByteStream:
-        return self
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._chunks()

@@ -415,29 +415,17 @@ def register_tagged_union(
     Several tag values may map to one class (``conversational_search`` and
     ``conversation_search`` are both seen in the wild).
     """
-    if get_origin(union) not in (Union, types.UnionType) or len(get_args(union)) < 2:
-        # Union[X] is X itself: registering it would replace X's own hook (and recurse).
-        raise TypeError(f"register_tagged_union needs a union of two or more classes: {union!r}")
-    hooks: dict[Any, Callable[[Any, Any], Any]] = {}
+    _check_union(union, "register_tagged_union")
 
-    def structure(value: Any, _: Any) -> Any:
+    def pick(value: Any) -> type:
         if type(value) is not dict and not isinstance(value, Mapping):
             raise TypeError(f"expected a JSON object with {tag!r}, got {type(value).__name__}")
         tag_value = value.get(tag)
         if not isinstance(tag_value, str):
             raise TypeError(f"expected a JSON object with a string {tag!r}, got {tag_value!r}")
-        cls = classes.get(tag_value, fallback)
-        hook = hooks.get(cls)
-        if hook is None:
-            hook = hooks[cls] = converter.get_structure_hook(cls)
-        return hook(value, cls)
+        return classes.get(tag_value, fallback)
 
-    def structure_optional(value: Any, _: Any) -> Any:
-        return None if value is None else structure(value, union)
-
-    _NULLABLE[structure_optional] = (structure, union)
-    converter.register_structure_hook(union, structure)
-    converter.register_structure_hook(union | None, structure_optional)
+    _register_union(union, pick)
 
 
 def register_keyed_union(union: Any, keys: Mapping[str, type], fallback: type) -> None:
@@ -448,15 +436,29 @@ def register_keyed_union(union: Any, keys: Mapping[str, type], fallback: type) -
     Stream frames (``partial_item`` / ``complete_item`` / ``final_response``) and
     provider authentication variants are shaped like this.
     """
-    if get_origin(union) not in (Union, types.UnionType) or len(get_args(union)) < 2:
-        raise TypeError(f"register_keyed_union needs a union of two or more classes: {union!r}")
-    hooks: dict[Any, Callable[[Any, Any], Any]] = {}
+    _check_union(union, "register_keyed_union")
     order = tuple(keys.items())
 
-    def structure(value: Any, _: Any) -> Any:
+    def pick(value: Any) -> type:
         if not isinstance(value, Mapping):
             raise TypeError(f"expected a JSON object, got {type(value).__name__}")
-        cls = next((c for key, c in order if key in value), fallback)
+        return next((c for key, c in order if key in value), fallback)
+
+    _register_union(union, pick)
+
+
+def _check_union(union: Any, caller: str) -> None:
+    if get_origin(union) not in (Union, types.UnionType) or len(get_args(union)) < 2:
+        # Union[X] is X itself: registering it would replace X's own hook (and recurse).
+        raise TypeError(f"{caller} needs a union of two or more classes: {union!r}")
+
+
+def _register_union(union: Any, pick: Callable[[Any], type]) -> None:
+    """Structure ``union`` (and ``union | None``) as the class ``pick(value)`` names."""
+    hooks: dict[Any, _Hook] = {}
+
+    def structure(value: Any, _: Any) -> Any:
+        cls = pick(value)
         hook = hooks.get(cls)
         if hook is None:
             hook = hooks[cls] = converter.get_structure_hook(cls)

@@ -9,7 +9,7 @@ Timestamps (``created``/``updated``) are kept as the ISO-8601 strings the servic
 import attrs
 
 from ._base import Model
-from .assistants import EnvironmentReference
+from .assistants import EnvironmentReference as EnvironmentReference  # its home is assistants
 from .common import Pagination
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "Environment",
     "EnvironmentCollection",
     "EnvironmentOrchestration",
-    "EnvironmentReference",
     "EnvironmentReleaseReference",
     "EnvironmentSkill",
     "IntegrationReference",

@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from aiohttp import web
+
 __all__ = [
     "MAX_PAGE_LIMIT",
     "NOT_FOUND",
@@ -28,6 +30,7 @@ __all__ = [
     "paginate",
     "parse_iso",
     "parse_offset_cursor",
+    "serve",
 ]
 
 MAX_PAGE_LIMIT = 1000
@@ -179,3 +182,16 @@ def paginate(
     if flag(query.get("include_count")):
         pagination["total"] = len(ordered)
     return 200, {key: [render(item) for item in page], "pagination": pagination}
+
+
+async def serve(runner: web.BaseRunner, host: str, port: int) -> int:
+    """Set ``runner`` up and serve it on ``host:port`` (``0``: a free port); the port
+    bound. A runner that cannot bind is cleaned up before the error propagates."""
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return int(runner.addresses[0][1])

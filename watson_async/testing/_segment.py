@@ -22,10 +22,13 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from watson_async._lifecycle import AsyncServing
+
+from ._common import serve
 
 __all__ = ["DEFAULT_WRITE_KEY", "FakeSegment", "RecordedBatch"]
 
@@ -51,7 +54,7 @@ class _Fault:
     retry_after: float | None = None
 
 
-class FakeSegment:
+class FakeSegment(AsyncServing):
     """A fake Segment tracking API (``POST /v1/batch``) on 127.0.0.1.
 
     Counters: :attr:`requests` (every request), :attr:`unauthorized` (401s),
@@ -87,15 +90,8 @@ class FakeSegment:
         for kind in _SINGLE:
             app.router.add_post(f"/v1/{kind}", self._handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self.host, 0)
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
+        self.port = await serve(runner, self.host, 0)
         self._runner = runner
-        self.port = int(runner.addresses[0][1])
 
     async def stop(self) -> None:
         """Stop serving; safe to call twice. Held requests are released first."""
@@ -104,18 +100,6 @@ class FakeSegment:
             self._gate.set()
         if runner is not None:
             await runner.cleanup()
-
-    async def __aenter__(self) -> FakeSegment:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def url(self) -> str:

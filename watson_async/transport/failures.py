@@ -114,42 +114,23 @@ def check_timeout(name: str, value: float) -> None:
 
 def transport_error(exc: BaseException, method: str, url: str) -> TransportError:
     """The :class:`TransportError` for an aiohttp failure (no HTTP response)."""
+    message, request_sent, timeout = _describe(exc)
+    return TransportError(
+        message, method=method, url=url, request_sent=request_sent, timeout=timeout
+    )
+
+
+def _describe(exc: BaseException) -> tuple[str, bool, bool]:
+    """What went wrong, whether the request had been sent, whether it was a timeout."""
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return TransportError(
-            f"timed out connecting ({exc})",
-            method=method,
-            url=url,
-            request_sent=False,
-            timeout=True,
-        )
+        return f"timed out connecting ({exc})", False, True
     if isinstance(exc, aiohttp.ClientHttpProxyError):
         # Its text holds the proxy URL, password included: name the status only.
-        return TransportError(
-            f"the proxy refused the connection: HTTP {exc.status} {exc.message}",
-            method=method,
-            url=url,
-            request_sent=False,
-        )
+        return f"the proxy refused the connection: HTTP {exc.status} {exc.message}", False, False
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return TransportError(
-            f"cannot connect: {exc.os_error or exc}",
-            method=method,
-            url=url,
-            request_sent=False,
-        )
+        return f"cannot connect: {exc.os_error or exc}", False, False
     if isinstance(exc, (aiohttp.SocketTimeoutError, asyncio.TimeoutError)):
-        return TransportError(
-            "timed out waiting for the response",
-            method=method,
-            url=url,
-            request_sent=True,
-            timeout=True,
-        )
+        return "timed out waiting for the response", True, True
     if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return TransportError(
-            "server disconnected without a response",
-            method=method,
-            url=url,
-            request_sent=True,
-        )
-    return TransportError(f"{type(exc).__name__}: {exc}", method=method, url=url, request_sent=True)
+        return "server disconnected without a response", True, False
+    return f"{type(exc).__name__}: {exc}", True, False

@@ -20,11 +20,11 @@ import base64
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from types import TracebackType
 from typing import Any, Literal
 
 from aiohttp import web
 
+from watson_async._lifecycle import AsyncServing
 from watson_async.protocol.routes import ENDPOINTS
 
 from .._logs import LogStore
@@ -51,7 +51,7 @@ DEFAULT_ENVIRONMENT_ID = "00000000-0000-4000-8000-0000000e0001"
 DEFAULT_INSTANCE_ID = "fake-instance"
 
 
-class FakeAssistant(ServerMixin, InspectMixin, RuntimeMixin):
+class FakeAssistant(ServerMixin, InspectMixin, RuntimeMixin, AsyncServing):
     """A fake Watson Assistant v2 service and IAM token endpoint on a real socket.
 
     ``async with FakeAssistant() as fake:`` binds ``host`` on a free port; point a
@@ -288,15 +288,3 @@ class FakeAssistant(ServerMixin, InspectMixin, RuntimeMixin):
         self.draft_environment_id = self._assistants[assistant_id].draft_environment_id
         for i in range(1, extra_assistants + 1):
             self._add_assistant(f"Assistant {i:04d}", "", "en", now)
-
-    async def __aenter__(self) -> FakeAssistant:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()

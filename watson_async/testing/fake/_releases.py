@@ -121,11 +121,7 @@ class ReleasesAPI(ResourceBase):
         )
 
     def _environment(self, aid: str, eid: str) -> tuple[Assistant, Environment] | None:
-        assistant = self._assistants.get(aid)
-        if assistant is None:
-            return None
-        env = assistant.environments.get(eid)
-        return None if env is None else (assistant, env)
+        return self._owned(aid, lambda assistant: assistant.environments, eid)
 
     def get_environment(self, call: Call, aid: str, eid: str) -> Result:
         found = self._environment(aid, eid)
@@ -262,11 +258,7 @@ class ReleasesAPI(ResourceBase):
         )
 
     def _release(self, aid: str, name: str) -> tuple[Assistant, Release] | None:
-        assistant = self._assistants.get(aid)
-        if assistant is None:
-            return None
-        release = assistant.releases.get(name)
-        return None if release is None else (assistant, release)
+        return self._owned(aid, lambda assistant: assistant.releases, name)
 
     def get_release(self, call: Call, aid: str, name: str) -> Result:
         found = self._release(aid, name)

@@ -15,7 +15,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .._common import Result, bad_body
 from .._records import RecordedUpload
@@ -317,6 +317,9 @@ def sorts_by_name_updated(
     return {"name": name, "updated": updated}
 
 
+_T = TypeVar("_T")
+
+
 class ResourceBase:
     """What the authoring handlers share: the assistants, the fake's settings, and the
     state that lives outside the :class:`Assistant` objects (providers, uploads)."""
@@ -333,3 +336,14 @@ class ResourceBase:
 
     def _task(self, done: str, now: float) -> Task:
         return Task.start(done, self._settings.processing_polls, now)
+
+    def _owned(
+        self, aid: str, table: Callable[[Assistant], Mapping[str, _T]], key: str
+    ) -> tuple[Assistant, _T] | None:
+        """Assistant ``aid`` and its item ``key`` in ``table(assistant)`` (environments,
+        releases, skills), or ``None`` when either is unknown."""
+        assistant = self._assistants.get(aid)
+        if assistant is None:
+            return None
+        item = table(assistant).get(key)
+        return None if item is None else (assistant, item)

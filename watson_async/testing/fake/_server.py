@@ -18,6 +18,7 @@ from watson_async.protocol.routes import BY_NAME, ENDPOINTS
 from .._common import NOT_FOUND as _NOT_FOUND
 from .._common import Call as _Call
 from .._common import error as _error
+from .._common import serve as _serve
 from .._records import RecordedRequest
 from .._stream import StreamBody
 from ._faults import FaultsMixin
@@ -111,15 +112,8 @@ class ServerMixin(FaultsMixin, TokensMixin, RateLimitsMixin):
             handler_cancellation=True,  # a client gone mid-stream ends its handler at once
         )
         runner = web.ServerRunner(server, shutdown_timeout=1.0)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self.host, self._bind_port)
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
+        self.port = await _serve(runner, self.host, self._bind_port)
         self._runner = runner
-        self.port = int(runner.addresses[0][1])
 
     async def stop(self) -> None:
         """Stop serving and close connections; safe to call more than once. Streams

@@ -64,11 +64,7 @@ class SkillsAPI(ResourceBase):
     # ------------------------------------------------------------------ skills
 
     def _skill(self, aid: str, skill_id: str) -> tuple[Assistant, Skill] | None:
-        assistant = self._assistants.get(aid)
-        if assistant is None:
-            return None
-        skill = assistant.skills.get(skill_id)
-        return None if skill is None else (assistant, skill)
+        return self._owned(aid, lambda assistant: assistant.skills, skill_id)
 
     def get_skill(self, call: Call, aid: str, skill_id: str) -> Result:
         found = self._skill(aid, skill_id)
