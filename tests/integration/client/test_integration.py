@@ -187,7 +187,7 @@ async def test_rate_limit_error_carries_wait_and_headers(clock: Clock) -> None:
             VERSION,
             IAMAuthenticator(fake.apikey, url=fake.iam_url),
             service_url=fake.service_url,
-            retry=None,  # the raw error, not its handling (tests/test_retry_integration.py)
+            retry=None,  # the raw error, not its handling (test_retry_integration.py)
             rate_limit_gate=False,
         ) as client,
     ):

@@ -6,9 +6,9 @@ import base64
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from _faultserver import MATRIX, Fault, fault_server, json_ok
+from _secrets import leaks
 
-from tests._faultserver import MATRIX, Fault, fault_server, json_ok
-from tests._secrets import leaks
 from watson_async import (
     AssistantClient,
     Authenticator,

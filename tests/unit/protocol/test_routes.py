@@ -15,7 +15,7 @@ from watson_async.protocol import endpoints as _endpoints
 from watson_async.protocol.routes import BY_NAME, ENDPOINTS, ID_AFTER, Endpoint
 from watson_async.testing import FakeAssistant
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 #: Public coroutine methods of AssistantClient that are not API endpoints.
 NOT_ENDPOINTS = {"aclose", "with_response"}

@@ -4,7 +4,6 @@ sink's own AiohttpTransport, and SessionTransport for a caller's aiohttp session
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import traceback
 from typing import Any
@@ -15,8 +14,6 @@ from fakes import ScriptedTransport, response
 
 from watson_async import AiohttpTransport, ClientClosedError, TransportError
 from watson_async.analytics import SegmentBatchSink, SegmentHTTPError, derive_session_started
-from watson_async.testing._segment import FakeSegment
-from watson_async.transport import SessionTransport
 
 WRITE_KEY = "wk-secret-transport-789"
 TOKEN = base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
@@ -181,37 +178,3 @@ async def test_a_transport_excludes_session_and_proxy() -> None:
     async with aiohttp.ClientSession() as session:
         with pytest.raises(ValueError, match="transport"):
             SegmentBatchSink(WRITE_KEY, transport=AiohttpTransport(), session=session)
-
-
-async def test_the_own_transport_is_made_at_the_first_batch_and_closed() -> None:
-    async with FakeSegment(write_key=WRITE_KEY) as segment:
-        sink = SegmentBatchSink(WRITE_KEY, url=segment.url, flush_interval=60.0)
-        assert sink._transport is None  # nothing loop-bound before the first batch
-        await sink.send(make_call(1))
-        await sink.flush()
-        own = sink._transport
-        assert isinstance(own, AiohttpTransport)
-        await sink.aclose()
-        assert sink.sent == 1
-        with pytest.raises(ClientClosedError):
-            await own.send("POST", f"{segment.url}/v1/batch", {}, b"{}", 1.0)
-
-
-async def test_session_transport_uses_the_session_and_leaves_it_open() -> None:
-    auth = {"Authorization": f"Basic {TOKEN}", "Content-Type": "application/json"}
-    body = json.dumps({"batch": [{"type": "track", "event": "E"}]}).encode()
-    async with FakeSegment(write_key=WRITE_KEY) as segment, aiohttp.ClientSession() as session:
-        transport = SessionTransport(session, proxy_from_env=False)
-        answer = await transport.send("POST", f"{segment.url}/v1/batch", auth, body, 5.0)
-        assert answer.status == 200
-        assert json.loads(answer.body) == {"success": True}
-        segment.disconnect_next()
-        with pytest.raises(TransportError) as caught:
-            await transport.send("POST", f"{segment.url}/v1/batch", auth, body, 5.0)
-        assert caught.value.request_sent
-        await transport.aclose()
-        await transport.aclose()  # idempotent
-        assert not session.closed
-        with pytest.raises(ClientClosedError):
-            await transport.send("POST", f"{segment.url}/v1/batch", auth, body, 5.0)
-        assert segment.events() == ["E"]

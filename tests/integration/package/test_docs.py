@@ -58,7 +58,7 @@ from watson_async import AssistantClient, IAMAuthenticator
 from watson_async.protocol.routes import BY_NAME
 from watson_async.testing import FakeAssistant
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 #: The API key real-instance examples use; the module's fake accepts it.

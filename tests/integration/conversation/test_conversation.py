@@ -36,7 +36,7 @@ from watson_async.testing._script import ASK_DESTINATION, GREETING_TEXT
 
 VERSION = "2024-08-25"
 TIMEOUT = 60.0
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "conversations.md"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "conversations.md"
 INVALID_SESSION = {"error": "Invalid Session", "code": 404}
 
 
