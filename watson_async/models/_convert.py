@@ -78,7 +78,7 @@ def _json_names(cls: type) -> frozenset[str]:
 # are structured in cattrs' order (those with a default in declaration order, then the
 # required ones), a missing required field raises ``KeyError(json_key)``, non-dict
 # mappings are accepted, and a model that contains itself (through its fields) binds
-# that hook late. tests/test_convert.py checks every model against cattrs' hook.
+# that hook late. tests/unit/models/test_convert.py checks every model against cattrs' hook.
 
 _Hook = Callable[[Any, Any], Any]
 

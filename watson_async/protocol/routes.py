@@ -156,7 +156,9 @@ def _id_after() -> dict[str, str]:
         parts = row.path.split("/")
         for collection, segment in itertools.pairwise(parts):
             if _PLACEHOLDER.fullmatch(segment):
-                found.setdefault(collection, segment)  # tests/test_routes.py: only one
+                found.setdefault(
+                    collection, segment
+                )  # tests/unit/protocol/test_routes.py: only one
     return found
 
 

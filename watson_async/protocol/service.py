@@ -4,7 +4,7 @@ Turns a built :class:`~watson_async.protocol.endpoints.Request` into what the tr
 (URL with ``?version=``, the header set) and a response into what the caller gets (a
 model, a typed error, the verdict on a streamed reply). Pure like ``_wire`` (which it
 uses for errors): it imports neither aiohttp nor asyncio and reads no clock (``now``
-is passed in). ``tests/test_protocol.py`` tests it without a server.
+is passed in). ``tests/unit/protocol/test_protocol.py`` tests it without a server.
 """
 
 from __future__ import annotations
