@@ -55,7 +55,14 @@ class HttpResponse:
 
 
 class Transport(Protocol):
-    """What the client needs from an HTTP implementation."""
+    """What the client needs from an HTTP implementation.
+
+    Send exactly the headers given: a request whose ``body`` is ``None`` goes out with no
+    ``Content-Type`` (an HTTP library's default, such as aiohttp's
+    ``application/octet-stream``, must be skipped), and redirects are not followed.
+    Header values may be :class:`str` subclasses whose ``repr`` is redacted: send them
+    as text, never log them.
+    """
 
     async def send(
         self,

@@ -192,13 +192,22 @@ async def test_stream_without_extras_and_with_pauses(http: aiohttp.ClientSession
         assert "final_response" in data[1]
 
 
-@pytest.mark.parametrize("classic", [False, True])
-async def test_stateless_stream(http: aiohttp.ClientSession, classic: bool) -> None:
+@pytest.mark.parametrize("path", ["/message_stream", "/sessions/{sid}/message_stream"])
+async def test_streams_have_no_classic_path(http: aiohttp.ClientSession, path: str) -> None:
+    # No API version has un-scoped stream routes (the client refuses to build them).
     async with FakeAssistant(auth=False) as fake:
-        if classic:
-            url = f"{fake.service_url}/v2/assistants/{fake.assistant_id}/message_stream"
-        else:
-            url = scoped(fake, "/message_stream")
+        base = f"{fake.service_url}/v2/assistants/{fake.assistant_id}"
+        async with http.post(f"{base}/sessions?version=2024-08-25") as created:
+            sid = (await created.json())["session_id"]
+        url = base + path.format(sid=sid) + "?version=2024-08-25"
+        async with http.post(url, json={"input": {"text": "hi"}}) as response:
+            assert response.status == 404
+        assert fake.total_turns_processed == 0
+
+
+async def test_stateless_stream(http: aiohttp.ClientSession) -> None:
+    async with FakeAssistant(auth=False) as fake:
+        url = scoped(fake, "/message_stream")
         _, chunks = await stream(http, url, {"input": {"text": "book a trip"}})
         final = parse_sse(b"".join(chunks))[-1]["data"]["final_response"]
         context = final["context"]

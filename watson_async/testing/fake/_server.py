@@ -48,13 +48,13 @@ class _Route(NamedTuple):
 
 def _compile_routes() -> dict[int, tuple[_Route, ...]]:
     """The routes by segment count. Like the service, the fake answers the classic
-    variant of every environment-scoped runtime path (streams too, although the client
-    never sends them there)."""
+    (un-scoped) variant of the runtime paths that have one; streams have none, so a
+    classic stream path is a 404."""
     by_template: dict[str, dict[str, str]] = {}
     for row in ENDPOINTS:
         templates = [row.path]
-        if row.scoped:
-            templates.append(row.unscoped_path)
+        if row.classic_path is not None:
+            templates.append(row.classic_path)
         for template in templates:
             by_template.setdefault(template, {})[row.method] = row.name
     routes: dict[int, list[_Route]] = {}
