@@ -19,7 +19,7 @@ from watson_async.transport import HttpResponse, Transport
 
 from ..errors import AuthenticationError, WatsonError
 from ._base import _check_secret
-from ._token import RefreshListener, TokenAuthenticator
+from ._token import RefreshListener, TokenAuthenticator, TokenCache
 
 DEFAULT_IAM_URL = "https://iam.cloud.ibm.com"
 _IAM_TOKEN_PATH = "/identity/token"
@@ -63,6 +63,7 @@ class IAMAuthenticator(TokenAuthenticator):
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_refresh: RefreshListener | None = None,
+        token_cache: TokenCache | None = None,
     ) -> None:
         super().__init__(
             refresh_fraction=refresh_fraction,
@@ -75,6 +76,7 @@ class IAMAuthenticator(TokenAuthenticator):
             clock=clock,
             sleep=sleep,
             on_refresh=on_refresh,
+            token_cache=token_cache,
         )
         apikey = _check_secret("apikey", apikey)
         if (client_id is None) != (client_secret is None):
@@ -92,6 +94,7 @@ class IAMAuthenticator(TokenAuthenticator):
         if scope is not None:
             form["scope"] = scope
         self._token_request = SecretBytes(urlencode(form).encode())
+        self._cache_identity = (self._url, apikey, client_id or "", scope or "")
 
     def __repr__(self) -> str:
         return f"IAMAuthenticator(url={self._url!r}, apikey=<hidden>)"
@@ -151,6 +154,7 @@ class CloudPakForDataAuthenticator(TokenAuthenticator):
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_refresh: RefreshListener | None = None,
+        token_cache: TokenCache | None = None,
     ) -> None:
         super().__init__(
             refresh_fraction=refresh_fraction,
@@ -163,6 +167,7 @@ class CloudPakForDataAuthenticator(TokenAuthenticator):
             clock=clock,
             sleep=sleep,
             on_refresh=on_refresh,
+            token_cache=token_cache,
         )
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise ValueError(f"Cloud Pak for Data url must start with https:// or http://: {url!r}")
@@ -178,6 +183,8 @@ class CloudPakForDataAuthenticator(TokenAuthenticator):
         else:
             body["api_key"] = _check_secret("apikey", apikey)
         self._username = username
+        # Not the password: a low-entropy secret's unsalted hash must not sit in Redis.
+        self._cache_identity = (self._url, username)
         self._token_request = SecretBytes(_json.dumps(body))
         self._request_headers = {
             "Accept": "application/json",

@@ -10,6 +10,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
 import attrs
 
@@ -64,6 +65,45 @@ class RefreshEvent:
 
 RefreshListener = Callable[[RefreshEvent], None]
 
+TokenReply = tuple[str, float, "float | None"]
+"""What a token service answered: ``(access_token, lifetime_seconds, unix_expiration)``."""
+
+
+@attrs.frozen(slots=True, repr=False)
+class SharedToken:
+    """A token from a :class:`TokenCache`: the same absolute times in every process."""
+
+    access_token: str = attrs.field(converter=SecretStr)
+    expiration: float
+    """UNIX time the token expires."""
+    lifetime: float
+    """Its whole lifetime in seconds, as issued."""
+    remaining: float
+    """Seconds left until ``expiration`` when the cache read it."""
+
+    def __repr__(self) -> str:
+        return f"SharedToken(access_token=<hidden>, expiration={self.expiration!r})"
+
+
+class TokenCache(Protocol):
+    """A second level behind an authenticator's own token, shared between processes
+    (:class:`watson_async.redis.RedisTokenCache`). It never raises its own errors: when
+    it can't help, it calls ``fetch`` itself."""
+
+    async def get_token(
+        self,
+        identity: tuple[str, ...],
+        fetch: Callable[[], Awaitable[TokenReply]],
+        *,
+        stale: str | None,
+    ) -> SharedToken:
+        """A usable token other than ``stale``: the shared one, or ``fetch()``'s (shared)."""
+        ...
+
+    async def invalidate(self, identity: tuple[str, ...], rejected: str) -> None:
+        """Forget the shared token if it still is ``rejected``."""
+        ...
+
 
 class TokenAuthenticator(Authenticator):
     """Base of authenticators that fetch expiring tokens (IAM, Cloud Pak for Data).
@@ -85,6 +125,9 @@ class TokenAuthenticator(Authenticator):
       the authenticator has a ``transport`` of its own. Used without a client, it honours
       ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``. TLS verification is turned off only
       by the authenticator's own ``disable_ssl_verification``.
+    * ``token_cache`` (e.g. :class:`watson_async.redis.RedisTokenCache`) shares one
+      token between processes: a fetch asks the cache first, and the cache makes sure
+      one process of the fleet asks the token service. Without it, nothing changes.
 
     Subclasses implement :meth:`_request_token`.
     """
@@ -102,6 +145,7 @@ class TokenAuthenticator(Authenticator):
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_refresh: RefreshListener | None = None,
+        token_cache: TokenCache | None = None,
     ) -> None:
         if not 0.0 < refresh_fraction <= 1.0:
             raise ValueError("refresh_fraction must be in (0, 1]")
@@ -128,6 +172,10 @@ class TokenAuthenticator(Authenticator):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._failures = 0
+        self._token_cache = token_cache
+        self._rejected: str | None = None  # the token a 401 refused, until replaced
+        # Per process: spreads the fleet's refreshes of one shared token over a little time.
+        self._jitter = random.random()
         self.token_requests = 0
         """How many token requests this authenticator has sent."""
 
@@ -168,6 +216,9 @@ class TokenAuthenticator(Authenticator):
     async def invalidate(self, rejected: str | None) -> bool:
         if rejected is not None and rejected != self._header:
             return True  # already replaced since that request was sent
+        token = self._token
+        if token is not None:
+            self._rejected = token.access_token
         self._token = None  # nobody may use the rejected token any more
         await self._fetch("unauthorized")
         return True
@@ -216,10 +267,12 @@ class TokenAuthenticator(Authenticator):
 
     # --- for subclasses -------------------------------------------------------------
 
-    # Set by subclasses: where to POST, with which headers and (secret) body.
+    # Set by subclasses: where to POST, with which headers and (secret) body, and what
+    # names the credential to a token cache (it hashes it, never stores it).
     _url: str
     _request_headers: dict[str, str]
     _token_request: SecretBytes
+    _cache_identity: tuple[str, ...]
 
     async def _request_token(self, transport: Transport) -> tuple[str, float, float | None]:
         """Ask the token service: ``(access_token, lifetime_seconds, unix_expiration)``."""
@@ -322,11 +375,27 @@ class TokenAuthenticator(Authenticator):
         if not task.cancelled():
             task.exception()  # retrieved here: a failure nobody awaited is not logged
 
+    async def _request_counted(self) -> TokenReply:
+        self.token_requests += 1
+        return await self._request_token(self._get_transport())
+
     async def _fetch_now(self, reason: str) -> None:
         started = self._clock()
-        self.token_requests += 1
+        cache = self._token_cache
+        shared: SharedToken | None = None
         try:
-            access_token, lifetime, expiration = await self._request_token(self._get_transport())
+            if cache is None:
+                access_token, lifetime, expiration = await self._request_counted()
+            else:
+                current = self._token
+                stale = current.access_token if current is not None else self._rejected
+                if reason == "unauthorized" and stale is not None:
+                    await cache.invalidate(self._cache_identity, stale)
+                shared = await cache.get_token(
+                    self._cache_identity, self._request_counted, stale=stale
+                )
+                access_token, lifetime = shared.access_token, shared.lifetime
+                expiration = shared.expiration
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -345,13 +414,22 @@ class TokenAuthenticator(Authenticator):
         # The margin never eats more than half of a (short, test) lifetime, and the
         # refresh point is a fraction of what is left, so it always comes first.
         usable = lifetime - min(self._expiry_margin, lifetime / 2)
+        if shared is None:
+            issued, jitter = started, 0.0
+        else:
+            # Times from the token's absolute expiry: every process sharing it computes
+            # the same refresh point, less its own jitter (up to a tenth of the rest), so
+            # one of them refreshes and the others find the new token in the cache.
+            issued = self._clock() + shared.remaining - lifetime
+            jitter = self._jitter * 0.1 * usable * (1 - self._refresh_fraction)
         self._token = AccessToken(
             access_token=access_token,
-            refresh_at=started + usable * self._refresh_fraction,
-            expires_at=started + usable,
+            refresh_at=issued + usable * self._refresh_fraction - jitter,
+            expires_at=issued + usable,
             expiration=expiration,
         )
         self._header = SecretStr("Bearer " + access_token)
+        self._rejected = None
         self._failures = 0
         self._emit(
             RefreshEvent(

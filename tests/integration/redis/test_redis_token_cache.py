@@ -1,0 +1,184 @@
+"""RedisTokenCache against a real redis-server: one token for many authenticators and
+processes, compare-and-delete after a 401, and an outage the authenticators ride out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from watson_async import AssistantClient, CloudPakForDataAuthenticator, IAMAuthenticator
+from watson_async.redis import RedisTokenCache
+from watson_async.testing import FakeAssistant
+
+VERSION = "2024-08-25"
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeAssistant]:
+    async with FakeAssistant(record_requests=False) as fake:
+        yield fake
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
+async def _close(*things: Any) -> None:
+    for thing in things:
+        await thing.aclose()
+
+
+async def test_eight_authenticators_fetch_one_token_between_them(
+    fake: FakeAssistant, redis_url: str, namespace: str
+) -> None:
+    caches = [RedisTokenCache.from_url(redis_url, namespace=namespace) for _ in range(8)]
+    auths = [IAMAuthenticator(fake.apikey, url=fake.iam_url, token_cache=c) for c in caches]
+    headers = await asyncio.gather(*(a.authorization() for a in auths))
+    assert fake.iam_calls == 1
+    assert len(set(headers)) == 1
+    assert sum(a.token_requests for a in auths) == 1
+    expirations = {a.token.expiration for a in auths if a.token is not None}
+    assert len(expirations) == 1  # one absolute expiry everywhere
+    await _close(*auths, *caches)
+
+
+async def test_cloud_pak_for_data_shares_too(
+    fake: FakeAssistant, redis_url: str, namespace: str
+) -> None:
+    caches = [RedisTokenCache.from_url(redis_url, namespace=namespace) for _ in range(3)]
+    auths = [
+        CloudPakForDataAuthenticator(
+            fake.cp4d_url, fake.cp4d_username, fake.cp4d_password, token_cache=c
+        )
+        for c in caches
+    ]
+    headers = await asyncio.gather(*(a.authorization() for a in auths))
+    assert fake.cp4d_calls == 1
+    assert len(set(headers)) == 1
+    await _close(*auths, *caches)
+
+
+async def test_a_401_removes_only_the_rejected_token(
+    fake: FakeAssistant, redis_url: str, namespace: str
+) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    cache_a = RedisTokenCache(client, namespace=namespace)
+    cache_b = RedisTokenCache(client, namespace=namespace)
+    a = IAMAuthenticator(fake.apikey, url=fake.iam_url, token_cache=cache_a)
+    b = IAMAuthenticator(fake.apikey, url=fake.iam_url, token_cache=cache_b)
+    first = await a.authorization()
+    assert await b.authorization() == first
+    assert fake.iam_calls == 1
+
+    await a.invalidate(first)  # a 401 for the first token: a replaces it for everyone
+    second = await a.authorization()
+    assert second != first
+    assert fake.iam_calls == 2
+
+    await b.invalidate(first)  # b's 401 for the same token must not remove the new one
+    assert await b.authorization() == second
+    assert fake.iam_calls == 2
+
+    keys = [k async for k in client.scan_iter(match=f"{namespace}:*")]
+    assert len(keys) == 1  # the token; the lease is released
+    assert fake.apikey.encode() not in keys[0]
+    await _close(a, b, cache_a, cache_b)  # the caches don't own the client
+    assert await client.ping()
+    await client.aclose()
+
+
+async def test_redis_outage_falls_back_and_rejoins(
+    fake: FakeAssistant, redis_server: Any, namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caches = [
+        RedisTokenCache.from_url(redis_server.url, namespace=namespace, op_timeout=2.0)
+        for _ in range(2)
+    ]
+    a, b = (IAMAuthenticator(fake.apikey, url=fake.iam_url, token_cache=c) for c in caches)
+    first = await a.authorization()
+    assert await b.authorization() == first
+    assert fake.iam_calls == 1
+
+    redis_server.stop()
+    caplog.set_level(logging.INFO, logger="watson_async.redis")
+    # The client closes its authenticator (a) on exit: the whole run happens inside.
+    async with AssistantClient(VERSION, a, service_url=fake.service_url) as client:
+        await a.invalidate(first)  # Redis down: a fetches its own token
+        assert fake.iam_calls == 2
+        await a.invalidate(await a.authorization())  # still down: one more own fetch
+        assert fake.iam_calls == 3
+        await client.message_stateless(fake.assistant_id, fake.environment_id)  # no raise
+        assert not caches[0].available
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1  # once per outage
+        assert "Redis unavailable" in warnings[0].getMessage()
+
+        redis_server.start()  # an empty Redis again, on the same port
+        third = await a.authorization()
+        await a.invalidate(third)  # shared again: a stores its new token
+        fourth = await a.authorization()
+        assert caches[0].available
+        assert fake.iam_calls == 4
+        await b.invalidate(first)  # b finds a's token in Redis
+        assert await b.authorization() == fourth
+        assert fake.iam_calls == 4
+        assert any("answers again" in r.getMessage() for r in caplog.records)
+        await client.message_stateless(fake.assistant_id, fake.environment_id)
+    await _close(a, b, *caches)
+
+
+WORKER = """
+import asyncio, sys
+from watson_async import IAMAuthenticator
+from watson_async.redis import RedisTokenCache
+
+async def main(iam_url, apikey, redis_url, namespace):
+    cache = RedisTokenCache.from_url(redis_url, namespace=namespace)
+    auth = IAMAuthenticator(apikey, url=iam_url, token_cache=cache)
+    header = await auth.authorization()
+    print(auth.token_requests, header is not None and header.startswith("Bearer "))
+    await auth.aclose()
+    await cache.aclose()
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+async def test_four_processes_fetch_one_token_between_them(
+    fake: FakeAssistant, redis_url: str, namespace: str
+) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), *sys.path]))}
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            WORKER,
+            fake.iam_url,
+            fake.apikey,
+            redis_url,
+            namespace,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        for _ in range(4)
+    ]
+    outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 120)
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err.decode()
+    lines = sorted(out.decode().split() for out, _ in outputs)
+    assert all(line[1] == "True" for line in lines)
+    assert sum(int(line[0]) for line in lines) == 1
+    assert fake.iam_calls == 1

@@ -1,0 +1,300 @@
+"""One token for a fleet: :class:`RedisTokenCache`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import redis.asyncio as _aioredis
+import redis.exceptions as _rexc
+
+from watson_async.auth._token import SharedToken, TokenReply
+from watson_async.protocol.secret import SecretStr
+
+__all__ = ["RedisTokenCache"]
+
+_log = logging.getLogger("watson_async.redis")
+_T = TypeVar("_T")
+
+# KEYS[1] = lease, ARGV[1] = owner: delete the lease only if we still hold it.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+# KEYS[1] = token, ARGV[1] = the rejected token: delete only if Redis still holds it.
+_INVALIDATE = """
+local stored = redis.call('GET', KEYS[1])
+if not stored then return 0 end
+local ok, entry = pcall(cjson.decode, stored)
+if ok and type(entry) == 'table' and entry['t'] == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+_ERRORS = (_rexc.RedisError, OSError, asyncio.TimeoutError, TimeoutError)
+
+
+class _Unavailable(Exception):
+    """Redis didn't answer usefully; the caller falls back to its own fetch."""
+
+
+class RedisTokenCache:
+    """Shares one token between every process (and authenticator) using the same Redis.
+
+    Give it to :class:`~watson_async.IAMAuthenticator` or
+    :class:`~watson_async.CloudPakForDataAuthenticator` as ``token_cache=``. It is a
+    second level behind the authenticator's own token, asked only when that one has to be
+    fetched or refreshed:
+
+    * A usable token in Redis (not the one being replaced) is taken as it is.
+    * Otherwise one process of the fleet takes a lease (``SET NX PX``, released by
+      compare-and-delete) and asks the token service; the others poll for its result
+      every ``poll_interval`` seconds, for at most ``lease_wait`` seconds, then fetch
+      themselves.
+    * The token is stored with its absolute expiry, so all processes compute the same
+      refresh point (each less a little jitter of its own).
+    * After a 401, the shared token is removed only if Redis still holds the rejected one.
+    * Keys are ``{namespace}:token:{sha256}`` and ``{namespace}:lease:{sha256}``, the
+      hash over the token URL and the API key (IAM, with client id and scope) or user
+      name (Cloud Pak for Data): no secret in a key.
+    * When Redis is down, slow (each operation is bounded by ``op_timeout`` seconds) or
+      fails, the authenticator fetches its own token, as without a cache; a warning is
+      logged once per outage (logger ``watson_async.redis``) and Redis is used again as
+      soon as it answers. No Redis exception reaches the caller.
+
+    Anyone who can read the Redis keys gets a bearer token valid until it expires (at
+    most the token's lifetime, an hour for IAM): protect Redis like the API key.
+
+    The cache does not own ``redis`` (close it yourself), except when made by
+    :meth:`from_url`; :meth:`aclose` closes only what it owns.
+    """
+
+    def __init__(
+        self,
+        redis: _aioredis.Redis,
+        *,
+        namespace: str = "watson_async",
+        op_timeout: float = 0.5,
+        lease_ttl: float = 30.0,
+        lease_wait: float = 30.0,
+        poll_interval: float = 0.05,
+        min_remaining: float = 30.0,
+        wall_clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        _check_namespace(namespace)
+        for name, value in (
+            ("op_timeout", op_timeout),
+            ("lease_ttl", lease_ttl),
+            ("poll_interval", poll_interval),
+        ):
+            if not value > 0:
+                raise ValueError(f"{name} must be positive")
+        if lease_wait < 0 or min_remaining < 0:
+            raise ValueError("lease_wait and min_remaining must not be negative")
+        self._redis = redis
+        self._namespace = namespace
+        self._op_timeout = op_timeout
+        self._lease_ttl_ms = max(1, int(lease_ttl * 1000))
+        self._lease_wait = lease_wait
+        self._poll_interval = poll_interval
+        self._min_remaining = min_remaining
+        self._wall_clock = wall_clock
+        self._clock = clock
+        self._sleep = sleep
+        self._owns_redis = False
+        self._down = False
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, namespace: str = "watson_async", **options: Any
+    ) -> RedisTokenCache:
+        """A cache with a Redis client of its own (closed by :meth:`aclose`).
+
+        ``url`` is ``redis://``, ``rediss://`` or ``unix://``; a malformed one is a
+        ``ValueError`` here. ``options`` are :class:`RedisTokenCache`'s keywords.
+        """
+        _check_namespace(namespace)
+        if not isinstance(url, str):
+            raise ValueError(f"url must be a string, not {type(url).__name__}")
+        op_timeout = float(options.get("op_timeout", 0.5))
+        try:
+            client = _aioredis.Redis.from_url(
+                url, socket_timeout=op_timeout, socket_connect_timeout=op_timeout
+            )
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"not a usable Redis URL: {exc}") from None
+        cache = cls(client, namespace=namespace, **options)
+        cache._owns_redis = True
+        return cache
+
+    def __repr__(self) -> str:
+        return f"RedisTokenCache(namespace={self._namespace!r})"
+
+    @property
+    def namespace(self) -> str:
+        """The prefix of every key."""
+        return self._namespace
+
+    @property
+    def available(self) -> bool:
+        """False from a failed Redis operation until the next one that succeeds."""
+        return not self._down
+
+    async def aclose(self) -> None:
+        """Close the Redis client if this cache made it (:meth:`from_url`)."""
+        if self._owns_redis:
+            self._owns_redis = False
+            await self._redis.aclose()
+
+    # --- the TokenCache protocol ------------------------------------------------------
+
+    async def get_token(
+        self,
+        identity: tuple[str, ...],
+        fetch: Callable[[], Awaitable[TokenReply]],
+        *,
+        stale: str | None,
+    ) -> SharedToken:
+        """The shared token if usable and not ``stale``, else one fetch for the fleet."""
+        keys = self._keys(identity)
+        try:
+            return await self._shared(keys, fetch, stale)
+        except _Unavailable:
+            return self._entry(await fetch())
+
+    async def invalidate(self, identity: tuple[str, ...], rejected: str) -> None:
+        """Remove the shared token if Redis still holds ``rejected`` (compare-and-delete)."""
+        token_key, _ = self._keys(identity)
+        with contextlib.suppress(_Unavailable):
+            await self._op(self._redis.eval(_INVALIDATE, 1, token_key, str(rejected)))
+
+    # --- machinery ------------------------------------------------------------------
+
+    def _keys(self, identity: tuple[str, ...]) -> tuple[str, str]:
+        digest = hashlib.sha256("\0".join(str(p) for p in identity).encode()).hexdigest()
+        return f"{self._namespace}:token:{digest}", f"{self._namespace}:lease:{digest}"
+
+    async def _op(self, awaitable: Awaitable[_T]) -> _T:
+        """One Redis operation, bounded; its failure is :class:`_Unavailable`."""
+        try:
+            result = await asyncio.wait_for(awaitable, self._op_timeout)
+        except _ERRORS as exc:
+            if not self._down:
+                self._down = True
+                _log.warning(
+                    "Redis unavailable (%s: %s): authenticators fetch their own tokens "
+                    "until it answers again",
+                    type(exc).__name__,
+                    exc,
+                )
+            raise _Unavailable from None
+        if self._down:
+            self._down = False
+            _log.info("Redis answers again: tokens are shared again")
+        return result
+
+    async def _shared(
+        self,
+        keys: tuple[str, str],
+        fetch: Callable[[], Awaitable[TokenReply]],
+        stale: str | None,
+    ) -> SharedToken:
+        token_key, lease_key = keys
+        owner = secrets.token_hex(16)
+        deadline = self._clock() + self._lease_wait
+        while True:
+            found = self._usable(await self._op(self._redis.get(token_key)), stale)
+            if found is not None:
+                return found
+            leased = await self._op(
+                self._redis.set(lease_key, owner, nx=True, px=self._lease_ttl_ms)
+            )
+            if leased:
+                return await self._fetch_leased(keys, owner, fetch, stale)
+            if self._clock() >= deadline:
+                # The holder is slow or gone: fetch, and share what we got.
+                return await self._store(token_key, self._entry(await fetch()))
+            await self._sleep(self._poll_interval)
+
+    async def _fetch_leased(
+        self,
+        keys: tuple[str, str],
+        owner: str,
+        fetch: Callable[[], Awaitable[TokenReply]],
+        stale: str | None,
+    ) -> SharedToken:
+        token_key, lease_key = keys
+        try:
+            # Someone may have stored a token between our read and our lease.
+            found = self._usable(await self._op(self._redis.get(token_key)), stale)
+            if found is not None:
+                return found
+            return await self._store(token_key, self._entry(await fetch()))
+        finally:
+            with contextlib.suppress(_Unavailable):  # else the lease runs out by itself
+                await self._op(self._redis.eval(_RELEASE, 1, lease_key, owner))
+
+    async def _store(self, token_key: str, entry: SharedToken) -> SharedToken:
+        ttl_ms = int(entry.remaining * 1000)
+        if ttl_ms > 0:
+            value = json.dumps(
+                {"t": str(entry.access_token), "e": entry.expiration, "l": entry.lifetime}
+            )
+            # On failure the token is still good; the next fetch tries to share again.
+            with contextlib.suppress(_Unavailable):
+                await self._op(self._redis.set(token_key, value, px=ttl_ms))
+        return entry
+
+    def _entry(self, reply: TokenReply) -> SharedToken:
+        """A fresh reply with its absolute expiry."""
+        access_token, lifetime, expiration = reply
+        now = self._wall_clock()
+        if expiration is None:
+            expiration = now + lifetime
+        return SharedToken(
+            access_token=access_token,
+            expiration=expiration,
+            lifetime=lifetime,
+            remaining=expiration - now,
+        )
+
+    def _usable(self, raw: Any, stale: str | None) -> SharedToken | None:
+        """The stored token, if it is one, not ``stale`` and not about to expire."""
+        if raw is None:
+            return None
+        try:
+            entry = json.loads(raw)
+            token = SecretStr(entry.pop("t"))
+            expiration, lifetime = float(entry["e"]), float(entry["l"])
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None  # not ours: overwritten by the next fetch
+        remaining = expiration - self._wall_clock()
+        if not token or token == stale or lifetime <= 0:
+            return None
+        if remaining <= min(self._min_remaining, lifetime / 2):
+            return None
+        return SharedToken(
+            access_token=token, expiration=expiration, lifetime=lifetime, remaining=remaining
+        )
+
+
+def _check_namespace(namespace: object) -> None:
+    if not isinstance(namespace, str):
+        raise ValueError(f"namespace must be a string, not {type(namespace).__name__}")
+    if not namespace.strip():
+        raise ValueError("namespace must not be empty")
+    if any(c.isspace() or not c.isprintable() for c in namespace):
+        raise ValueError(f"namespace must not contain spaces or control characters: {namespace!r}")
