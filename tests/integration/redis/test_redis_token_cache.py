@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from fakes import Events, VirtualTime
 
 from watson_async import AssistantClient, CloudPakForDataAuthenticator, IAMAuthenticator
 from watson_async.redis import RedisTokenCache
 from watson_async.testing import FakeAssistant
 
 VERSION = "2024-08-25"
+WALL0 = 1_800_000_000.0
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -182,3 +184,41 @@ async def test_four_processes_fetch_one_token_between_them(
     assert all(line[1] == "True" for line in lines)
     assert sum(int(line[0]) for line in lines) == 1
     assert fake.iam_calls == 1
+
+
+async def test_the_fleet_refreshes_once_ahead_of_expiry(redis_url: str, namespace: str) -> None:
+    vt = VirtualTime(now=0.0)
+    wall = lambda: WALL0 + vt.now  # noqa: E731
+    events = Events()
+    async with FakeAssistant(clock=wall, token_lifetime=60.0, record_requests=False) as fake:
+        caches = [
+            RedisTokenCache.from_url(redis_url, namespace=namespace, wall_clock=wall)
+            for _ in range(3)
+        ]
+        auths = [
+            IAMAuthenticator(
+                fake.apikey,
+                url=fake.iam_url,
+                clock=vt,
+                sleep=vt.sleep,
+                on_refresh=events,
+                token_cache=c,
+            )
+            for c in caches
+        ]
+        first = await asyncio.gather(*(a.authorization() for a in auths))
+        assert fake.iam_calls == 1
+        tokens = [a.token for a in auths if a.token is not None]
+        assert len({t.expires_at for t in tokens}) == 1  # one expiry for the fleet
+        # usable 50 s, refresh at 40 s less each one's jitter (at most 1 s)
+        assert all(39.0 <= t.refresh_at <= 40.0 for t in tokens)
+        await vt.until_sleeping(3)  # the three refreshers wait for their refresh points
+        vt.advance(40.0)
+        done = await asyncio.wait_for(events.wait(6), 30)
+        assert [e.ok for e in done[3:]] == [True] * 3
+        assert {e.reason for e in done[3:]} == {"scheduled"}
+        assert fake.iam_calls == 2  # one refresh for all three
+        second = {await a.authorization() for a in auths}
+        assert len(second) == 1
+        assert second.isdisjoint(first)
+        await _close(*auths, *caches)
