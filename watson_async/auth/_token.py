@@ -125,7 +125,7 @@ class TokenAuthenticator(Authenticator):
       the authenticator has a ``transport`` of its own. Used without a client, it honours
       ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``. TLS verification is turned off only
       by the authenticator's own ``disable_ssl_verification``.
-    * ``token_cache`` (e.g. :class:`watson_async.redis.RedisTokenCache`) shares one
+    * ``token_cache`` (e.g. ``watson_async.redis.RedisTokenCache``) shares one
       token between processes: a fetch asks the cache first, and the cache makes sure
       one process of the fleet asks the token service. Without it, nothing changes.
 
