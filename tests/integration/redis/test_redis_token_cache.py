@@ -222,3 +222,63 @@ async def test_the_fleet_refreshes_once_ahead_of_expiry(redis_url: str, namespac
         assert len(second) == 1
         assert second.isdisjoint(first)
         await _close(*auths, *caches)
+
+
+class StepClock:
+    """A clock that only the cache's own poll sleeps move: waiting costs no real time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps = 0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.sleeps += 1
+        self.now += delay
+        await asyncio.sleep(0)
+
+
+async def test_a_lease_whose_holder_is_gone_delays_the_fetch_a_bounded_time(
+    fake: FakeAssistant, redis_url: str, namespace: str
+) -> None:
+    clock = StepClock()
+    cache = RedisTokenCache.from_url(
+        redis_url,
+        namespace=namespace,
+        lease_wait=2.0,
+        poll_interval=0.1,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    auth = IAMAuthenticator(fake.apikey, url=fake.iam_url, token_cache=cache)
+    _, lease_key = cache._keys(auth._cache_identity)
+    client = aioredis.Redis.from_url(redis_url)
+    await client.set(lease_key, "a process that died", px=60_000)  # never released
+    assert await auth.authorization()
+    assert fake.iam_calls == 1
+    assert 19 <= clock.sleeps <= 21  # polled for lease_wait, then fetched itself
+    # ... and shared what it got: a second authenticator needs no token request
+    other_cache = RedisTokenCache.from_url(redis_url, namespace=namespace)
+    other = IAMAuthenticator(fake.apikey, url=fake.iam_url, token_cache=other_cache)
+    assert await other.authorization() == await auth.authorization()
+    assert fake.iam_calls == 1
+    await _close(auth, other, cache, other_cache, client)
+
+
+async def test_garbage_under_the_token_key_is_replaced(
+    fake: FakeAssistant, redis_url: str, namespace: str
+) -> None:
+    cache = RedisTokenCache.from_url(redis_url, namespace=namespace)
+    auth = IAMAuthenticator(fake.apikey, url=fake.iam_url, token_cache=cache)
+    token_key, _ = cache._keys(auth._cache_identity)
+    client = aioredis.Redis.from_url(redis_url)
+    await client.set(token_key, b"\xff not json")
+    header = await auth.authorization()
+    assert header is not None
+    assert fake.iam_calls == 1
+    stored = await client.get(token_key)
+    assert stored is not None
+    assert header.removeprefix("Bearer ").encode() in stored
+    await _close(auth, cache, client)
