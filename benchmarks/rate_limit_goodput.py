@@ -147,15 +147,17 @@ async def fairness(
             on_gate_wait=on_gate,
         ) as client:
             aid, eid = fake.assistant_id, fake.environment_id
-            stop = False
+            stop = measuring = False
 
             async def conversation(n: int) -> None:
                 sid = (await client.create_session(aid, eid)).session_id
                 t = 0
                 while not stop:
                     started = time.perf_counter()
+                    measured = measuring  # calls started during the warm-up don't count
                     await client.message(aid, eid, sid, input={"text": f"c{n} t{t}"})
-                    latencies.append(time.perf_counter() - started)
+                    if measured:
+                        latencies.append(time.perf_counter() - started)
                     t += 1
 
             tasks = [asyncio.create_task(conversation(n)) for n in range(conversations)]
@@ -163,7 +165,7 @@ async def fairness(
             first = (int(time.time() / window) + 1 + warmup) * window
             await asyncio.sleep(first - time.time())
             counted_from = fake.total_turns_processed
-            latencies.clear()
+            measuring = True
             await asyncio.sleep(first + windows * window - time.time())
             counted = fake.total_turns_processed - counted_from
             stop = True
