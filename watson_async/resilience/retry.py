@@ -13,6 +13,7 @@ says its budget is spent, so concurrent coroutines don't each collect their own 
 from __future__ import annotations
 
 import asyncio
+import collections
 import math
 import random
 import time
@@ -142,12 +143,14 @@ class RetryEvent:
 
 @attrs.frozen
 class GateEvent:
-    """Reported when the rate-limit gate holds a request back."""
+    """Reported once for each request the rate-limit gate holds back."""
 
     family: str
     wait: float
+    """The expected wait when the request was held (its place in the queue included)."""
     reason: str
-    """``rate_limited`` (a 429 was seen) or ``budget_spent`` (remaining reached 0)."""
+    """``rate_limited`` (a 429 was seen), ``budget_spent`` (remaining reached 0) or
+    ``paced`` (the window's budget is spread over it, or earlier requests wait)."""
 
 
 @attrs.frozen
@@ -173,26 +176,49 @@ class _Family:
     window: float | None = None  # seconds between successive resets, once seen
     blocked_until: float = 0.0  # monotonic
     in_flight: int = 0  # admitted, no response yet: the server's count doesn't include them
+    tat: float = 0.0  # GCRA's theoretical arrival time of the next request (monotonic)
+    hold_until: float = 0.0  # the current unpaced hold's end, its jitter included
+    # Held requests in arrival order (None until the first is held) and the one task that
+    # admits them: FIFO, and a single timer however many wait.
+    waiters: collections.deque[asyncio.Future[None]] | None = None
+    waker: asyncio.Task[None] | None = None
 
     def new_window(self, reset_epoch: float) -> bool:
         """Note a reported reset; True when it starts a newer window than the one known."""
         if self.reset_epoch is not None and reset_epoch <= self.reset_epoch:
             return False
         if self.reset_epoch is not None:
-            self.window = reset_epoch - self.reset_epoch
+            # Idle windows in between make a gap a multiple of the window: keep the least.
+            gap = reset_epoch - self.reset_epoch
+            self.window = gap if self.window is None else min(self.window, gap)
         self.reset_epoch = reset_epoch
         return True
 
+    def interval(self) -> float | None:
+        """GCRA's emission interval (window / limit), when both are known."""
+        if self.window and self.limit:
+            return self.window / self.limit
+        return None
+
 
 class RateLimitGate:
-    """One per client: holds requests of an endpoint family while its budget is spent.
+    """One per client: admits the requests of each endpoint family fairly and paced.
 
     After each response the gate notes ``X-RateLimit-Limit/Remaining/Reset``; each
     request it admits uses up one unit of what is left. When nothing is left, or a 429
-    arrives, every request of that family waits for the reset (measured against the
+    arrives, requests of that family wait for the reset (measured against the
     response's ``Date``, so clock skew doesn't matter) instead of being sent to collect
-    its own 429; wake-ups are spread over ``spread`` seconds. Families the service sends
-    no rate-limit headers for are never held back, except after a 429.
+    their own 429. Once the window's length is known (two successive resets), admissions
+    are paced (GCRA: one per ``window / limit`` seconds, ``burst`` at once at most), so
+    the budget is spread over the window rather than spent at its start.
+
+    Held requests are admitted in arrival order by one task per family: a new arrival
+    never overtakes a waiter. A cancelled waiter leaves the queue without using a unit;
+    when ``sleep`` raises (the client's raises ``ClientClosedError`` on close) every
+    waiter of the family gets that error. Before the window is known, wake-ups after a
+    hold are jittered by up to ``spread`` seconds, so a fleet's processes don't all
+    start at the reset. Families the service sends no rate-limit headers for are never
+    held back, except after a 429.
     """
 
     def __init__(
@@ -203,6 +229,7 @@ class RateLimitGate:
         rand: Callable[[], float] = random.random,
         spread: float = 1.0,
         fallback_wait: float = 1.0,
+        burst: int = 2,
         on_wait: Callable[[GateEvent], None] | None = None,
     ) -> None:
         self._clock = clock
@@ -210,6 +237,7 @@ class RateLimitGate:
         self._rand = rand
         self._spread = spread
         self._fallback_wait = fallback_wait
+        self._burst = max(1, burst)
         self._on_wait = on_wait
         self._families: dict[str, _Family] = {}
 
@@ -235,39 +263,118 @@ class RateLimitGate:
         if state is None:
             # Known from the first request on, so what is in flight is always counted.
             state = self._families[family] = _Family()
-        waited = 0.0
-        while True:
-            now = self._clock()
-            if now < state.blocked_until:
-                reason = "rate_limited"
-                delay = state.blocked_until - now
-            elif (
-                state.remaining is not None and state.remaining <= 0 and state.reset_at is not None
-            ):
-                if now < state.reset_at:
-                    reason = "budget_spent"
-                    delay = state.reset_at - now
-                else:
-                    # The window has passed: a new one starts with the full limit. Until a
-                    # response reports it, assume it is as long as the last one (or short,
-                    # when unknown: never a deadlock if no response ever says more).
-                    state.remaining = state.limit
-                    state.reset_at = (
-                        state.reset_at + state.window
-                        if state.window and state.reset_at + state.window > now
-                        else now + self._fallback_wait
-                    )
+        now = self._clock()
+        delay, reason = self._hold(state, now)
+        if not state.waiters and delay <= 0.0:
+            self._admit(state, now)
+            return 0.0  # the hot path: nothing held, budget left
+        delay = self._jittered(state, now, delay, reason) if delay > 0.0 else 0.0
+        if state.waiters:
+            delay += len(state.waiters) * (state.interval() or 0.0)
+        if state.waiters is None:
+            state.waiters = collections.deque()
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        state.waiters.append(waiter)
+        if state.waker is None:
+            state.waker = asyncio.ensure_future(self._wake(state))
+        if self._on_wait is not None:
+            self._on_wait(GateEvent(family, delay, reason))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._give_back(state)  # admitted, but cancelled before it could go
+            elif state.waiters and waiter in state.waiters:
+                state.waiters.remove(waiter)
+            raise
+        return self._clock() - now
+
+    def _hold(self, state: _Family, now: float) -> tuple[float, str]:
+        """Seconds until the next request of ``state`` may go (<= 0: now) and why."""
+        if now < state.blocked_until:
+            return state.blocked_until - now, "rate_limited"
+        if state.remaining is not None and state.remaining <= 0 and state.reset_at is not None:
+            if now < state.reset_at:
+                return state.reset_at - now, "budget_spent"
+            # The window has passed: a new one starts with the full limit. Until a
+            # response reports it, assume it is as long as the last one (or short, when
+            # unknown: never a deadlock if no response ever says more).
+            state.remaining = state.limit
+            state.reset_at = (
+                state.reset_at + state.window
+                if state.window and state.reset_at + state.window > now
+                else now + self._fallback_wait
+            )
+            if state.remaining is not None and state.remaining <= 0:
+                return state.reset_at - now, "budget_spent"
+        interval = state.interval()
+        if interval is not None:
+            # GCRA: admit when the theoretical arrival time is at most burst - 1
+            # intervals ahead.
+            ahead = state.tat - now - (self._burst - 1) * interval
+            if ahead > 0.0:
+                return ahead, "paced"
+        return 0.0, "paced"
+
+    def _jittered(self, state: _Family, now: float, delay: float, reason: str) -> float:
+        """The wait of a hold: unpaced, it ends up to ``spread`` seconds late (drawn once
+        per hold, so every waiter and the waker agree), so processes don't all wake at
+        the reset."""
+        if reason == "paced" or state.interval() is not None:
+            return delay
+        if state.hold_until < now + delay:
+            state.hold_until = now + delay + self._rand() * self._spread
+        return state.hold_until - now
+
+    def _admit(self, state: _Family, now: float) -> None:
+        if state.remaining is not None:
+            state.remaining -= 1
+        state.in_flight += 1
+        interval = state.interval()
+        if interval is not None:
+            state.tat = max(state.tat, now) + interval
+
+    def _give_back(self, state: _Family) -> None:
+        """Undo :meth:`_admit` for a request that was cancelled before it was sent."""
+        if state.remaining is not None:
+            state.remaining += 1
+        if state.in_flight > 0:
+            state.in_flight -= 1
+        interval = state.interval()
+        if interval is not None:
+            state.tat -= interval
+
+    async def _wake(self, state: _Family) -> None:
+        """Admit the held requests of ``state`` in order, one timer for all of them."""
+        waiters = state.waiters
+        assert waiters is not None
+        try:
+            while True:
+                while waiters and waiters[0].done():  # cancelled: gone from the queue
+                    waiters.popleft()
+                if not waiters:
+                    return
+                now = self._clock()
+                delay, reason = self._hold(state, now)
+                if delay <= 0.0:
+                    self._admit(state, now)
+                    waiters.popleft().set_result(None)
                     continue
-            else:
-                if state.remaining is not None:
-                    state.remaining -= 1
-                state.in_flight += 1
-                return waited
-            delay += self._rand() * self._spread
-            if self._on_wait is not None:
-                self._on_wait(GateEvent(family, delay, reason))
-            await self._sleep(delay)
-            waited += delay
+                await self._sleep(self._jittered(state, now, delay, reason))
+        except BaseException as exc:
+            # The sleep failed (the client closed) or this task was cancelled: every
+            # waiter ends with that error rather than waiting for a wake-up that won't come.
+            while waiters:
+                waiter = waiters.popleft()
+                if not waiter.done():
+                    if isinstance(exc, asyncio.CancelledError):
+                        waiter.cancel()
+                    else:
+                        waiter.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            state.waker = None
 
     def release(self, family: str) -> None:
         """A request :meth:`acquire` admitted got no response (a transport error)."""
@@ -298,7 +405,14 @@ class RateLimitGate:
         left = max(0, rate.remaining - state.in_flight)
         if rate.reset_at is not None and state.new_window(rate.reset_at):
             # A newer window: its reset time and budget as the service reports them.
-            state.reset_at = self._clock() + (reset_seconds(headers, time.time()) or 0.0)
+            # Reset and Date are whole seconds, so Reset - Date overstates the wait by up
+            # to a second; the window began before this response, so it also ends within
+            # one window length from now: take the nearer of the two (unless they differ
+            # by more than the rounding, when the gaps between resets weren't windows).
+            wait = reset_seconds(headers, time.time()) or 0.0
+            if state.window is not None and wait <= state.window + 1.0:
+                wait = min(wait, state.window)
+            state.reset_at = self._clock() + wait
             state.remaining = left
         elif rate.reset_at is None:
             # No reset reported: the count can't be tied to a window; never block on it.

@@ -70,7 +70,15 @@ async def test_calls_asleep_in_a_retry_or_on_the_gate_end_closed_and_nothing_res
         limited = asyncio.create_task(client.message_stateless(aid, eid))
         await parked.until(4)  # asleep before its retry, the gate closed for /message
         gated = [asyncio.create_task(client.message_stateless(aid, eid)) for _ in range(3)]
-        await parked.until(7)
+        await parked.until(5)  # the gate holds all three with one timer
+        assert client._gate is not None
+        family = client._gate._families["message_stateless"]
+        for _ in range(100):
+            if family.waiters is not None and len(family.waiters) == 3:
+                break
+            await asyncio.sleep(0)
+        assert family.waiters is not None
+        assert len(family.waiters) == 3
         iam_calls, requests = fake.iam_calls, len(fake.requests)
 
         await client.aclose()

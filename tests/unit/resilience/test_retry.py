@@ -13,6 +13,7 @@ from fakes import JumpClock, ScriptedTransport, VirtualTime, response
 from watson_async import (
     AssistantClient,
     BadRequestError,
+    ClientClosedError,
     NoAuthAuthenticator,
     NotFoundError,
     RateLimitError,
@@ -449,15 +450,151 @@ async def test_gate_counts_what_it_admits_within_a_window() -> None:
     await blocked
 
 
-async def test_gate_after_a_429_blocks_everyone_for_the_wait_then_spreads_them() -> None:
+async def test_gate_after_a_429_holds_everyone_then_admits_them_in_order() -> None:
+    # Before the fair gate each waiter slept its own randomly spread delay (woken in any
+    # order); now one waker, jittered once by up to ``spread``, admits them in order.
     vt = VirtualTime()
-    spreads = iter([0.0, 0.5, 1.0])
-    gate = RateLimitGate(clock=vt, sleep=vt.sleep, rand=lambda: next(spreads), spread=0.4)
+    gate = RateLimitGate(clock=vt, sleep=vt.sleep, rand=lambda: 0.5, spread=0.4)
     gate.observe("m", 429, {"Retry-After": "5"})
+    order: list[int] = []
     waiters = [asyncio.create_task(gate.acquire("m")) for _ in range(3)]
-    await vt.until_sleeping(3)
-    vt.advance(5.5)
-    assert sorted(await asyncio.gather(*waiters)) == pytest.approx([5.0, 5.2, 5.4])
+    for n, waiter in enumerate(waiters):
+        waiter.add_done_callback(lambda _, n=n: order.append(n))
+    await vt.until_sleeping()
+    assert vt.sleepers == 1  # one timer, however many wait
+    vt.advance(5.2)
+    assert await asyncio.gather(*waiters) == pytest.approx([5.2, 5.2, 5.2])
+    assert order == [0, 1, 2]
+
+
+async def settle() -> None:
+    """Let woken tasks run (bounded)."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+def learned(gate: RateLimitGate, *, limit: int, window: int, remaining: int) -> None:
+    """Two responses of successive windows: the gate learns the limit and the window."""
+    gate.observe("m", 200, budget(remaining=remaining, reset_in=window, limit=limit))
+    later = WALL + window
+    gate.observe("m", 200, budget(remaining, reset_in=window, limit=limit, now=later))
+
+
+async def test_gate_admits_waiters_in_arrival_order_and_no_arrival_overtakes() -> None:
+    vt = VirtualTime()
+    gate = RateLimitGate(clock=vt, sleep=vt.sleep, rand=lambda: 0.0)
+    gate.observe("m", 200, budget(remaining=0, reset_in=9, limit=3))
+    a, b, c = (asyncio.create_task(gate.acquire("m")) for _ in range(3))
+    await vt.until_sleeping()
+    vt.now += 9.0  # the budget is back, but the waker hasn't run yet
+    d = asyncio.create_task(gate.acquire("m"))  # finds waiters: queues behind them
+    await settle()
+    assert not d.done()  # the old gate admitted it at once, ahead of a, b and c
+    vt.advance(0.0)  # wake the waker
+    await settle()
+    assert [t.done() for t in (a, b, c, d)] == [True, True, True, False]
+    assert gate.state()["m"].remaining == 0
+    vt.advance(1.0)  # the next (assumed) window
+    await settle()
+    assert await d == pytest.approx(1.0)
+
+
+async def test_gate_waiter_cancelled_in_the_middle_uses_no_budget() -> None:
+    vt = VirtualTime()
+    gate = RateLimitGate(clock=vt, sleep=vt.sleep, rand=lambda: 0.0)
+    gate.observe("m", 200, budget(remaining=0, reset_in=9, limit=2))
+    a, b, c = (asyncio.create_task(gate.acquire("m")) for _ in range(3))
+    await vt.until_sleeping()
+    b.cancel()
+    await settle()
+    vt.advance(9.0)
+    await settle()
+    assert a.done()
+    assert c.done()
+    assert b.cancelled()
+    assert gate.state()["m"].remaining == 0
+    assert gate._families["m"].in_flight == 2
+    assert not gate._families["m"].waiters
+
+
+async def test_gate_waiter_cancelled_after_admission_gives_its_unit_back() -> None:
+    vt = VirtualTime()
+    gate = RateLimitGate(clock=vt, sleep=vt.sleep, rand=lambda: 0.0)
+    gate.observe("m", 200, budget(remaining=0, reset_in=9, limit=2))
+    a = asyncio.create_task(gate.acquire("m"))
+    await vt.until_sleeping()
+    vt.advance(9.0)
+    await asyncio.sleep(0)  # the waker ran and admitted a; a itself hasn't resumed
+    assert gate._families["m"].in_flight == 1
+    a.cancel()
+    await settle()
+    assert a.cancelled()
+    assert (gate.state()["m"].remaining, gate._families["m"].in_flight) == (2, 0)
+
+
+async def test_gate_paces_admissions_over_the_window() -> None:
+    vt = VirtualTime()
+    events: list[GateEvent] = []
+    gate = RateLimitGate(clock=vt, sleep=vt.sleep, on_wait=events.append, burst=2)
+    learned(gate, limit=8, window=2, remaining=8)  # one admission every 0.25 s
+    start = vt.now
+    admitted: list[float] = []
+    tasks = [asyncio.create_task(gate.acquire("m")) for _ in range(6)]
+    for task in tasks:
+        task.add_done_callback(lambda _: admitted.append(vt.now - start))
+    await settle()
+    for _ in range(8):
+        vt.advance(0.25)
+        await settle()
+    await asyncio.gather(*tasks)
+    assert admitted == [0.0, 0.0, 0.25, 0.5, 0.75, 1.0]  # spread, not all at the start
+    # One event per held request, its expected wait counting its place in the queue.
+    assert [e.reason for e in events] == ["paced"] * 4
+    assert [e.wait for e in events] == [0.25, 0.5, 0.75, 1.0]
+
+
+async def test_gate_bounds_a_new_windows_end_by_one_window() -> None:
+    vt = VirtualTime()
+    gate = RateLimitGate(clock=vt, sleep=vt.sleep)
+    learned(gate, limit=8, window=2, remaining=8)
+    # Whole-second Date and Reset: 3 s reported, but the window began before this
+    # response, so it ends within 2 s.
+    gate.observe("m", 200, budget(remaining=7, reset_in=3, limit=8, now=WALL + 3))
+    assert gate.state()["m"].resets_in == pytest.approx(2.0)
+    # Far more than a window plus rounding: the gaps weren't windows; trust the header.
+    gate.observe("m", 200, budget(remaining=7, reset_in=60, limit=8, now=WALL + 4))
+    assert gate.state()["m"].resets_in == pytest.approx(60.0)
+
+
+async def test_gate_hot_path_returns_without_awaiting() -> None:
+    vt = VirtualTime()
+    gate = RateLimitGate(clock=vt, sleep=vt.sleep)
+    gate.observe("m", 200, budget(remaining=5, reset_in=30))
+    coro = gate.acquire("m")
+    with pytest.raises(StopIteration):  # finished at its first step: nothing awaited
+        coro.send(None)
+    assert gate._families["m"].waiters is None
+
+
+async def test_gate_close_ends_every_waiter_with_client_closed_error() -> None:
+    vt = VirtualTime()
+    client = AssistantClient(
+        "2024-08-25",
+        NoAuthAuthenticator(),
+        service_url="https://x",
+        transport=ScriptedTransport(),
+        clock=vt,
+        sleep=vt.sleep,
+    )
+    gate = client._gate
+    assert gate is not None
+    gate.observe("m", 200, budget(remaining=0, reset_in=30))
+    waiters = [asyncio.create_task(gate.acquire("m")) for _ in range(3)]
+    await vt.until_sleeping()
+    await client.aclose()
+    results = await asyncio.gather(*waiters, return_exceptions=True)
+    assert all(isinstance(r, ClientClosedError) for r in results)
+    assert not gate._families["m"].waiters
 
 
 async def test_gate_without_reset_never_blocks_on_the_count() -> None:
