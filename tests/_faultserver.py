@@ -9,6 +9,7 @@ an answer, or silence until the client gives up. Only 127.0.0.1, random port.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,11 +19,13 @@ import attrs
 
 @attrs.frozen
 class Fault:
-    """What to do with one request: write ``raw`` (then close), or ``hang``."""
+    """What to do with one request: write ``raw`` (then close), or ``hang``; with
+    ``linger`` the connection stays open after ``raw`` until the client closes it."""
 
     name: str
     raw: bytes = b""
     hang: bool = False
+    linger: bool = False
 
 
 def _response(status: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
@@ -104,6 +107,8 @@ class FaultServer:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._release = asyncio.Event()
+        #: Set when a client closed a connection a ``linger`` fault kept open.
+        self.client_closed = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -132,6 +137,12 @@ class FaultServer:
                     return
                 writer.write(fault.raw)
                 await writer.drain()
+                if fault.linger:
+                    with contextlib.suppress(ConnectionError):
+                        while await reader.read(65536):  # until the client closes
+                            pass
+                    self.client_closed.set()
+                    return
                 if fault.name != "ok":
                     return  # close: a broken answer leaves nothing to keep alive
         finally:

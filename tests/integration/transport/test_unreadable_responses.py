@@ -10,8 +10,10 @@ import asyncio
 import gzip
 import json
 from collections.abc import AsyncIterable, AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import pytest
+from _faultserver import Fault, FaultServer, fault_server
 
 from watson_async import (
     AssistantClient,
@@ -61,57 +63,19 @@ def response(
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + framed
 
 
-class Server:
-    """Answers request n with ``answers[n]`` (the last one once they run out), then
-    closes; with ``hold=True`` it waits for the client to close first."""
-
-    def __init__(self, *answers: bytes, hold: bool = False) -> None:
-        self.answers = answers
-        self.hold = hold
-        self.requests = 0
-        self.client_closed = asyncio.Event()
-        self._server: asyncio.Server | None = None
-        self._writers: list[asyncio.StreamWriter] = []
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
-
-    async def __aenter__(self) -> Server:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        for writer in self._writers:
-            writer.close()
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.append(writer)
-        head = await reader.readuntil(b"\r\n\r\n")
-        for line in head.decode().split("\r\n"):
-            name, _, value = line.partition(":")
-            if name.lower() == "content-length":
-                await reader.readexactly(int(value))
-        answer = self.answers[min(self.requests, len(self.answers) - 1)]
-        self.requests += 1
-        writer.write(answer)
-        await writer.drain()
-        if self.hold:
-            while await reader.read(65536):  # until the client closes
-                pass
-            self.client_closed.set()
-        writer.close()
+@asynccontextmanager
+async def answering(*answers: bytes, hold: bool = False) -> AsyncIterator[FaultServer]:
+    """A fault server answering request n with ``answers[n]`` (the last one once they run
+    out), then closing; with ``hold=True`` it waits for the client to close first."""
+    async with fault_server(*(Fault("answer", a, linger=hold) for a in answers)) as server:
+        yield server
 
 
 async def no_sleep(seconds: float) -> None:
     return None
 
 
-def client_for(server: Server, **options: object) -> AssistantClient:
+def client_for(server: FaultServer, **options: object) -> AssistantClient:
     options.setdefault("retry", RetryPolicy(max_attempts=3))
     return AssistantClient(
         VERSION,
@@ -189,7 +153,7 @@ async def test_a_2xx_stream_that_is_not_an_event_stream_is_a_parse_error(
 )
 async def test_event_stream_media_type_parameters_and_case(content_type: str) -> None:
     answer = response(PARTIAL + FINAL, content_type=content_type)
-    async with Server(answer) as server, client_for(server) as client:
+    async with answering(answer) as server, client_for(server) as client:
         frames = await stream_frames(client)
     assert [type(f) for f in frames] == [
         MessageStreamPartialItem,
@@ -202,10 +166,10 @@ async def test_event_stream_media_type_parameters_and_case(content_type: str) ->
 )
 async def test_other_media_types_are_refused_and_never_retried(content_type: str | None) -> None:
     answer = response(PARTIAL + FINAL, content_type=content_type)
-    async with Server(answer) as server, client_for(server) as client:
+    async with answering(answer) as server, client_for(server) as client:
         with pytest.raises(ResponseParseError) as info:
             await client.message_stream_stateless("a", "e", input={"text": "hi"})
-    assert server.requests == 1  # message_stream_stateless is idempotent: still not retried
+    assert len(server.requests) == 1  # message_stream_stateless is idempotent: still not retried
     assert info.value.body == (PARTIAL + FINAL).decode()
     assert info.value.global_transaction_id == TXID
 
@@ -220,7 +184,7 @@ async def test_a_stream_that_ends_without_its_final_frame_says_so(
     body: bytes, length: bool
 ) -> None:
     answer = response(body, content_type="text/event-stream", length=length)
-    async with Server(answer) as server, client_for(server) as client:
+    async with answering(answer) as server, client_for(server) as client:
         stream = await client.message_stream_stateless("a", "e", input={"text": "hi"})
         frames: list[object] = []
         with pytest.raises(IncompleteStreamError) as info:
@@ -240,7 +204,7 @@ async def test_a_stream_that_ends_without_its_final_frame_says_so(
 
 async def test_frames_after_the_final_one_and_a_complete_stream_are_fine() -> None:
     answer = response(PARTIAL + FINAL + b": bye\n\n", content_type="text/event-stream")
-    async with Server(answer) as server, client_for(server) as client:
+    async with answering(answer) as server, client_for(server) as client:
         frames = await stream_frames(client)
     assert isinstance(frames[-1], StatelessMessageStreamFinalResponse)
 
@@ -259,7 +223,10 @@ async def test_an_event_over_max_event_bytes_raises_and_closes_the_connection() 
     head = response(b"", content_type="text/event-stream", length=False).split(b"0\r\n\r\n")[0]
     line = b"data: " + b"x" * 4096  # never ends
     answer = head + b"%x\r\n%s\r\n" % (len(PARTIAL + line), PARTIAL + line)
-    async with Server(answer, hold=True) as server, client_for(server, max_event_bytes=1024) as c:
+    async with (
+        answering(answer, hold=True) as server,
+        client_for(server, max_event_bytes=1024) as c,
+    ):
         stream = await c.message_stream_stateless("a", "e", input={"text": "hi"})
         frames: list[object] = []
         with pytest.raises(ResponseTooLargeError) as info:
@@ -280,12 +247,12 @@ async def test_an_event_over_max_event_bytes_raises_and_closes_the_connection() 
 async def test_a_body_over_max_response_bytes_is_refused_and_not_retried(length: bool) -> None:
     body = json.dumps({"assistants": [], "pad": "x" * 2000}).encode()
     async with (
-        Server(response(body, length=length)) as server,
+        answering(response(body, length=length)) as server,
         client_for(server, max_response_bytes=1000) as client,
     ):
         with pytest.raises(ResponseTooLargeError) as info:
             await client.list_assistants()  # a GET: idempotent
-        assert server.requests == 1
+        assert len(server.requests) == 1
         assert info.value.limit == 1000
         if length:  # refused from its Content-Length, before reading it
             assert info.value.size == len(body)
@@ -296,7 +263,7 @@ async def test_a_body_over_max_response_bytes_is_refused_and_not_retried(length:
         assert info.value.body == ""  # what was read is dropped
         assert "max_response_bytes" in str(info.value)
     async with (  # at the limit exactly, it is read
-        Server(response(body, length=length)) as server,
+        answering(response(body, length=length)) as server,
         client_for(server, max_response_bytes=len(body)) as client,
     ):
         page = await client.list_assistants()
@@ -307,28 +274,28 @@ async def test_the_limit_counts_decompressed_bytes() -> None:
     bomb = gzip.compress(b'{"assistants": [], "pad": "' + b"0" * 1_000_000 + b'"}')
     assert len(bomb) < 2000
     answer = response(bomb, Content_Encoding="gzip")
-    async with Server(answer) as server, client_for(server, max_response_bytes=64_000) as client:
+    async with answering(answer) as server, client_for(server, max_response_bytes=64_000) as client:
         with pytest.raises(ResponseTooLargeError) as info:
             await client.list_assistants()
     assert info.value.size > 64_000
-    async with Server(answer) as server, client_for(server) as client:
+    async with answering(answer) as server, client_for(server) as client:
         assert (await client.list_assistants()).assistants == []  # the default is generous
 
 
 async def test_an_error_response_over_the_limit_keeps_its_status_and_the_first_bytes() -> None:
     body = b"<html>" + b"x" * 5000 + b"</html>"
     answer = response(body, status=503, content_type="text/html")
-    async with Server(answer) as server, client_for(server, max_response_bytes=1000) as client:
+    async with answering(answer) as server, client_for(server, max_response_bytes=1000) as client:
         with pytest.raises(ServerError) as info:
             await client.list_assistants()
-    assert server.requests == 3  # a 503 on an idempotent call: retried as usual
+    assert len(server.requests) == 3  # a 503 on an idempotent call: retried as usual
     assert info.value.body == body[:1000].decode()
 
 
 async def test_downloads_are_not_capped() -> None:
     archive = bytes(range(256)) * 20
     answer = response(archive, content_type="application/octet-stream", length=False)
-    async with Server(answer) as server, client_for(server, max_response_bytes=1000) as client:
+    async with answering(answer) as server, client_for(server, max_response_bytes=1000) as client:
         download = await client.download_release_export("a", "1", accept="application/octet-stream")
         assert await download.read() == archive
 
@@ -338,10 +305,10 @@ async def test_downloads_are_not_capped() -> None:
 
 async def test_a_2xx_body_that_cannot_be_decoded_is_a_parse_error_not_retried() -> None:
     answer = response(b"this is not gzip at all", Content_Encoding="gzip")
-    async with Server(answer) as server, client_for(server) as client:
+    async with answering(answer) as server, client_for(server) as client:
         with pytest.raises(ResponseParseError) as info:
             await client.message_stateless("a", "e", input={"text": "hi"})  # idempotent
-    assert server.requests == 1
+    assert len(server.requests) == 1
     error = info.value
     assert type(error) is ResponseParseError
     assert error.status_code == 200
@@ -352,20 +319,20 @@ async def test_a_2xx_body_that_cannot_be_decoded_is_a_parse_error_not_retried() 
 
 async def test_a_connection_dropped_mid_body_is_a_transport_error_and_retried() -> None:
     cut = response(b'{"output": {"generic": []}, "context": {}}')[:-10]  # Content-Length says more
-    async with Server(cut) as server, client_for(server) as client:
+    async with answering(cut) as server, client_for(server) as client:
         with pytest.raises(TransportError) as info:
             await client.message_stateless("a", "e", input={"text": "hi"})
-    assert server.requests == 3
+    assert len(server.requests) == 3
     assert info.value.request_sent is True
     assert info.value.attempts == 3
 
 
 async def test_an_error_status_with_an_undecodable_body_keeps_its_status() -> None:
     answer = response(b"this is not gzip at all", status=503, Content_Encoding="gzip")
-    async with Server(answer) as server, client_for(server) as client:
+    async with answering(answer) as server, client_for(server) as client:
         with pytest.raises(ServerError) as info:
             await client.message_stateless("a", "e", input={"text": "hi"})
-    assert server.requests == 3  # retried by its status, as any 503
+    assert len(server.requests) == 3  # retried by its status, as any 503
     assert info.value.body == ""
 
 
@@ -373,7 +340,7 @@ async def test_a_stream_that_cannot_be_decoded_is_a_parse_error() -> None:
     answer = response(
         b"this is not gzip at all", content_type="text/event-stream", Content_Encoding="gzip"
     )
-    async with Server(answer) as server, client_for(server) as client:
+    async with answering(answer) as server, client_for(server) as client:
         stream = await client.message_stream_stateless("a", "e", input={"text": "hi"})
         with pytest.raises(ResponseParseError) as info:
             await stream.collect()
@@ -381,7 +348,7 @@ async def test_a_stream_that_cannot_be_decoded_is_a_parse_error() -> None:
     assert type(info.value) is ResponseParseError
     assert info.value.status_code == 200
     error_503 = response(b"garbage", status=503, Content_Encoding="gzip")
-    async with Server(error_503) as server, client_for(server) as client:
+    async with answering(error_503) as server, client_for(server) as client:
         with pytest.raises(ServerError):
             await client.message_stream_stateless("a", "e", input={"text": "hi"})
-    assert server.requests == 3
+    assert len(server.requests) == 3
