@@ -5,6 +5,7 @@ import logging
 from watson_async.client.response import DetailedResponse
 from watson_async.client.streams import ByteStream, MessageStream
 from watson_async.protocol.wire import RateLimit
+from watson_async.resilience.gates import FleetEvent, Gate, GateBinding
 from watson_async.resilience.retry import (
     GateEvent,
     RateLimitGate,
@@ -95,6 +96,9 @@ __all__ = [
     "Conversation",
     "DetailedResponse",
     "Event",
+    "FleetEvent",
+    "Gate",
+    "GateBinding",
     "GateEvent",
     "HttpResponse",
     "IAMAuthenticator",

@@ -11,7 +11,8 @@ refresh events in the authenticator's refresh task.
 * :class:`CallEvent` — one call as the caller saw it: end-to-end latency including
   retries, rate-limit gate waits and token waits;
 * :class:`~watson_async.RetryEvent`, :class:`~watson_async.GateEvent`,
-  :class:`~watson_async.RefreshEvent` — retries, rate-limit gate holds, token requests.
+  :class:`~watson_async.RefreshEvent` — retries, rate-limit gate holds, token requests;
+* :class:`~watson_async.FleetEvent` — a shared gate in Redis lost or found again.
 
 Routes are templates such as ``/v2/assistants/{assistant_id}/sessions/{session_id}/message``
 (never raw IDs, so metrics keep a low cardinality). A client without listeners does none
@@ -34,6 +35,7 @@ from typing import TypeAlias
 import attrs
 
 from watson_async.protocol.routes import BY_NAME, ID_AFTER
+from watson_async.resilience.gates import FleetEvent
 from watson_async.resilience.retry import GateEvent, RetryEvent
 
 from .auth import RefreshEvent
@@ -113,7 +115,7 @@ class CallEvent:
         return "ok" if self.error is None else type(self.error).__name__
 
 
-Event: TypeAlias = AttemptEvent | CallEvent | RetryEvent | GateEvent | RefreshEvent
+Event: TypeAlias = AttemptEvent | CallEvent | RetryEvent | GateEvent | RefreshEvent | FleetEvent
 """Everything a listener receives."""
 
 Listener: TypeAlias = Callable[[Event], None]

@@ -38,6 +38,7 @@ from watson_async.models.stream import MessageStreamResponse, StatelessMessageSt
 from watson_async.observe import Listener, Listeners
 from watson_async.protocol import endpoints as _endpoints
 from watson_async.protocol import service as _protocol
+from watson_async.resilience.gates import Gate, GateBinding
 from watson_async.resilience.retry import (
     GateEvent,
     RateLimitGate,
@@ -113,6 +114,10 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         rate_limit_gate: Hold requests back while the service reports an endpoint's rate
             limit spent, instead of sending them to collect 429s (see
             :class:`RateLimitGate`). Turn off together with retries for capacity tests.
+            ``True`` (default) gives the client a gate of its own; a gate object
+            (:class:`Gate`: a :class:`RateLimitGate` of yours, or
+            :class:`watson_async.redis.RedisRateLimitGate` for a fleet) may be shared by
+            several clients, each bound to it with its own events and close.
         on_event: Called with every observability event (attempts, calls, retries, gate
             waits, token refreshes); see :mod:`watson_async.observe` and
             :meth:`add_listener`.
@@ -145,7 +150,7 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         learning_opt_out: bool = False,
         customer_id: str | None = None,
         retry: RetryPolicy | None = DEFAULT_RETRY,
-        rate_limit_gate: bool = True,
+        rate_limit_gate: bool | Gate = True,
         on_retry: Callable[[RetryEvent], None] | None = None,
         on_gate_wait: Callable[[GateEvent], None] | None = None,
         on_event: Listener | None = None,
@@ -197,13 +202,20 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         self._on_gate_wait = on_gate_wait
         self._clock = clock
         self._sleep = sleep
-        self._gate = (
-            RateLimitGate(
+        self._gate: GateBinding | None
+        if rate_limit_gate is True:
+            self._gate = RateLimitGate(
                 clock=clock, sleep=self._sleep_unless_closed, on_wait=self._report_gate_wait
             )
-            if rate_limit_gate
-            else None
-        )
+        elif rate_limit_gate is False:
+            self._gate = None
+        elif isinstance(rate_limit_gate, Gate):
+            self._gate = rate_limit_gate.bind(self._report_gate_wait, self._report_fleet)
+        else:
+            raise ValueError(
+                "rate_limit_gate must be True, False or a gate such as RateLimitGate() or "
+                f"RedisRateLimitGate, got {type(rate_limit_gate).__name__}"
+            )
         self._listeners = Listeners()  # shared with views from with_options()
         if on_event is not None:
             self.add_listener(on_event)
@@ -329,6 +341,8 @@ class AssistantClient(ManagementMethods, AsyncClosing):
             if error is not None:
                 raise error
         self._life.close()
+        if self._gate is not None:
+            self._gate.close()
         if isinstance(self._authenticator, TokenAuthenticator):
             self._authenticator.remove_refresh_listener(self._report_refresh)
         try:

@@ -28,9 +28,9 @@ from watson_async.protocol import endpoints as _endpoints
 from watson_async.protocol import service as _protocol
 from watson_async.protocol import wire as _wire
 from watson_async.protocol.secret import secret_header as _secret
+from watson_async.resilience.gates import FleetEvent, GateBinding
 from watson_async.resilience.retry import (
     GateEvent,
-    RateLimitGate,
     RetryEvent,
     RetryPolicy,
     retry_after,
@@ -50,7 +50,7 @@ class _BaseClient:
     _service: _protocol.Service
     _transport: Transport
     _retry: RetryPolicy | None
-    _gate: RateLimitGate | None
+    _gate: GateBinding | None
     _listeners: Listeners
     _life: _Lifecycle
     _clock: Callable[[], float]
@@ -413,6 +413,9 @@ class _BaseClient:
         self._listeners.emit(event)
 
     def _report_refresh(self, event: RefreshEvent) -> None:
+        self._listeners.emit(event)
+
+    def _report_fleet(self, event: FleetEvent) -> None:
         self._listeners.emit(event)
 
     # --- pagination ----------------------------------------------------------------

@@ -6,22 +6,23 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import redis.asyncio as _aioredis
 import redis.exceptions as _rexc
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from watson_async.auth._token import SharedToken, TokenReply
 from watson_async.protocol.secret import SecretStr
+from watson_async.resilience.gates import FleetEvent
 
-__all__ = ["RedisTokenCache"]
+from ._health import RedisHealth, Unavailable
 
-_log = logging.getLogger("watson_async.redis")
-_T = TypeVar("_T")
+__all__ = ["RedisTokenCache", "check_namespace", "connect"]
 
 # KEYS[1] = lease, ARGV[1] = owner: delete the lease only if we still hold it.
 _RELEASE = """
@@ -41,12 +42,6 @@ if ok and type(entry) == 'table' and entry['t'] == ARGV[1] then
 end
 return 0
 """
-
-_ERRORS = (_rexc.RedisError, OSError, asyncio.TimeoutError, TimeoutError)
-
-
-class _Unavailable(Exception):
-    """Redis didn't answer usefully; the caller falls back to its own fetch."""
 
 
 class RedisTokenCache:
@@ -68,10 +63,14 @@ class RedisTokenCache:
     * Keys are ``{namespace}:token:{sha256}`` and ``{namespace}:lease:{sha256}``, the
       hash over the token URL and the API key (IAM, with client id and scope) or user
       name (Cloud Pak for Data): no secret in a key.
-    * When Redis is down, slow (each operation is bounded by ``op_timeout`` seconds) or
-      fails, the authenticator fetches its own token, as without a cache; a warning is
-      logged once per outage (logger ``watson_async.redis``) and Redis is used again as
-      soon as it answers. No Redis exception reaches the caller.
+    * When Redis is down, slow (each operation is bounded by ``op_timeout`` seconds),
+      restarted or refuses a command, the authenticator fetches its own token, as
+      without a cache. Redis is then left alone for ``backoff`` seconds (doubling per
+      failed try, at most ``max_backoff``), so fetches don't each wait ``op_timeout``;
+      the first operation after that tries again and, if it succeeds, the token is
+      shared again. Leaving and rejoining are each reported once: a
+      :class:`~watson_async.FleetEvent` to ``on_event`` and a ``WARNING`` / ``INFO``
+      line on the ``watson_async.redis`` logger. No Redis exception reaches the caller.
 
     Anyone who can read the Redis keys gets a bearer token valid until it expires (at
     most the token's lifetime, an hour for IAM): protect Redis like the API key.
@@ -93,10 +92,12 @@ class RedisTokenCache:
         wall_clock: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        on_event: Callable[[FleetEvent], None] | None = None,
     ) -> None:
-        _check_namespace(namespace)
+        check_namespace(namespace)
         for name, value in (
-            ("op_timeout", op_timeout),
             ("lease_ttl", lease_ttl),
             ("poll_interval", poll_interval),
         ):
@@ -104,9 +105,16 @@ class RedisTokenCache:
                 raise ValueError(f"{name} must be positive")
         if lease_wait < 0 or min_remaining < 0:
             raise ValueError("lease_wait and min_remaining must not be negative")
+        self._health = RedisHealth(
+            "token_cache",
+            op_timeout=op_timeout,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            clock=clock,
+            on_event=on_event,
+        )
         self._redis = redis
         self._namespace = namespace
-        self._op_timeout = op_timeout
         self._lease_ttl_ms = max(1, int(lease_ttl * 1000))
         self._lease_wait = lease_wait
         self._poll_interval = poll_interval
@@ -115,7 +123,6 @@ class RedisTokenCache:
         self._clock = clock
         self._sleep = sleep
         self._owns_redis = False
-        self._down = False
 
     @classmethod
     def from_url(
@@ -126,16 +133,8 @@ class RedisTokenCache:
         ``url`` is ``redis://``, ``rediss://`` or ``unix://``; a malformed one is a
         ``ValueError`` here. ``options`` are :class:`RedisTokenCache`'s keywords.
         """
-        _check_namespace(namespace)
-        if not isinstance(url, str):
-            raise ValueError(f"url must be a string, not {type(url).__name__}")
-        op_timeout = float(options.get("op_timeout", 0.5))
-        try:
-            client = _aioredis.Redis.from_url(
-                url, socket_timeout=op_timeout, socket_connect_timeout=op_timeout
-            )
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"not a usable Redis URL: {exc}") from None
+        check_namespace(namespace)
+        client = connect(url, options.get("op_timeout", 0.5))
         cache = cls(client, namespace=namespace, **options)
         cache._owns_redis = True
         return cache
@@ -151,7 +150,7 @@ class RedisTokenCache:
     @property
     def available(self) -> bool:
         """False from a failed Redis operation until the next one that succeeds."""
-        return not self._down
+        return self._health.available
 
     async def aclose(self) -> None:
         """Close the Redis client if this cache made it (:meth:`from_url`)."""
@@ -172,39 +171,22 @@ class RedisTokenCache:
         keys = self._keys(identity)
         try:
             return await self._shared(keys, fetch, stale)
-        except _Unavailable:
+        except Unavailable:
             return self._entry(await fetch())
 
     async def invalidate(self, identity: tuple[str, ...], rejected: str) -> None:
         """Remove the shared token if Redis still holds ``rejected`` (compare-and-delete)."""
         token_key, _ = self._keys(identity)
-        with contextlib.suppress(_Unavailable):
-            await self._op(self._redis.eval(_INVALIDATE, 1, token_key, str(rejected)))
+        with contextlib.suppress(Unavailable):
+            await self._health.run(
+                lambda: self._redis.eval(_INVALIDATE, 1, token_key, str(rejected))
+            )
 
     # --- machinery ------------------------------------------------------------------
 
     def _keys(self, identity: tuple[str, ...]) -> tuple[str, str]:
         digest = hashlib.sha256("\0".join(str(p) for p in identity).encode()).hexdigest()
         return f"{self._namespace}:token:{digest}", f"{self._namespace}:lease:{digest}"
-
-    async def _op(self, awaitable: Awaitable[_T]) -> _T:
-        """One Redis operation, bounded; its failure is :class:`_Unavailable`."""
-        try:
-            result = await asyncio.wait_for(awaitable, self._op_timeout)
-        except _ERRORS as exc:
-            if not self._down:
-                self._down = True
-                _log.warning(
-                    "Redis unavailable (%s: %s): authenticators fetch their own tokens "
-                    "until it answers again",
-                    type(exc).__name__,
-                    exc,
-                )
-            raise _Unavailable from None
-        if self._down:
-            self._down = False
-            _log.info("Redis answers again: tokens are shared again")
-        return result
 
     async def _shared(
         self,
@@ -216,11 +198,11 @@ class RedisTokenCache:
         owner = secrets.token_hex(16)
         deadline = self._clock() + self._lease_wait
         while True:
-            found = self._usable(await self._op(self._redis.get(token_key)), stale)
+            found = self._usable(await self._health.run(lambda: self._redis.get(token_key)), stale)
             if found is not None:
                 return found
-            leased = await self._op(
-                self._redis.set(lease_key, owner, nx=True, px=self._lease_ttl_ms)
+            leased = await self._health.run(
+                lambda: self._redis.set(lease_key, owner, nx=True, px=self._lease_ttl_ms)
             )
             if leased:
                 return await self._fetch_leased(keys, owner, fetch, stale)
@@ -239,13 +221,13 @@ class RedisTokenCache:
         token_key, lease_key = keys
         try:
             # Someone may have stored a token between our read and our lease.
-            found = self._usable(await self._op(self._redis.get(token_key)), stale)
+            found = self._usable(await self._health.run(lambda: self._redis.get(token_key)), stale)
             if found is not None:
                 return found
             return await self._store(token_key, self._entry(await fetch()))
         finally:
-            with contextlib.suppress(_Unavailable):  # else the lease runs out by itself
-                await self._op(self._redis.eval(_RELEASE, 1, lease_key, owner))
+            with contextlib.suppress(Unavailable):  # else the lease runs out by itself
+                await self._health.run(lambda: self._redis.eval(_RELEASE, 1, lease_key, owner))
 
     async def _store(self, token_key: str, entry: SharedToken) -> SharedToken:
         ttl_ms = int(entry.remaining * 1000)
@@ -254,8 +236,8 @@ class RedisTokenCache:
                 {"t": str(entry.access_token), "e": entry.expiration, "l": entry.lifetime}
             )
             # On failure the token is still good; the next fetch tries to share again.
-            with contextlib.suppress(_Unavailable):
-                await self._op(self._redis.set(token_key, value, px=ttl_ms))
+            with contextlib.suppress(Unavailable):
+                await self._health.run(lambda: self._redis.set(token_key, value, px=ttl_ms))
         return entry
 
     def _entry(self, reply: TokenReply) -> SharedToken:
@@ -291,10 +273,32 @@ class RedisTokenCache:
         )
 
 
-def _check_namespace(namespace: object) -> None:
+def check_namespace(namespace: object) -> None:
+    """``ValueError`` unless ``namespace`` can prefix Redis keys (printable, no spaces)."""
     if not isinstance(namespace, str):
         raise ValueError(f"namespace must be a string, not {type(namespace).__name__}")
     if not namespace.strip():
         raise ValueError("namespace must not be empty")
     if any(c.isspace() or not c.isprintable() for c in namespace):
         raise ValueError(f"namespace must not contain spaces or control characters: {namespace!r}")
+
+
+def connect(url: object, op_timeout: object) -> _aioredis.Redis:
+    """A Redis client for ``url`` (``redis://``, ``rediss://``, ``unix://``), its socket
+    operations bounded by ``op_timeout``; ``ValueError`` for a malformed URL."""
+    if not isinstance(url, str):
+        raise ValueError(f"url must be a string, not {type(url).__name__}")
+    if isinstance(op_timeout, bool) or not isinstance(op_timeout, (int, float)):
+        raise ValueError(f"op_timeout must be a positive number, got {op_timeout!r}")
+    try:
+        return _aioredis.Redis.from_url(
+            url,
+            socket_timeout=op_timeout,
+            socket_connect_timeout=op_timeout,
+            # A pooled connection that died with a restarted Redis is replaced at once
+            # (redis-py reconnects once), instead of costing a fallback and its back-off.
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[_rexc.ConnectionError],
+        )
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a usable Redis URL: {exc}") from None

@@ -26,7 +26,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from watson_async.errors import WatsonError
+from watson_async.errors import ClientClosedError, WatsonError
 from watson_async.protocol.wire import (
     parse_rate_limit,
     reset_seconds,
@@ -34,6 +34,7 @@ from watson_async.protocol.wire import (
     retry_reason,
     retry_wait,
 )
+from watson_async.resilience.gates import Binding, FleetEvent
 
 __all__ = [
     "GateEvent",
@@ -178,6 +179,7 @@ class _Family:
     in_flight: int = 0  # admitted, no response yet: the server's count doesn't include them
     tat: float = 0.0  # GCRA's theoretical arrival time of the next request (monotonic)
     hold_until: float = 0.0  # the current unpaced hold's end, its jitter included
+    deciding: bool = False  # an admission is being asked of a shared gate (Redis)
     # Held requests in arrival order (None until the first is held) and the one task that
     # admits them: FIFO, and a single timer however many wait.
     waiters: collections.deque[asyncio.Future[None]] | None = None
@@ -255,8 +257,35 @@ class RateLimitGate:
             for name, f in self._families.items()
         }
 
-    async def acquire(self, family: str) -> float:
-        """Wait until a request of ``family`` may be sent; return the seconds waited."""
+    def bind(
+        self,
+        on_wait: Callable[[GateEvent], None] | None = None,
+        on_event: Callable[[FleetEvent], None] | None = None,
+    ) -> Binding:
+        """This gate for one more client (see :class:`~watson_async.Gate`): the clients
+        share its state and queues; each gets the events of its own held requests, and
+        its ``aclose()`` ends only its own. The waker sleeps with this gate's ``sleep``."""
+        return Binding(self, on_wait, on_event)
+
+    def close(self) -> None:
+        """End every held request with ``ClientClosedError`` (the owning client closed)."""
+        for state in self._families.values():
+            for waiter in state.waiters or ():
+                if not waiter.done():
+                    waiter.set_exception(ClientClosedError())
+        self.reap()
+
+    def reap(self) -> None:
+        """Stop the wakers that have no live waiter left (their clients closed)."""
+        for state in self._families.values():
+            if state.waker is not None and all(w.done() for w in state.waiters or ()):
+                state.waker.cancel()
+
+    async def acquire(self, family: str, binding: Binding | None = None) -> float:
+        """Wait until a request of ``family`` may be sent; return the seconds waited.
+
+        ``binding`` (from :meth:`bind`) is the client the request is made for.
+        """
         if _TESTING.enabled:
             return 0.0
         state = self._families.get(family)
@@ -268,25 +297,48 @@ class RateLimitGate:
         if not state.waiters and delay <= 0.0:
             self._admit(state, now)
             return 0.0  # the hot path: nothing held, budget left
+        return await self._held(family, state, now, delay, reason, binding)
+
+    async def _held(
+        self,
+        family: str,
+        state: _Family,
+        now: float,
+        delay: float,
+        reason: str,
+        binding: Binding | None,
+        first: bool = False,
+    ) -> float:
+        """Queue a request behind the waiters of ``state`` (ahead of them if ``first``:
+        it was asked about before they came) until the waker admits it."""
         delay = self._jittered(state, now, delay, reason) if delay > 0.0 else 0.0
         if state.waiters:
             delay += len(state.waiters) * (state.interval() or 0.0)
         if state.waiters is None:
             state.waiters = collections.deque()
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        state.waiters.append(waiter)
+        if first:
+            state.waiters.appendleft(waiter)
+        else:
+            state.waiters.append(waiter)
         if state.waker is None:
-            state.waker = asyncio.ensure_future(self._wake(state))
-        if self._on_wait is not None:
-            self._on_wait(GateEvent(family, delay, reason))
+            state.waker = asyncio.ensure_future(self._wake(family, state))
+        on_wait = self._on_wait if binding is None else binding.on_wait
+        if on_wait is not None:
+            on_wait(GateEvent(family, delay, reason))
+        if binding is not None:
+            binding.pending.add(waiter)
         try:
             await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                self._give_back(state)  # admitted, but cancelled before it could go
+                self._give_back(family, state)  # admitted, but cancelled before it could go
             elif state.waiters and waiter in state.waiters:
                 state.waiters.remove(waiter)
             raise
+        finally:
+            if binding is not None:
+                binding.pending.discard(waiter)
         return self._clock() - now
 
     def _hold(self, state: _Family, now: float) -> tuple[float, str]:
@@ -334,7 +386,15 @@ class RateLimitGate:
         if interval is not None:
             state.tat = max(state.tat, now) + interval
 
-    def _give_back(self, state: _Family) -> None:
+    async def _admission(self, family: str, state: _Family, now: float) -> tuple[float, str]:
+        """The waker's question: admit the next request now (a delay <= 0, counted), or
+        how long to wait and why."""
+        delay, reason = self._hold(state, now)
+        if delay <= 0.0:
+            self._admit(state, now)
+        return delay, reason
+
+    def _give_back(self, family: str, state: _Family) -> None:
         """Undo :meth:`_admit` for a request that was cancelled before it was sent."""
         if state.remaining is not None:
             state.remaining += 1
@@ -344,21 +404,23 @@ class RateLimitGate:
         if interval is not None:
             state.tat -= interval
 
-    async def _wake(self, state: _Family) -> None:
+    async def _wake(self, family: str, state: _Family) -> None:
         """Admit the held requests of ``state`` in order, one timer for all of them."""
         waiters = state.waiters
         assert waiters is not None
         try:
             while True:
-                while waiters and waiters[0].done():  # cancelled: gone from the queue
+                while waiters and waiters[0].done():  # cancelled or closed: gone
                     waiters.popleft()
                 if not waiters:
                     return
                 now = self._clock()
-                delay, reason = self._hold(state, now)
+                delay, reason = await self._admission(family, state, now)
                 if delay <= 0.0:
-                    self._admit(state, now)
-                    waiters.popleft().set_result(None)
+                    if waiters and not waiters[0].done():
+                        waiters.popleft().set_result(None)
+                    else:  # its caller left while the admission was decided
+                        self._give_back(family, state)
                     continue
                 await self._sleep(self._jittered(state, now, delay, reason))
         except BaseException as exc:

@@ -16,7 +16,12 @@ import pytest
 import redis.asyncio as aioredis
 from fakes import Events, VirtualTime
 
-from watson_async import AssistantClient, CloudPakForDataAuthenticator, IAMAuthenticator
+from watson_async import (
+    AssistantClient,
+    CloudPakForDataAuthenticator,
+    FleetEvent,
+    IAMAuthenticator,
+)
 from watson_async.redis import RedisTokenCache
 from watson_async.testing import FakeAssistant
 
@@ -103,9 +108,13 @@ async def test_a_401_removes_only_the_rejected_token(
 async def test_redis_outage_falls_back_and_rejoins(
     fake: FakeAssistant, redis_server: Any, namespace: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    clock = StepClock()  # moved by hand past the back-off: no real waiting
+    events: list[FleetEvent] = []
     caches = [
-        RedisTokenCache.from_url(redis_server.url, namespace=namespace, op_timeout=2.0)
-        for _ in range(2)
+        RedisTokenCache.from_url(
+            redis_server.url, namespace=namespace, op_timeout=2.0, clock=clock, on_event=e
+        )
+        for e in (events.append, None)
     ]
     a, b = (IAMAuthenticator(fake.apikey, url=fake.iam_url, token_cache=c) for c in caches)
     first = await a.authorization()
@@ -125,16 +134,23 @@ async def test_redis_outage_falls_back_and_rejoins(
         warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
         assert len(warnings) == 1  # once per outage
         assert "Redis unavailable" in warnings[0].getMessage()
+        assert [(e.component, e.state) for e in events] == [("token_cache", "fallback")]
 
         redis_server.start()  # an empty Redis again, on the same port
         third = await a.authorization()
-        await a.invalidate(third)  # shared again: a stores its new token
+        await a.invalidate(third)  # within the back-off: Redis isn't asked yet
+        assert not caches[0].available
+        assert fake.iam_calls == 4
+        clock.now += 1.0  # the back-off has passed: the next fetch tries Redis
         fourth = await a.authorization()
+        await a.invalidate(fourth)  # shared again: a stores its new token
+        fifth = await a.authorization()
         assert caches[0].available
-        assert fake.iam_calls == 4
+        assert fake.iam_calls == 5
+        assert [e.state for e in events] == ["fallback", "rejoined"]
         await b.invalidate(first)  # b finds a's token in Redis
-        assert await b.authorization() == fourth
-        assert fake.iam_calls == 4
+        assert await b.authorization() == fifth
+        assert fake.iam_calls == 5
         assert any("answers again" in r.getMessage() for r in caplog.records)
         await client.message_stateless(fake.assistant_id, fake.environment_id)
     await _close(a, b, *caches)
