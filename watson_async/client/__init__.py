@@ -209,7 +209,7 @@ class AssistantClient(ManagementMethods, AsyncClosing):
             )
         elif rate_limit_gate is False:
             self._gate = None
-        elif isinstance(rate_limit_gate, Gate):
+        elif isinstance(rate_limit_gate, Gate) and not isinstance(rate_limit_gate, type):
             self._gate = rate_limit_gate.bind(self._report_gate_wait, self._report_fleet)
         else:
             raise ValueError(

@@ -87,7 +87,7 @@ class Binding:
     """:meth:`RateLimitGate.bind`'s binding: the gate's state and queues, this client's
     events and close."""
 
-    __slots__ = ("_gate", "closed", "on_event", "on_wait", "pending")
+    __slots__ = ("__weakref__", "_gate", "closed", "on_event", "on_wait", "pending")
 
     def __init__(
         self,
