@@ -1,0 +1,193 @@
+"""RedisRateLimitGate against a real redis-server and the FakeAssistant: a 429 seen by
+one client blocks the family for another, a budget shared by clients and by worker
+processes, and an outage (or Lua refused) ridden out alone, then rejoined."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from watson_async import (
+    AssistantClient,
+    ClientClosedError,
+    FleetEvent,
+    GateEvent,
+    NoAuthAuthenticator,
+    RateLimitError,
+    RetryPolicy,
+)
+from watson_async.redis import RedisRateLimitGate
+from watson_async.testing import FakeAssistant
+
+VERSION = "2024-08-25"
+ROOT = Path(__file__).resolve().parents[3]
+FAMILY = "message_stateless"
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
+def client(fake: FakeAssistant, gate: Any, **options: Any) -> AssistantClient:
+    return AssistantClient(
+        VERSION,
+        NoAuthAuthenticator(),
+        service_url=fake.service_url,
+        rate_limit_gate=gate,
+        **options,
+    )
+
+
+async def turns(c: AssistantClient, fake: FakeAssistant, n: int) -> None:
+    for _ in range(n):
+        await c.message_stateless(fake.assistant_id, fake.environment_id)
+
+
+class Clock:
+    """The gates' monotonic clock, moved by hand past a back-off (real time otherwise)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+
+async def test_a_429_seen_by_one_client_blocks_the_family_for_another(
+    redis_url: str, namespace: str
+) -> None:
+    # A fixed fake clock: the 60-second window never rolls over during the test.
+    async with FakeAssistant(
+        auth=False, rate_limits={FAMILY: 1}, rate_limit_window=60.0, clock=lambda: 1_800_000_010.0
+    ) as fake:
+        gate_a = RedisRateLimitGate.from_url(redis_url, namespace=namespace)
+        gate_b = RedisRateLimitGate.from_url(redis_url, namespace=namespace)
+        held: list[GateEvent] = []
+        async with client(fake, False, retry=None) as other:
+            await turns(other, fake, 1)  # someone outside the fleet spent the budget
+        async with client(fake, gate_a, retry=None) as a:
+            with pytest.raises(RateLimitError):
+                await turns(a, fake, 1)
+        await gate_a.aclose()  # waits for the 429's merge into Redis
+        assert fake.rate_limited_responses == 1
+        async with client(fake, gate_b, retry=None, on_gate_wait=held.append) as b:
+            call = asyncio.ensure_future(turns(b, fake, 1))
+            done, _ = await asyncio.wait({call}, timeout=0.5)
+            assert not done  # held by what a learned, not sent to collect a 429
+            assert [e.reason for e in held] == ["rate_limited"]
+            # the window's end by the 429's Date, plus up to `spread` (1 s) of jitter
+            assert 49.0 <= held[0].wait <= 51.0
+        with pytest.raises(ClientClosedError):
+            await call  # b closed while its call was held
+        assert fake.rate_limited_responses == 1
+        await gate_b.aclose()
+        r = aioredis.Redis.from_url(redis_url)
+        keys = [k async for k in r.scan_iter(match=f"{namespace}:*")]
+        assert keys == [f"{namespace}:gate:{FAMILY}".encode()]
+        state = {k.decode(): float(v) for k, v in (await r.hgetall(keys[0])).items()}
+        assert set(state) <= {"limit", "remaining", "reset", "epoch", "blocked", "inflight"}
+        assert state["remaining"] == 0.0 and state["limit"] == 1.0
+        await r.aclose()
+
+
+async def run_clients(
+    fake: FakeAssistant, gates: list[Any], conversations: int, calls: int
+) -> float:
+    policy = RetryPolicy(max_attempts=20, max_wait=5)
+    clients = [client(fake, g, retry=policy) for g in gates]
+    started = time.monotonic()
+    await asyncio.wait_for(
+        asyncio.gather(*(turns(c, fake, calls) for c in clients for _ in range(conversations))),
+        30,
+    )
+    elapsed = time.monotonic() - started
+    for c in clients:
+        await c.aclose()
+    return elapsed
+
+
+async def test_two_clients_with_their_own_gates_share_one_budget(
+    redis_url: str, namespace: str
+) -> None:
+    async with FakeAssistant(
+        auth=False, rate_limits={FAMILY: 15}, rate_limit_window=1.0, record_requests=False
+    ) as fake:
+        gates = [RedisRateLimitGate.from_url(redis_url, namespace=namespace) for _ in range(2)]
+        elapsed = await run_clients(fake, gates, conversations=3, calls=6)
+        for g in gates:
+            await g.aclose()
+        shared_429s = fake.rate_limited_responses
+        # 36 calls at 15 a window: three windows (the first starts at once).
+        assert elapsed >= 1.0
+        # Two in-process gates, each believing the whole budget is its own:
+        fake.rate_limited_responses = 0
+        await run_clients(fake, [True, True], conversations=3, calls=6)
+        alone_429s = fake.rate_limited_responses
+    assert shared_429s <= 1, shared_429s
+    assert alone_429s > shared_429s, (alone_429s, shared_429s)
+
+
+WORKER = """
+import asyncio, sys
+from watson_async import AssistantClient, NoAuthAuthenticator, RetryPolicy
+from watson_async.redis import RedisRateLimitGate
+
+async def main(service_url, assistant_id, environment_id, redis_url, namespace):
+    gate = RedisRateLimitGate.from_url(redis_url, namespace=namespace)
+    policy = RetryPolicy(max_attempts=20, max_wait=5)
+    async with AssistantClient(
+        "2024-08-25", NoAuthAuthenticator(), service_url=service_url, retry=policy,
+        rate_limit_gate=gate,
+    ) as client:
+        async def conversation():
+            for _ in range(5):
+                await client.message_stateless(assistant_id, environment_id)
+        await asyncio.gather(*(conversation() for _ in range(4)))
+    await gate.aclose()
+    print("ok")
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+async def test_three_worker_processes_share_one_budget(redis_url: str, namespace: str) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), *sys.path]))}
+    async with FakeAssistant(
+        auth=False, rate_limits={FAMILY: 20}, rate_limit_window=1.0, record_requests=False
+    ) as fake:
+        procs = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                WORKER,
+                fake.service_url,
+                fake.assistant_id,
+                fake.environment_id,
+                redis_url,
+                namespace,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+            )
+            for _ in range(3)
+        ]
+        outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 60)
+        for proc, (out, err) in zip(procs, outputs, strict=True):
+            assert proc.returncode == 0, err.decode()
+            assert out.decode().split() == ["ok"]
+        # 60 calls from 12 conversations in 3 processes against 20 a window. Measured:
+        # one process with all 12 conversations and its in-process gate collects 0 429s,
+        # three processes with in-process gates 9, three with this gate 0.
+        assert fake.rate_limited_responses <= 1, fake.rate_limited_responses
