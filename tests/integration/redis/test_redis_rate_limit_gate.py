@@ -10,7 +10,6 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from watson_async import (
     RetryPolicy,
 )
 from watson_async.redis import RedisRateLimitGate
+from watson_async.redis._token_cache import connect
 from watson_async.testing import FakeAssistant
 
 VERSION = "2024-08-25"
@@ -97,7 +97,8 @@ async def test_a_429_seen_by_one_client_blocks_the_family_for_another(
         assert keys == [f"{namespace}:gate:{FAMILY}".encode()]
         state = {k.decode(): float(v) for k, v in (await r.hgetall(keys[0])).items()}
         assert set(state) <= {"limit", "remaining", "reset", "epoch", "blocked", "inflight"}
-        assert state["remaining"] == 0.0 and state["limit"] == 1.0
+        assert state["remaining"] == 0.0
+        assert state["limit"] == 1.0
         await r.aclose()
 
 
@@ -142,6 +143,7 @@ WORKER = """
 import asyncio, sys
 from watson_async import AssistantClient, NoAuthAuthenticator, RetryPolicy
 from watson_async.redis import RedisRateLimitGate
+from watson_async.redis._token_cache import connect
 
 async def main(service_url, assistant_id, environment_id, redis_url, namespace):
     gate = RedisRateLimitGate.from_url(redis_url, namespace=namespace)
@@ -191,3 +193,102 @@ async def test_three_worker_processes_share_one_budget(redis_url: str, namespace
         # one process with all 12 conversations and its in-process gate collects 0 429s,
         # three processes with in-process gates 9, three with this gate 0.
         assert fake.rate_limited_responses <= 1, fake.rate_limited_responses
+
+
+class Counted:
+    """Counts the admissions a gate asks of Redis."""
+
+    def __init__(self, gate: RedisRateLimitGate) -> None:
+        self.calls = 0
+        self._script = gate._admit_script
+        gate._admit_script = self  # type: ignore[assignment]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self._script(*args, **kwargs)
+
+
+async def timed(c: AssistantClient, fake: FakeAssistant) -> float:
+    started = time.monotonic()
+    await turns(c, fake, 1)
+    return time.monotonic() - started
+
+
+async def test_a_redis_outage_is_ridden_out_alone_then_rejoined(
+    redis_server: Any, namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="watson_async.redis")
+    clock = Clock()
+    events: list[Any] = []
+    # A client of the test's own, so that the gate's aclose() (which waits for the
+    # merges) leaves it open; configured as from_url() does.
+    r = connect(redis_server.url, 0.5)
+    gate = RedisRateLimitGate(r, namespace=namespace, op_timeout=0.5, backoff=1.0, clock=clock)
+    asked = Counted(gate)
+    async with FakeAssistant(
+        auth=False, rate_limits={FAMILY: 1000}, rate_limit_window=60.0, record_requests=False
+    ) as fake:
+        c = client(fake, gate, retry=None, on_event=events.append)
+        await turns(c, fake, 1)
+        assert asked.calls == 1
+        await gate.aclose()  # waits for the merge; the client isn't the gate's
+        assert await r.exists(gate.key(FAMILY))
+
+        redis_server.stop()
+        latencies = [await timed(c, fake) for _ in range(5)]
+        assert max(latencies) < 0.5 + 0.5  # op_timeout at most, once
+        assert asked.calls == 2  # the failure; then no Redis while backing off
+        assert not gate.available
+        fleet = [e for e in events if isinstance(e, FleetEvent)]
+        assert [(e.component, e.state) for e in fleet] == [("rate_limit_gate", "fallback")]
+        assert c.rate_limits[FAMILY].remaining == 1000 - 6  # gated alone, on what it saw
+
+        redis_server.start()  # an empty Redis on the same port
+        await turns(c, fake, 1)
+        assert asked.calls == 2  # the back-off hasn't passed: still alone
+        clock.offset += 1.0
+        await turns(c, fake, 2)
+        assert asked.calls == 4  # probed, rejoined, shared again
+        assert gate.available
+        fleet = [e for e in events if isinstance(e, FleetEvent)]
+        assert [e.state for e in fleet] == ["fallback", "rejoined"]
+        await c.aclose()
+    await gate.aclose()
+    assert await r.exists(gate.key(FAMILY))  # the fleet's state is rebuilt
+    await r.aclose()
+    logged = [(rec.levelno, rec.getMessage()) for rec in caplog.records]
+    assert [level for level, _ in logged] == [logging.WARNING, logging.INFO]
+    assert "rate-limit gate" in logged[0][1]
+
+
+@pytest.mark.parametrize("trouble", ["scripts refused", "redis paused"])
+async def test_lua_refused_or_a_stalled_redis_costs_at_most_op_timeout(
+    redis_server: Any, namespace: str, trouble: str
+) -> None:
+    clock = Clock()
+    events: list[FleetEvent] = []
+    gate = RedisRateLimitGate.from_url(
+        redis_server.url, namespace=namespace, op_timeout=0.2, clock=clock, on_event=events.append
+    )
+    admin = aioredis.Redis.from_url(redis_server.url)
+    async with FakeAssistant(auth=False, record_requests=False) as fake:
+        c = client(fake, gate, retry=None)
+        if trouble == "scripts refused":
+            await admin.execute_command("ACL", "SETUSER", "default", "-@scripting")
+        else:
+            await admin.execute_command("CLIENT", "PAUSE", "5000", "WRITE")
+        latencies = [await timed(c, fake) for _ in range(3)]
+        assert max(latencies) < 0.2 + 0.5
+        assert [e.state for e in events] == ["fallback"]
+        if trouble == "scripts refused":
+            assert "NoPermissionError" in events[0].reason
+            await admin.execute_command("ACL", "SETUSER", "default", "+@all")
+        else:
+            assert "Timeout" in events[0].reason
+            await admin.execute_command("CLIENT", "UNPAUSE")
+        clock.offset += 1.0
+        await turns(c, fake, 1)
+        assert [e.state for e in events] == ["fallback", "rejoined"]
+        await c.aclose()
+    await gate.aclose()
+    await admin.aclose()
