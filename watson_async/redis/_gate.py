@@ -35,15 +35,18 @@ local raw = redis.call('HGETALL', KEYS[1])
 for i = 1, #raw, 2 do f[raw[i]] = tonumber(raw[i + 1]) end
 f.inflight = math.max(0, (f.inflight or 0) - tonumber(ARGV[1]))
 local function save(ttl)
-    local names = {'limit', 'remaining', 'reset', 'epoch', 'window', 'blocked', 'tat',
-                   'inflight'}
-    for _, name in ipairs(names) do
+    local set, gone = {}, {}
+    for _, name in ipairs({'limit', 'remaining', 'reset', 'epoch', 'window', 'blocked',
+                           'tat', 'inflight'}) do
         if f[name] == nil then
-            redis.call('HDEL', KEYS[1], name)
+            gone[#gone + 1] = name
         else
-            redis.call('HSET', KEYS[1], name, string.format('%.3f', f[name]))
+            set[#set + 1] = name
+            set[#set + 1] = string.format('%.3f', f[name])
         end
     end
+    if #gone > 0 then redis.call('HDEL', KEYS[1], unpack(gone)) end
+    redis.call('HSET', KEYS[1], unpack(set))
     redis.call('PEXPIRE', KEYS[1], ttl)
 end
 """
