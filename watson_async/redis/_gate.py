@@ -16,8 +16,8 @@ from watson_async.protocol.wire import parse_rate_limit, reset_seconds, retry_af
 from watson_async.resilience.gates import Binding, FleetEvent
 from watson_async.resilience.retry import GateEvent, RateLimitGate, _Family, is_testing
 
+from ._base import RedisUser, check_namespace
 from ._health import RedisHealth, Unavailable
-from ._token_cache import check_namespace, connect
 
 __all__ = ["RedisRateLimitGate"]
 
@@ -132,7 +132,7 @@ return 1
 _REASONS = ("paced", "rate_limited", "budget_spent", "paced")
 
 
-class RedisRateLimitGate(RateLimitGate):
+class RedisRateLimitGate(RedisUser, RateLimitGate):
     """The fleet's :class:`~watson_async.RateLimitGate`: every process (and client)
     using the same Redis and ``namespace`` admits requests against one budget.
 
@@ -203,7 +203,7 @@ class RedisRateLimitGate(RateLimitGate):
             clock=clock, sleep=sleep, rand=rand, spread=spread, fallback_wait=fallback_wait,
             burst=burst,
         )  # fmt: skip
-        self._health = RedisHealth(
+        health = RedisHealth(
             "rate_limit_gate",
             op_timeout=op_timeout,
             backoff=backoff,
@@ -211,8 +211,7 @@ class RedisRateLimitGate(RateLimitGate):
             clock=clock,
             on_event=self._report,
         )
-        self._redis = redis
-        self._namespace = namespace
+        self._use(redis, namespace, health)
         self._on_event = on_event
         self._admit_script = redis.register_script(_ADMIT)
         self._observe_script = redis.register_script(_OBSERVE)
@@ -222,34 +221,6 @@ class RedisRateLimitGate(RateLimitGate):
         self._done: dict[str, int] = {}  # of those, answered but not yet told to Redis
         self._bindings: weakref.WeakSet[Binding] = weakref.WeakSet()
         self._merges: set[asyncio.Task[None]] = set()
-        self._owns_redis = False
-
-    @classmethod
-    def from_url(
-        cls, url: str, *, namespace: str = "watson_async", **options: Any
-    ) -> RedisRateLimitGate:
-        """A gate with a Redis client of its own (closed by :meth:`aclose`).
-
-        ``url`` is ``redis://``, ``rediss://`` or ``unix://``; a malformed one is a
-        ``ValueError`` here. ``options`` are :class:`RedisRateLimitGate`'s keywords.
-        """
-        check_namespace(namespace)
-        gate = cls(connect(url, options.get("op_timeout", 0.25)), namespace=namespace, **options)
-        gate._owns_redis = True
-        return gate
-
-    def __repr__(self) -> str:
-        return f"RedisRateLimitGate(namespace={self._namespace!r})"
-
-    @property
-    def namespace(self) -> str:
-        """The prefix of every key."""
-        return self._namespace
-
-    @property
-    def available(self) -> bool:
-        """False from a failed Redis operation until one succeeds again."""
-        return self._health.available
 
     def key(self, family: str) -> str:
         """The Redis key of ``family``'s shared state."""
@@ -260,9 +231,7 @@ class RedisRateLimitGate(RateLimitGate):
         Redis client if this gate made it (:meth:`from_url`)."""
         while self._merges:
             await asyncio.gather(*self._merges)
-        if self._owns_redis:
-            self._owns_redis = False
-            await self._redis.aclose()
+        await self._close_owned()
 
     def bind(
         self,

@@ -12,17 +12,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as _aioredis
-import redis.exceptions as _rexc
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from watson_async.auth._token import SharedToken, TokenReply
 from watson_async.protocol.secret import SecretStr
 from watson_async.resilience.gates import FleetEvent
 
+from ._base import RedisUser, check_namespace
 from ._health import RedisHealth, Unavailable
 
-__all__ = ["RedisTokenCache", "check_namespace", "connect"]
+__all__ = ["RedisTokenCache"]
 
 # KEYS[1] = lease, ARGV[1] = owner: delete the lease only if we still hold it.
 _RELEASE = """
@@ -44,7 +42,7 @@ return 0
 """
 
 
-class RedisTokenCache:
+class RedisTokenCache(RedisUser):
     """Shares one token between every process (and authenticator) using the same Redis.
 
     Give it to :class:`~watson_async.IAMAuthenticator` or
@@ -105,7 +103,7 @@ class RedisTokenCache:
                 raise ValueError(f"{name} must be positive")
         if lease_wait < 0 or min_remaining < 0:
             raise ValueError("lease_wait and min_remaining must not be negative")
-        self._health = RedisHealth(
+        health = RedisHealth(
             "token_cache",
             op_timeout=op_timeout,
             backoff=backoff,
@@ -113,8 +111,7 @@ class RedisTokenCache:
             clock=clock,
             on_event=on_event,
         )
-        self._redis = redis
-        self._namespace = namespace
+        self._use(redis, namespace, health)
         self._lease_ttl_ms = max(1, int(lease_ttl * 1000))
         self._lease_wait = lease_wait
         self._poll_interval = poll_interval
@@ -122,41 +119,10 @@ class RedisTokenCache:
         self._wall_clock = wall_clock
         self._clock = clock
         self._sleep = sleep
-        self._owns_redis = False
-
-    @classmethod
-    def from_url(
-        cls, url: str, *, namespace: str = "watson_async", **options: Any
-    ) -> RedisTokenCache:
-        """A cache with a Redis client of its own (closed by :meth:`aclose`).
-
-        ``url`` is ``redis://``, ``rediss://`` or ``unix://``; a malformed one is a
-        ``ValueError`` here. ``options`` are :class:`RedisTokenCache`'s keywords.
-        """
-        check_namespace(namespace)
-        client = connect(url, options.get("op_timeout", 0.5))
-        cache = cls(client, namespace=namespace, **options)
-        cache._owns_redis = True
-        return cache
-
-    def __repr__(self) -> str:
-        return f"RedisTokenCache(namespace={self._namespace!r})"
-
-    @property
-    def namespace(self) -> str:
-        """The prefix of every key."""
-        return self._namespace
-
-    @property
-    def available(self) -> bool:
-        """False from a failed Redis operation until the next one that succeeds."""
-        return self._health.available
 
     async def aclose(self) -> None:
         """Close the Redis client if this cache made it (:meth:`from_url`)."""
-        if self._owns_redis:
-            self._owns_redis = False
-            await self._redis.aclose()
+        await self._close_owned()
 
     # --- the TokenCache protocol ------------------------------------------------------
 
@@ -271,34 +237,3 @@ class RedisTokenCache:
         return SharedToken(
             access_token=token, expiration=expiration, lifetime=lifetime, remaining=remaining
         )
-
-
-def check_namespace(namespace: object) -> None:
-    """``ValueError`` unless ``namespace`` can prefix Redis keys (printable, no spaces)."""
-    if not isinstance(namespace, str):
-        raise ValueError(f"namespace must be a string, not {type(namespace).__name__}")
-    if not namespace.strip():
-        raise ValueError("namespace must not be empty")
-    if any(c.isspace() or not c.isprintable() for c in namespace):
-        raise ValueError(f"namespace must not contain spaces or control characters: {namespace!r}")
-
-
-def connect(url: object, op_timeout: object) -> _aioredis.Redis:
-    """A Redis client for ``url`` (``redis://``, ``rediss://``, ``unix://``), its socket
-    operations bounded by ``op_timeout``; ``ValueError`` for a malformed URL."""
-    if not isinstance(url, str):
-        raise ValueError(f"url must be a string, not {type(url).__name__}")
-    if isinstance(op_timeout, bool) or not isinstance(op_timeout, (int, float)):
-        raise ValueError(f"op_timeout must be a positive number, got {op_timeout!r}")
-    try:
-        return _aioredis.Redis.from_url(
-            url,
-            socket_timeout=op_timeout,
-            socket_connect_timeout=op_timeout,
-            # A pooled connection that died with a restarted Redis is replaced at once
-            # (redis-py reconnects once), instead of costing a fallback and its back-off.
-            retry=Retry(NoBackoff(), 1),
-            retry_on_error=[_rexc.ConnectionError],
-        )
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"not a usable Redis URL: {exc}") from None

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -15,6 +13,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from _workers import run_workers
 
 from watson_async import (
     AssistantClient,
@@ -26,7 +25,7 @@ from watson_async import (
     RetryPolicy,
 )
 from watson_async.redis import RedisRateLimitGate
-from watson_async.redis._token_cache import connect
+from watson_async.redis._base import connect
 from watson_async.testing import FakeAssistant
 
 VERSION = "2024-08-25"
@@ -138,7 +137,7 @@ WORKER = """
 import asyncio, sys
 from watson_async import AssistantClient, NoAuthAuthenticator, RetryPolicy
 from watson_async.redis import RedisRateLimitGate
-from watson_async.redis._token_cache import connect
+from watson_async.redis._base import connect
 
 async def main(service_url, assistant_id, environment_id, redis_url, namespace):
     gate = RedisRateLimitGate.from_url(redis_url, namespace=namespace)
@@ -160,30 +159,12 @@ asyncio.run(main(*sys.argv[1:]))
 
 @pytest.mark.slow
 async def test_three_worker_processes_share_one_budget(redis_url: str, namespace: str) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), *sys.path]))}
     async with FakeAssistant(
         auth=False, rate_limits={FAMILY: 20}, rate_limit_window=1.0, record_requests=False
     ) as fake:
-        procs = [
-            await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-c",
-                WORKER,
-                fake.service_url,
-                fake.assistant_id,
-                fake.environment_id,
-                redis_url,
-                namespace,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                env=env,
-            )
-            for _ in range(3)
-        ]
-        outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 60)
-        for proc, (out, err) in zip(procs, outputs, strict=True):
-            assert proc.returncode == 0, err.decode()
-            assert out.decode().split() == ["ok"]
+        ids = (fake.service_url, fake.assistant_id, fake.environment_id)
+        outputs = await run_workers(WORKER, *ids, redis_url, namespace, count=3, timeout=60)
+        assert [out.split() for out in outputs] == [["ok"]] * 3
         # 60 calls from 12 conversations in 3 processes against 20 a window. Measured:
         # one process with all 12 conversations and its in-process gate collects 0 429s,
         # three processes with in-process gates 9, three with this gate 0.

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from _workers import run_workers
 from fakes import Events, VirtualTime
 
 from watson_async import (
@@ -177,26 +176,8 @@ asyncio.run(main(*sys.argv[1:]))
 async def test_four_processes_fetch_one_token_between_them(
     fake: FakeAssistant, redis_url: str, namespace: str
 ) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), *sys.path]))}
-    procs = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            WORKER,
-            fake.iam_url,
-            fake.apikey,
-            redis_url,
-            namespace,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-        )
-        for _ in range(4)
-    ]
-    outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 120)
-    for proc, (_, err) in zip(procs, outputs, strict=True):
-        assert proc.returncode == 0, err.decode()
-    lines = sorted(out.decode().split() for out, _ in outputs)
+    outputs = await run_workers(WORKER, fake.iam_url, fake.apikey, redis_url, namespace, count=4)
+    lines = sorted(out.split() for out in outputs)
     assert all(line[1] == "True" for line in lines)
     assert sum(int(line[0]) for line in lines) == 1
     assert fake.iam_calls == 1
