@@ -264,11 +264,15 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
         if state.waiters or state.deciding:
             # Earlier arrivals are held or being decided on: never overtake them.
             return await self._held(family, state, now, 0.0, "paced", binding)
+        # While Redis decides on this one, later arrivals queue and nothing else asks
+        # Redis for this family, so none of them can be admitted before it.
         state.deciding = True
         try:
             delay, reason = await self._admission(family, state, now)
         finally:
             state.deciding = False
+            if state.waiters and state.waker is None:
+                state.waker = asyncio.ensure_future(self._wake(family, state))
         if delay <= 0.0:
             return self._clock() - now
         return await self._held(family, state, now, delay, reason, binding, first=True)
@@ -294,8 +298,9 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
         return 0.0, "paced"
 
     def _give_back(self, family: str, state: _Family) -> None:
-        super()._give_back(family, state)
-        self._answered(family)  # Redis counted it in flight: no response will come
+        # Admitted but never sent: no longer in flight, here or (if Redis admitted it)
+        # in Redis. Its unit stays spent: which of the two admitted it isn't known here.
+        self.release(family)
 
     # --- responses ------------------------------------------------------------------
 

@@ -321,7 +321,7 @@ class RateLimitGate:
             state.waiters.appendleft(waiter)
         else:
             state.waiters.append(waiter)
-        if state.waker is None:
+        if state.waker is None and not state.deciding:
             state.waker = asyncio.ensure_future(self._wake(family, state))
         on_wait = self._on_wait if binding is None else binding.on_wait
         if on_wait is not None:
