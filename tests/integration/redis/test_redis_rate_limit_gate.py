@@ -5,6 +5,7 @@ processes, and an outage (or Lua refused) ridden out alone, then rejoined."""
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
 import time
 import uuid
@@ -26,6 +27,7 @@ from watson_async import (
 )
 from watson_async.redis import RedisRateLimitGate
 from watson_async.redis._base import connect
+from watson_async.redis._gate import _REASONS
 from watson_async.testing import FakeAssistant
 
 VERSION = "2024-08-25"
@@ -138,6 +140,7 @@ import asyncio, sys
 from watson_async import AssistantClient, NoAuthAuthenticator, RetryPolicy
 from watson_async.redis import RedisRateLimitGate
 from watson_async.redis._base import connect
+from watson_async.redis._gate import _REASONS
 
 async def main(service_url, assistant_id, environment_id, redis_url, namespace):
     gate = RedisRateLimitGate.from_url(redis_url, namespace=namespace)
@@ -270,3 +273,59 @@ async def test_lua_refused_or_a_stalled_redis_costs_at_most_op_timeout(
         await c.aclose()
     await gate.aclose()
     await admin.aclose()
+
+
+def headers(status_date: float, *, remaining: int, reset: int, limit: int = 10) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": str(reset),
+        "Date": email.utils.formatdate(status_date, usegmt=True),
+    }
+
+
+async def test_the_lua_rules_agree_with_the_in_process_gate(redis_url: str, namespace: str) -> None:
+    """The scripts apply RateLimitGate's rules to the shared state: fed the same
+    responses, Redis's hash and the gate's own view (kept for running alone) agree."""
+    gate = RedisRateLimitGate.from_url(redis_url, namespace=namespace)
+    r = aioredis.Redis.from_url(redis_url)
+    now = time.time()
+    epoch = int(now) + 30
+
+    async def agree() -> None:
+        await asyncio.gather(*gate._merges)
+        shared = {k.decode(): float(v) for k, v in (await r.hgetall(gate.key("m"))).items()}
+        local = gate._families["m"]
+        assert shared.get("limit") == local.limit
+        assert shared.get("remaining") == local.remaining
+        assert shared.get("epoch") == local.reset_epoch
+        assert shared.get("window", 0.0) / 1000 == (local.window or 0.0)
+        assert shared["inflight"] == local.in_flight
+        if local.reset_at is not None:  # the same wait to the reset, in either clock
+            seconds, micros = await r.time()
+            wait = shared["reset"] / 1000.0 - seconds - micros / 1e6
+            assert abs(wait - (local.reset_at - time.monotonic())) < 0.1
+        if local.blocked_until:
+            seconds, micros = await r.time()
+            blocked = shared["blocked"] / 1000.0 - seconds - micros / 1e6
+            assert abs(blocked - (local.blocked_until - time.monotonic())) < 0.1
+
+    for _ in range(4):
+        await gate.acquire("m")
+    gate.observe("m", 200, headers(now, remaining=7, reset=epoch))  # a first window
+    await agree()
+    gate.observe("m", 200, headers(now, remaining=8, reset=epoch))  # older: the lower
+    await agree()
+    gate.observe("m", 200, headers(now + 1, remaining=9, reset=epoch + 1))  # a new window
+    await agree()
+    gate.observe("m", 200, headers(now + 3, remaining=8, reset=epoch + 3, limit=12))
+    await agree()  # the window is the least gap between resets: 1 s
+    gate.observe("m", 429, headers(now + 3, remaining=0, reset=epoch + 3, limit=12))
+    await agree()
+    # ... and admit alike: held for the 429's reset.
+    local_wait, local_reason = gate._hold(gate._families["m"], time.monotonic())
+    wait_ms, reason = await gate._admit_script(keys=[gate.key("m")], args=[0, 60_000, 2, 1000])
+    assert (_REASONS[int(reason)], local_reason) == ("rate_limited", "rate_limited")
+    assert abs(float(wait_ms) / 1000.0 - local_wait) < 0.1
+    await gate.aclose()
+    await r.aclose()
