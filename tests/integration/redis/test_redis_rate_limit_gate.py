@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import socket
 import time
 import uuid
 from pathlib import Path
@@ -329,3 +330,24 @@ async def test_the_lua_rules_agree_with_the_in_process_gate(redis_url: str, name
     assert abs(float(wait_ms) / 1000.0 - local_wait) < 0.1
     await gate.aclose()
     await r.aclose()
+
+
+async def test_a_redis_unreachable_at_start_up_is_reported_and_the_client_runs_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    events: list[Any] = []
+    gate = RedisRateLimitGate.from_url(f"redis://127.0.0.1:{port}/0", namespace="ns")
+    async with FakeAssistant(auth=False, record_requests=False) as fake:
+        c = client(fake, gate, retry=None, on_event=events.append)
+        await turns(c, fake, 3)
+        await c.aclose()
+    await gate.aclose()
+    assert [(e.component, e.state) for e in events if isinstance(e, FleetEvent)] == [
+        ("rate_limit_gate", "fallback")
+    ]
+    warnings = [r for r in caplog.records if r.name == "watson_async.redis"]
+    assert [r.levelno for r in warnings] == [logging.WARNING]
+    assert "ConnectionError" in warnings[0].getMessage()
