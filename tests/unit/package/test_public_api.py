@@ -153,3 +153,15 @@ def test_loadtest_names_are_documented() -> None:
         obj = getattr(watson_async.loadtest, name)
         if inspect.isclass(obj) or inspect.isfunction(obj):
             assert inspect.getdoc(obj), f"loadtest.{name} has no docstring"
+
+
+def test_redis_names_are_exactly_these_and_documented() -> None:
+    import watson_async.redis
+
+    assert watson_async.redis.__all__ == ["RedisRateLimitGate", "RedisTokenCache"]
+    for name in watson_async.redis.__all__:
+        cls = getattr(watson_async.redis, name)
+        assert inspect.getdoc(cls), f"redis.{name} has no docstring"
+        for attr, member in vars(cls).items():
+            if not attr.startswith("_") and callable(member):
+                assert inspect.getdoc(member), f"redis.{name}.{attr} has no docstring"
