@@ -41,7 +41,6 @@ __all__ = [
     "DEFAULT_ASSISTANT_ID",
     "DEFAULT_ENVIRONMENT_ID",
     "DEFAULT_INSTANCE_ID",
-    "RATE_LIMIT_FAMILIES",
     "FakeAssistant",
 ]
 
