@@ -23,6 +23,7 @@ from .._records import RecordedAnalytics
 from .._script import ACTIONS_SKILL, MAIN_SKILL, BotState, run_turn
 from .._stream import SSE_CONTENT_TYPE, StreamBody, sse_pieces
 from ._resources import Assistant as _Assistant
+from ._resources import sorts_by_name_updated
 from ._state import FakeState, Session
 
 __all__ = ["MAX_STATEFUL_BODY", "MAX_STATELESS_BODY", "MAX_TEXT", "MAX_USER_ID", "RuntimeMixin"]
@@ -126,7 +127,7 @@ class RuntimeMixin(FakeState):
             list(self._assistants.values()),
             key="assistants",
             path="/v2/assistants",
-            sorts={"name": lambda a: (a.name, a.seq), "updated": lambda a: (a.updated, a.seq)},
+            sorts=sorts_by_name_updated(lambda a: (a.name, a.seq), lambda a: (a.updated, a.seq)),
             render=_Assistant.to_json,
         )
 
@@ -267,6 +268,25 @@ class RuntimeMixin(FakeState):
         env = self._environment_of(assistant, aid, eid)
         return _Parsed(assistant, env, body, text, options, context)
 
+    def _run_turn(self, event: str, call: _Call, parsed: _Parsed, state: BotState) -> Any:
+        """Both message routes' turn: ``state`` takes the request's context and
+        ``user_id``, its analytics are recorded, and the bot answers (the ``output``)."""
+        if parsed.context:
+            state.absorb_context(parsed.context)
+        user_id = parsed.body.get("user_id")
+        if user_id is not None:
+            state.user_id = user_id
+        self._record_analytics(event, parsed.assistant.assistant_id, state.session_id, parsed.body)
+        options = parsed.options
+        return run_turn(
+            state,
+            parsed.text,
+            now_iso=_iso(call.now),
+            alternate_intents=options.get("alternate_intents") is True,
+            debug=options.get("debug") is True,
+            restart=options.get("restart") is True,
+        )
+
     def _message(self, call: _Call, aid: str, eid: str | None, sid: str) -> _Result:
         parsed = self._parse_message(call, aid, eid)
         if not isinstance(parsed, _Parsed):
@@ -283,20 +303,7 @@ class RuntimeMixin(FakeState):
                 restored.session_id = sid
                 session.state = restored
         state = session.state
-        if context:
-            state.absorb_context(context)
-        user_id = body.get("user_id")
-        if user_id is not None:
-            state.user_id = user_id
-        self._record_analytics("message", assistant.assistant_id, sid, body)
-        output = run_turn(
-            state,
-            text,
-            now_iso=_iso(call.now),
-            alternate_intents=options.get("alternate_intents") is True,
-            debug=options.get("debug") is True,
-            restart=options.get("restart") is True,
-        )
+        output = self._run_turn("message", call, parsed, state)
         session.last_active = call.now
         self._turn_texts.setdefault(sid, []).append(text)
         self.total_turns_processed += 1
@@ -369,7 +376,7 @@ class RuntimeMixin(FakeState):
         parsed = self._parse_message(call, aid, eid)
         if not isinstance(parsed, _Parsed):
             return parsed
-        assistant, env, body, text, options, context = parsed
+        assistant, env, body, _, options, context = parsed
         if len(call.body) > MAX_STATELESS_BODY:
             return _bad_body("Context is larger than 250 KB", "context")
         state = self._context_state(context)
@@ -382,20 +389,7 @@ class RuntimeMixin(FakeState):
             if not isinstance(sid, str) or not sid:
                 sid = str(uuid.uuid4())
             state = BotState(session_id=sid, session_start_time=_iso(call.now))
-        if context:
-            state.absorb_context(context)
-        user_id = body.get("user_id")
-        if user_id is not None:
-            state.user_id = user_id
-        self._record_analytics("message_stateless", assistant.assistant_id, state.session_id, body)
-        output = run_turn(
-            state,
-            text,
-            now_iso=_iso(call.now),
-            alternate_intents=options.get("alternate_intents") is True,
-            debug=options.get("debug") is True,
-            restart=options.get("restart") is True,
-        )
+        output = self._run_turn("message_stateless", call, parsed, state)
         response = {
             "output": output,
             "context": state.context(include_state=True, export=options.get("export") is True),
