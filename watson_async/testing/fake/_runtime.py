@@ -50,25 +50,10 @@ _INVALID_SESSION = _error(404, "Invalid Session")
 class RuntimeMixin(FakeState):
     """The assistants, sessions, messages, streams and logs endpoints."""
 
-    def _add_assistant(
-        self,
-        name: str,
-        description: str,
-        language: str,
-        now: float,
-        assistant_id: str | None = None,
-        live_environment_id: str | None = None,
-    ) -> _Assistant:
+    def _add_assistant(self, assistant: _Assistant) -> _Assistant:
+        """Register ``assistant``, numbered in creation order (the tie-break of sorts)."""
         self._assistant_seq += 1
-        assistant = _Assistant.new(
-            name,
-            description,
-            language,
-            now,
-            self._assistant_seq,
-            assistant_id=assistant_id,
-            live_environment_id=live_environment_id,
-        )
+        assistant.seq = self._assistant_seq
         self._assistants[assistant.assistant_id] = assistant
         self._env_index[assistant.draft_environment_id] = assistant
         self._env_index[assistant.live_environment_id] = assistant
@@ -117,7 +102,7 @@ class RuntimeMixin(FakeState):
             else:
                 values[key] = value
         assistant = self._add_assistant(
-            values["name"], values["description"], values["language"], call.now
+            _Assistant.new(values["name"], values["description"], values["language"], call.now)
         )
         return 200, assistant.to_json()
 
