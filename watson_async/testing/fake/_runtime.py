@@ -47,6 +47,11 @@ class _Parsed(NamedTuple):
 _INVALID_SESSION = _error(404, "Invalid Session")
 
 
+def _refused(message: str, field: str) -> tuple[str, dict[str, Any], None, _Result]:
+    """:meth:`RuntimeMixin._check_message`'s answer to a bad message body."""
+    return "", {}, None, _bad_body(message, field)
+
+
 class RuntimeMixin(FakeState):
     """The assistants, sessions, messages, streams and logs endpoints."""
 
@@ -178,47 +183,31 @@ class RuntimeMixin(FakeState):
         if inp is None:
             inp = {}
         elif not isinstance(inp, dict):
-            return "", {}, None, _bad_body("input must be an object", "input")
+            return _refused("input must be an object", "input")
         text = inp.get("text")
         if text is None:
             text = ""
         elif not isinstance(text, str):
-            return "", {}, None, _bad_body("input.text must be a string", "input.text")
+            return _refused("input.text must be a string", "input.text")
         if len(text) > MAX_TEXT:
-            return (
-                "",
-                {},
-                None,
-                _bad_body(f"Text cannot be longer than {MAX_TEXT} characters", "input.text"),
-            )
+            return _refused(f"Text cannot be longer than {MAX_TEXT} characters", "input.text")
         if any(c in text for c in _FORBIDDEN_TEXT_CHARS):
-            return (
-                "",
-                {},
-                None,
-                _bad_body(
-                    "Text cannot contain carriage return, newline, or tab characters",
-                    "input.text",
-                ),
+            return _refused(
+                "Text cannot contain carriage return, newline, or tab characters", "input.text"
             )
         options = inp.get("options")
         if options is None:
             options = {}
         elif not isinstance(options, dict):
-            return "", {}, None, _bad_body("input.options must be an object", "input.options")
+            return _refused("input.options must be an object", "input.options")
         user_id = body.get("user_id")
         if user_id is not None and (
             not isinstance(user_id, str) or not 1 <= len(user_id) <= MAX_USER_ID
         ):
-            return (
-                "",
-                {},
-                None,
-                _bad_body(f"user_id must be a string of 1 to {MAX_USER_ID} characters", "user_id"),
-            )
+            return _refused(f"user_id must be a string of 1 to {MAX_USER_ID} characters", "user_id")
         context = body.get("context")
         if context is not None and not isinstance(context, dict):
-            return "", {}, None, _bad_body("context must be an object", "context")
+            return _refused("context must be an object", "context")
         return text, options, context, None
 
     @staticmethod
