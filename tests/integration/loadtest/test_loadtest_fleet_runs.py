@@ -1,0 +1,70 @@
+"""``watson-async loadtest --processes 2`` for real: two spawned worker processes against
+the parent's fake (and a real redis-server), one merged report."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from watson_async.cli.main import main
+
+FLEET = ["loadtest", "--processes", "2", "-u", "4", "-d", "1.5", "--turns", "2", "-q"]
+
+
+def _run(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    path = tmp_path / "fleet.json"
+    code = main([*FLEET, *args, "--json", str(path)])
+    data: dict[str, Any] = json.loads(path.read_text())
+    return code, data
+
+
+def test_two_processes_report_their_sum_and_the_fake_counts_their_tokens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, data = _run(tmp_path, "--fake-rate-limit", "30")
+    assert code == 0
+    fleet = data["fleet"]
+    rows = fleet["per_process"]
+    assert [r["share"] for r in rows] == [{"users": 2}, {"users": 2}]
+    assert len({r["pid"] for r in rows}) == 2
+    assert all(r["calls"] > 0 and r["exit_code"] == 0 for r in rows)
+    assert data["total"]["calls"] == sum(r["calls"] for r in rows)
+    assert data["counts"]["calls"] == data["total"]["calls"]
+    # Unshared: each process asked IAM for its own token, and the fake saw both.
+    assert fleet["sharing"] == "nothing"
+    assert [r["token_requests"] for r in rows] == [1, 1]
+    assert fleet["iam_calls"] == 2
+    assert fleet["http_429"] == sum(r["attempt_429s"] for r in rows)
+    assert fleet["goodput_vs_limit"] is None or 0 < fleet["goodput_vs_limit"] <= 1.01
+    out = capsys.readouterr().out
+    assert "Fleet: 2 processes" in out
+    assert "PASSED" in out
+
+
+def test_with_redis_the_processes_fetch_one_token_between_them(
+    tmp_path: Path, redis_url: str
+) -> None:
+    code, data = _run(tmp_path, "--redis", redis_url)
+    assert code == 0
+    fleet = data["fleet"]
+    assert fleet["sharing"] == "the token through Redis"
+    assert fleet["iam_calls"] == 1
+    assert sum(r["token_requests"] for r in fleet["per_process"]) == 1
+    assert data["total"]["calls"] == sum(r["calls"] for r in fleet["per_process"])
+
+
+def test_an_unreachable_redis_is_a_warning_and_the_run_goes_on_unshared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, data = _run(tmp_path, "--redis", f"redis://127.0.0.1:{port}/0")
+    assert code == 0
+    assert data["fleet"]["sharing"] == "nothing (Redis unreachable)"
+    assert data["fleet"]["iam_calls"] == 2
+    assert "warning: Redis unreachable" in capsys.readouterr().err
