@@ -4,8 +4,8 @@ recorders (exactly, through pickling), summing progress, and the CLI's checks.""
 from __future__ import annotations
 
 import json
-import re
 import pickle
+import re
 
 import pytest
 from test_loadtest_recorder import CREATE, Clock, attempt, call, rate_limited
@@ -102,7 +102,8 @@ def test_merged_timelines_keep_the_worst_percentile_per_interval() -> None:
     merged.report(LoadTestConfig(), duration=2.0, service_url="x", started_at="now")
     first = merged.timeline.points[0]
     assert first.calls == 4
-    assert first.call_max is not None and first.call_max >= 200
+    assert first.call_max is not None
+    assert first.call_max >= 200
 
 
 def test_progress_adds_counts_and_keeps_the_highest_latency() -> None:
