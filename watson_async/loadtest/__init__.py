@@ -104,7 +104,9 @@ async def fleet_load_test(
     smaller than ``processes`` is a ``ValueError``. ``redis_url``: the processes share
     the token (and the rate-limit gate) through that Redis; a malformed URL is a
     ``ValueError``, an unreachable Redis a warning (logger ``watson_async.loadtest``),
-    and the run goes on unshared.
+    and the run goes on unshared. The processes are spawned: like any
+    ``multiprocessing`` program, a script calling this guards its entry point with
+    ``if __name__ == "__main__":``.
     """
     require_extras()
     from ._fleet import check_redis_url

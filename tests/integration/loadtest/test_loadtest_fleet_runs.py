@@ -4,13 +4,19 @@ the parent's fake (and a real redis-server), one merged report."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from watson_async.cli.main import main
+from watson_async.loadtest import LoadTestConfig
+from watson_async.loadtest._fleet_runner import GRACE, FleetRunner, _Worker
+from watson_async.loadtest._fleet_worker import WorkerSpec
+from watson_async.loadtest._recorder import Snapshot
 
 FLEET = ["loadtest", "--processes", "2", "-u", "4", "-d", "1.5", "--turns", "2", "-q"]
 
@@ -68,3 +74,44 @@ def test_an_unreachable_redis_is_a_warning_and_the_run_goes_on_unshared(
     assert data["fleet"]["sharing"] == "nothing (Redis unreachable)"
     assert data["fleet"]["iam_calls"] == 2
     assert "warning: Redis unreachable" in capsys.readouterr().err
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.updates: list[tuple[Snapshot, int]] = []
+        self.closed = False
+
+    def update(self, snapshot: Snapshot, in_flight: int) -> None:
+        self.updates.append((snapshot, in_flight))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+async def test_progress_shows_the_fleets_sums() -> None:
+    sink = _Sink()
+    config = LoadTestConfig(users=2, duration=1.5, turns=1)
+    fleet = await FleetRunner(config, processes=2, progress=sink).run()
+    assert fleet.exit_code == 0
+    assert sink.closed
+    last, _ = sink.updates[-1]
+    assert 0 < last.calls <= fleet.report.total.calls
+    assert max(s.calls for s, _ in sink.updates) > max(p.calls for p in fleet.processes) / 2
+
+
+def test_a_worker_that_does_not_exit_is_terminated() -> None:
+    context = multiprocessing.get_context("spawn")
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(target=time.sleep, args=(60,), daemon=True)
+    process.start()
+    writer.close()
+    runner = FleetRunner(LoadTestConfig(), processes=1)
+    runner._abort = context.Event()
+    spec = WorkerSpec(0, LoadTestConfig(), None, None, "ns", 1.0)
+    worker = _Worker(spec, process, reader)
+    started = time.monotonic()
+    runner._reap([worker])
+    assert not process.is_alive()
+    assert runner._abort.is_set()
+    assert worker.error == "killed after the grace period"
+    assert time.monotonic() - started < GRACE
