@@ -102,7 +102,7 @@ async def fleet_load_test(
     they all send to. ``users``, ``conversations``, ``rate``, ``max_in_flight`` and
     ``max_backlog`` are the fleet's totals, split between the processes; a total
     smaller than ``processes`` is a ``ValueError``. ``redis_url``: the processes share
-    the token (and the rate-limit gate) through that Redis; a malformed URL is a
+    the IAM token through that Redis; a malformed URL is a
     ``ValueError``, an unreachable Redis a warning (logger ``watson_async.loadtest``),
     and the run goes on unshared. The processes are spawned: like any
     ``multiprocessing`` program, a script calling this guards its entry point with

@@ -105,9 +105,7 @@ class FleetRunner:
         redis_url, shared = self.redis_url, "nothing"
         if redis_url is not None:
             problem = await redis_problem(redis_url)
-            if problem is None:
-                shared = "the token through Redis"
-            else:
+            if problem is not None:
                 self._warn(f"Redis unreachable ({problem}): the processes run unshared")
                 redis_url, shared = None, "nothing (Redis unreachable)"
         async with contextlib.AsyncExitStack() as stack:
@@ -245,6 +243,8 @@ class FleetRunner:
             time_limit_reached=any(r.time_limit_reached for r in reports),
             interrupted=self._stop_requests > 0 or any(r.interrupted for r in reports),
         )
+        if results and results[0].shared:
+            shared = " and ".join(results[0].shared) + " through Redis"
         limit = self.config.fake_rate_limit
         goodput = None
         if limit is not None and len(samples) >= 2:

@@ -54,6 +54,8 @@ class WorkerResult:
     recorder: Recorder
     token_requests: int
     """Token requests this process sent to IAM."""
+    shared: tuple[str, ...] = ()
+    """What it shared through Redis (``"the token"``, ``"the rate-limit gate"``)."""
 
 
 class _PipeProgress:
@@ -117,7 +119,14 @@ async def _work(
         for shared in (token_cache, gate):
             if shared is not None:
                 await shared.aclose()
-    return WorkerResult(spec.index, os.getpid(), report, runner.recorder, runner.token_requests)
+    shared = tuple(
+        name
+        for name, used in (("the token", token_cache), ("the rate-limit gate", gate))
+        if used is not None
+    )
+    return WorkerResult(
+        spec.index, os.getpid(), report, runner.recorder, runner.token_requests, shared
+    )
 
 
 async def _watch(runner: LoadTestRunner, stop: MpEvent, abort: MpEvent) -> None:
