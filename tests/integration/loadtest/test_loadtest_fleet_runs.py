@@ -17,8 +17,9 @@ from watson_async.loadtest import LoadTestConfig
 from watson_async.loadtest._fleet_runner import GRACE, FleetRunner, _Worker
 from watson_async.loadtest._fleet_worker import WorkerSpec
 from watson_async.loadtest._recorder import Snapshot
+from watson_async.testing import FakeAssistant
 
-FLEET = ["loadtest", "--processes", "2", "-u", "4", "-d", "1.5", "--turns", "2", "-q"]
+FLEET = ["loadtest", "--processes", "2", "-u", "4", "-d", "1", "--turns", "2", "-q"]
 
 
 def _run(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any]]:
@@ -116,3 +117,49 @@ def test_a_worker_that_does_not_exit_is_terminated() -> None:
     assert runner._abort.is_set()
     assert worker.error == "killed after the grace period"
     assert time.monotonic() - started < GRACE
+
+
+async def test_stop_is_passed_on_and_the_fleet_ends_early() -> None:
+    config = LoadTestConfig(users=2, duration=60, turns=1)
+    runner = FleetRunner(config, processes=2)
+
+    class StopOnFirstCall(_Sink):
+        def update(self, snapshot: Snapshot, in_flight: int) -> None:
+            if snapshot.calls and not any(s.calls for s, _ in self.updates):
+                runner.stop()  # what Ctrl-C does
+            super().update(snapshot, in_flight)
+
+    runner._progress = StopOnFirstCall()
+    started = time.monotonic()
+    fleet = await runner.run()
+    assert time.monotonic() - started < 30
+    assert fleet.report.interrupted
+    assert fleet.exit_code == 130
+    assert all(p.exit_code == 130 for p in fleet.processes)  # each finished and reported
+
+
+async def test_a_real_target_is_reached_by_every_process(
+    fake_assistant: FakeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The processes read the target the way IBM's SDKs do: from the environment.
+    monkeypatch.setenv("ASSISTANT_URL", fake_assistant.service_url)
+    monkeypatch.setenv("ASSISTANT_APIKEY", fake_assistant.apikey)
+    monkeypatch.setenv("ASSISTANT_AUTH_URL", fake_assistant.iam_url)
+    monkeypatch.delenv("IBM_CREDENTIALS_FILE", raising=False)
+    config = LoadTestConfig(
+        users=2,
+        conversations=4,
+        turns=1,
+        target="real",
+        assistant_id=fake_assistant.assistant_id,
+        environment_id=fake_assistant.environment_id,
+    )
+    fleet = await FleetRunner(config, processes=2).run()
+    assert fleet.exit_code == 0
+    assert fleet.iam_calls is None  # no fake of the fleet's own to count them
+    assert [p.share for p in fleet.processes] == [
+        {"users": 1, "conversations": 2},
+        {"users": 1, "conversations": 2},
+    ]
+    assert fleet.report.counts()["sessions_created"] == 4
+    assert fake_assistant.iam_calls == 2
