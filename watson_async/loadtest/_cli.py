@@ -54,7 +54,8 @@ started (default: 10 s); those in flight finish; --time-limit cancels the rest.
 exit status:
   0    every call succeeded (or the error rate is within --max-error-rate)
   1    error rate or open-model drop rate above --max-error-rate, no call completed,
-       the hard --time-limit reached, or an unexpected exception
+       the hard --time-limit reached, an unexpected exception, or a process of
+       the fleet that sent no report (or did not start)
   2    bad arguments, or the loadtest extra (or matplotlib for --png) not installed
   130  interrupted (Ctrl-C once: finish conversations in flight; twice: stop now)
 """
