@@ -51,6 +51,7 @@ BENCHMARKS = {
     "parse": ["benchmarks/parse.py"],
     "memory": ["benchmarks/memory.py"],
     "token": ["benchmarks/iam_token.py"],
+    "fleet": ["benchmarks/fleet.py"],
 }
 
 
