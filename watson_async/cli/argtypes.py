@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 __all__ = [
     "fraction",
@@ -14,36 +16,36 @@ __all__ = [
     "version_date",
 ]
 
+_N = TypeVar("_N", int, float)
 
-def _int(value: str) -> int:
+
+def _number(value: str, parse: Callable[[str], _N], expected: str) -> _N:
     try:
-        return int(value)
+        return parse(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}") from None
+
+
+def _at_least(value: str, least: int) -> int:
+    number = _number(value, int, "a whole number")
+    if number < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+    return number
 
 
 def positive_int(value: str) -> int:
     """A whole number of at least 1."""
-    number = _int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return number
+    return _at_least(value, 1)
 
 
 def non_negative_int(value: str) -> int:
     """A whole number of at least 0."""
-    number = _int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
-    return number
+    return _at_least(value, 0)
 
 
 def seconds(value: str) -> float:
     """A finite number of seconds, 0 allowed."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    number = _number(value, float, "a number of seconds")
     if not number >= 0 or number == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {value}")
     return number
@@ -59,10 +61,7 @@ def positive_seconds(value: str) -> float:
 
 def fraction(value: str) -> float:
     """A number between 0 and 1."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction like 0.01, got {value!r}") from None
+    number = _number(value, float, "a fraction like 0.01")
     if not 0 <= number <= 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return number

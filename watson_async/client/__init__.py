@@ -2,8 +2,9 @@
 
 Each method validates and builds its request in the wire layer, sends it through the
 transport with the authenticator's header, and converts the JSON reply to a model. The
-runtime methods are here, the authoring ones in ``_management.ManagementMethods``; both
-use the send path of ``_base._BaseClient``, which the client inherits through them.
+runtime methods (sessions and messages) are here, the authoring ones (assistants and
+everything in them) in ``management.ManagementMethods``; both use the send path of
+``base._BaseClient``, which the client inherits through them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 import ssl
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from watson_async._lifecycle import AsyncClosing
@@ -25,7 +26,6 @@ from watson_async.client.base import _Lifecycle
 from watson_async.client.management import ManagementMethods
 from watson_async.client.response import DetailedResponse, capture
 from watson_async.client.streams import DEFAULT_MAX_EVENT_BYTES, MessageStream
-from watson_async.models.assistants import AssistantCollection, AssistantData
 from watson_async.models.context import MessageContext, StatelessMessageContext
 from watson_async.models.message import (
     MessageInput,
@@ -509,70 +509,3 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         return MessageStream(
             opened.context, opened.response, StatelessMessageStreamResponse, self._max_event_bytes
         )
-
-    # --- assistants -------------------------------------------------------------
-
-    async def create_assistant(
-        self,
-        *,
-        language: str | None = None,
-        name: str | None = None,
-        description: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-    ) -> AssistantData:
-        """Create an assistant (name at most 64, description at most 128 characters)."""
-        request = _endpoints.create_assistant(language, name, description)
-        return await self._call(request, AssistantData, headers, timeout)
-
-    async def list_assistants(
-        self,
-        *,
-        page_limit: int | None = None,
-        include_count: bool | None = None,
-        sort: str | None = None,
-        cursor: str | None = None,
-        include_audit: bool | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-    ) -> AssistantCollection:
-        """One page of assistants; see :meth:`iter_assistants` for all of them."""
-        request = _endpoints.list_assistants(page_limit, include_count, sort, cursor, include_audit)
-        return await self._call(request, AssistantCollection, headers, timeout)
-
-    def iter_assistants(
-        self,
-        *,
-        page_limit: int | None = None,
-        sort: str | None = None,
-        include_audit: bool | None = None,
-        limit: int | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-    ) -> AsyncIterator[AssistantData]:
-        """Every assistant, page after page (following the cursor), at most ``limit``.
-
-        ``async for assistant in client.iter_assistants(page_limit=50): ...``. Arguments
-        are checked right away; pages are fetched as the loop consumes them.
-        """
-        return self._paginate(
-            lambda cursor: _endpoints.list_assistants(
-                page_limit, None, sort, cursor, include_audit
-            ),
-            AssistantCollection,
-            lambda page: page.assistants,
-            limit,
-            headers,
-            timeout,
-        )
-
-    async def delete_assistant(
-        self,
-        assistant_id: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        """Delete an assistant and everything in it."""
-        request = _endpoints.delete_assistant(assistant_id)
-        await self._send(request, headers, timeout)

@@ -1,8 +1,8 @@
 """The authoring and administration half of the v2 API, inherited by ``AssistantClient``.
 
-Providers, environments, releases (with export download and import upload), skills,
-logs, bulk classification and user-data deletion. Each method builds its request in
-``_endpoints`` and hands it to the send path of ``_base._BaseClient``, exactly like the
+Assistants, providers, environments, releases (with export download and import upload),
+skills, logs, bulk classification and user-data deletion. Each method builds its request
+in ``protocol.endpoints`` and hands it to the send path of ``base._BaseClient``, exactly like the
 runtime methods; every list method has an ``iter_*`` twin that follows the cursor across
 pages (``_BaseClient._paginate``).
 """
@@ -14,6 +14,7 @@ from typing import IO, Any, Literal, overload
 
 from watson_async.client.base import Headers, _BaseClient
 from watson_async.client.streams import ByteStream
+from watson_async.models.assistants import AssistantCollection, AssistantData
 from watson_async.models.bulk_classify import BulkClassifyResponse, BulkClassifyUtterance
 from watson_async.models.environments import (
     Environment,
@@ -49,7 +50,74 @@ __all__ = ["ManagementMethods"]
 
 
 class ManagementMethods(_BaseClient):
-    """Providers, environments, releases, skills, logs, classification, user data."""
+    """Assistants, providers, environments, releases, skills, logs, classification, user data."""
+
+    # --- assistants -------------------------------------------------------------
+
+    async def create_assistant(
+        self,
+        *,
+        language: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+    ) -> AssistantData:
+        """Create an assistant (name at most 64, description at most 128 characters)."""
+        request = _endpoints.create_assistant(language, name, description)
+        return await self._call(request, AssistantData, headers, timeout)
+
+    async def list_assistants(
+        self,
+        *,
+        page_limit: int | None = None,
+        include_count: bool | None = None,
+        sort: str | None = None,
+        cursor: str | None = None,
+        include_audit: bool | None = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+    ) -> AssistantCollection:
+        """One page of assistants; see :meth:`iter_assistants` for all of them."""
+        request = _endpoints.list_assistants(page_limit, include_count, sort, cursor, include_audit)
+        return await self._call(request, AssistantCollection, headers, timeout)
+
+    def iter_assistants(
+        self,
+        *,
+        page_limit: int | None = None,
+        sort: str | None = None,
+        include_audit: bool | None = None,
+        limit: int | None = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[AssistantData]:
+        """Every assistant, page after page (following the cursor), at most ``limit``.
+
+        ``async for assistant in client.iter_assistants(page_limit=50): ...``. Arguments
+        are checked right away; pages are fetched as the loop consumes them.
+        """
+        return self._paginate(
+            lambda cursor: _endpoints.list_assistants(
+                page_limit, None, sort, cursor, include_audit
+            ),
+            AssistantCollection,
+            lambda page: page.assistants,
+            limit,
+            headers,
+            timeout,
+        )
+
+    async def delete_assistant(
+        self,
+        assistant_id: str,
+        *,
+        headers: Headers = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Delete an assistant and everything in it."""
+        request = _endpoints.delete_assistant(assistant_id)
+        await self._send(request, headers, timeout)
 
     # --- providers -----------------------------------------------------------------
 

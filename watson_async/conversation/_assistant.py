@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from watson_async.client.streams import MessageStream
 from watson_async.protocol import codec as _json
-from watson_async.protocol.endpoints import check_id, check_user_id, stream_environment
+from watson_async.protocol.endpoints import stream_environment
+from watson_async.protocol.validation import check_id, check_user_id
 
 from ..models.context import MessageContext, StatelessMessageContext
 from ..models.message import (

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from watson_async.protocol import codec as _json
-from watson_async.protocol.endpoints import MAX_STATELESS_CONTEXT_BYTES
+from watson_async.protocol.validation import MAX_STATELESS_CONTEXT_BYTES
 
 from ..models._base import Model
 from ..models.message import MessageInput, StatefulMessageResponse

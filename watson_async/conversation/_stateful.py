@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from watson_async.protocol.endpoints import check_user_id
+from watson_async.protocol.validation import check_user_id
 
 from ..errors import SessionNotFoundError
 from ..models.context import MessageContext

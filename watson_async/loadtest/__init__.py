@@ -3,6 +3,13 @@ report what a load-test harness needs to see, per route: per-attempt and end-to-
 latency (HDR histograms), errors by class (429, 5xx, timeout, other), retries,
 rate-limit waits and token refreshes.
 
+A fleet of processes against one fake (``loadtest --processes N [--redis URL]``)::
+
+    from watson_async.loadtest import fleet_load_test
+
+    fleet = await fleet_load_test(config, processes=4, redis_url="redis://127.0.0.1/0")
+    print(fleet.iam_calls, fleet.http_429, fleet.goodput)
+
 From the command line: ``watson-async loadtest --help`` (see ``docs/loadtest.md``).
 From Python::
 
@@ -27,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._cli import require_extras
 from ._config import DEFAULT_SCRIPT, LoadTestConfig, read_script
+from ._fleet_report import FleetReport, ProcessReport
 from ._report import (
     ERROR_CLASSES,
     PERCENTILES,
@@ -47,13 +55,16 @@ __all__ = [
     "ERROR_CLASSES",
     "PERCENTILES",
     "ConversationReport",
+    "FleetReport",
     "Latency",
     "LoadTestConfig",
     "LoadTestReport",
     "OpenModelReport",
+    "ProcessReport",
     "RouteReport",
     "TimelinePoint",
     "TokenReport",
+    "fleet_load_test",
     "load_test",
     "read_script",
     "run_load_test",
@@ -79,6 +90,31 @@ async def load_test(
     from ._runner import LoadTestRunner
 
     return await LoadTestRunner(config, fake=fake, client_options=client_options).run()
+
+
+async def fleet_load_test(
+    config: LoadTestConfig, *, processes: int, redis_url: str | None = None
+) -> FleetReport:
+    """Run ``config`` as a fleet of ``processes`` spawned worker processes and return
+    the merged :class:`FleetReport`.
+
+    Against the embedded fake (``target="fake"``) this event loop runs the one fake
+    they all send to. ``users``, ``conversations``, ``rate``, ``max_in_flight`` and
+    ``max_backlog`` are the fleet's totals, split between the processes; a total
+    smaller than ``processes`` is a ``ValueError``. ``redis_url``: the processes share
+    the IAM token through that Redis; a malformed URL is a
+    ``ValueError``, an unreachable Redis a warning (logger ``watson_async.loadtest``),
+    and the run goes on unshared. The processes are spawned: like any
+    ``multiprocessing`` program, a script calling this guards its entry point with
+    ``if __name__ == "__main__":``.
+    """
+    require_extras()
+    from ._fleet import check_redis_url
+    from ._fleet_runner import FleetRunner
+
+    if redis_url is not None:
+        check_redis_url(redis_url)
+    return await FleetRunner(config, processes=processes, redis_url=redis_url).run()
 
 
 def run_load_test(config: LoadTestConfig) -> LoadTestReport:

@@ -28,6 +28,7 @@ from .._version import DEFAULT_API_VERSION
 from ._config import DEFAULT_SCRIPT, LoadTestConfig, read_script
 
 if TYPE_CHECKING:
+    from ._fleet_runner import FleetRunner
     from ._runner import LoadTestRunner
 
 __all__ = ["INSTALL_HINT", "add_loadtest_parser", "loadtest_main", "require_extras"]
@@ -42,13 +43,19 @@ models:
           counts from each one's scheduled start, so queueing for one of the
           --max-in-flight slots shows up (no coordinated omission).
 
+fleet: --processes N spawns N worker processes that all send to one embedded fake (or
+the real target); --users, --conversations, --rate, --max-in-flight and --max-backlog
+are the fleet's totals, split between them. --redis URL makes them share the IAM token
+through Redis. One merged report, a row per process.
+
 bounds: no conversation starts after --duration seconds or once --conversations have
 started (default: 10 s); those in flight finish; --time-limit cancels the rest.
 
 exit status:
   0    every call succeeded (or the error rate is within --max-error-rate)
   1    error rate or open-model drop rate above --max-error-rate, no call completed,
-       the hard --time-limit reached, or an unexpected exception
+       the hard --time-limit reached, an unexpected exception, or a process of
+       the fleet that sent no report (or did not start)
   2    bad arguments, or the loadtest extra (or matplotlib for --png) not installed
   130  interrupted (Ctrl-C once: finish conversations in flight; twice: stop now)
 """
@@ -216,6 +223,22 @@ def add_loadtest_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     fake.add_argument("--seed", type=int, default=None, help="seed of --fake-error-rate's choices")
 
+    fleet = parser.add_argument_group("fleet")
+    fleet.add_argument(
+        "--processes",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="worker processes sharing the totals (default 1: this process alone)",
+    )
+    fleet.add_argument(
+        "--redis",
+        metavar="URL",
+        default=None,
+        help="the processes share what they can through this Redis: the IAM token "
+        "(redis://host:port/db; needs watson-async[redis])",
+    )
+
     out = parser.add_argument_group("report")
     out.add_argument(
         "--max-error-rate",
@@ -320,7 +343,7 @@ def _check_output(flag: str, path: str | None) -> None:
         raise ValueError(f"{flag} {path}: the directory {str(parent)!r} does not exist")
 
 
-async def _run(runner: LoadTestRunner) -> Any:
+async def _run(runner: LoadTestRunner | FleetRunner) -> Any:
     loop = asyncio.get_running_loop()
     handled = False
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows, threads
@@ -331,6 +354,23 @@ async def _run(runner: LoadTestRunner) -> Any:
     finally:
         if handled:
             loop.remove_signal_handler(signal.SIGINT)
+
+
+def _check_fleet(config: LoadTestConfig, processes: int, redis: str | None) -> None:
+    from ._fleet import check_redis_url, split
+
+    split(config, processes)
+    if redis is not None:
+        if config.target == "real":
+            raise ValueError(
+                "--redis works with the embedded fake for now: a real target's "
+                "authenticator comes from its configuration, without a token cache"
+            )
+        check_redis_url(redis)
+
+
+def _warn(message: str) -> None:
+    print(f"watson-async loadtest: warning: {message}", file=sys.stderr)
 
 
 def _error(message: str) -> int:
@@ -344,12 +384,15 @@ def loadtest_main(args: argparse.Namespace) -> int:
         require_extras()
     except ImportError as exc:
         return _error(str(exc))
+    fleet = args.processes > 1 or args.redis is not None
     try:
         config = config_from_args(args)
         _check_output("--json", args.json)
         _check_output("--csv", args.csv)
         _check_output("--png", args.png)
-    except ValueError as exc:
+        if fleet:
+            _check_fleet(config, args.processes, args.redis)
+    except (ValueError, ImportError) as exc:
         return _error(str(exc))
     if args.png is not None:
         from ._plot import require_matplotlib
@@ -361,16 +404,33 @@ def loadtest_main(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
+    from ._fleet_runner import FleetRunner
     from ._progress import LiveProgress
     from ._runner import LoadTestRunner
 
     console = Console() if sys.stdout.isatty() else Console(width=140)
     live = not args.quiet and sys.stdout.isatty()
-    runner = LoadTestRunner(config, progress=LiveProgress(config, console) if live else None)
+    progress = LiveProgress(config, console) if live else None
+    runner: LoadTestRunner | FleetRunner = (
+        FleetRunner(
+            config,
+            processes=args.processes,
+            redis_url=args.redis,
+            progress=progress,
+            warn=lambda message: print(
+                f"watson-async loadtest: warning: {message}", file=sys.stderr
+            ),
+        )
+        if fleet
+        else LoadTestRunner(config, progress=progress)
+    )
     try:
         report = asyncio.run(_run(runner))
     except ValueError as exc:  # e.g. from_env: a missing or contradictory setting
         return _error(str(exc))
+    except RuntimeError as exc:  # a fleet whose processes did not start
+        print(f"watson-async loadtest: {exc}", file=sys.stderr)
+        return 1
     report.print(console)
     for flag, path, write in (
         ("--json", args.json, report.write_json),

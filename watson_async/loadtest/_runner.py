@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from ..auth import IAMAuthenticator
+from ..auth._token import TokenCache
 from ..client import DEFAULT_RETRY, AssistantClient
 from ..errors import NotFoundError, WatsonError
 from ._config import LoadTestConfig
@@ -32,7 +33,7 @@ from ._report import LoadTestReport
 if TYPE_CHECKING:
     from ..testing import FakeAssistant
 
-__all__ = ["LoadTestRunner", "ProgressSink"]
+__all__ = ["FakeEndpoint", "LoadTestRunner", "ProgressSink", "embedded_fake"]
 
 
 class ProgressSink(Protocol):
@@ -41,6 +42,38 @@ class ProgressSink(Protocol):
     def update(self, snapshot: Snapshot, in_flight: int) -> None: ...
 
     def close(self) -> None: ...
+
+
+@attrs.frozen
+class FakeEndpoint:
+    """Where an embedded fake running in another process (a fleet's parent) answers."""
+
+    service_url: str
+    iam_url: str
+    apikey: str
+    assistant_id: str
+    environment_id: str
+
+    @classmethod
+    def of(cls, fake: FakeAssistant) -> FakeEndpoint:
+        return cls(
+            fake.service_url, fake.iam_url, fake.apikey, fake.assistant_id, fake.environment_id
+        )
+
+
+def embedded_fake(config: LoadTestConfig) -> FakeAssistant:
+    """The (unstarted) embedded fake shaped by ``config``'s ``fake_*`` settings."""
+    from ..testing import FakeAssistant
+
+    return FakeAssistant(
+        rate_limit=config.fake_rate_limit,
+        rate_limit_window=config.fake_rate_window,
+        rate_limit_headers=config.fake_rate_headers,
+        latency=config.fake_latency,
+        token_lifetime=config.fake_token_lifetime,
+        record_requests=False,  # memory stays flat however long the run
+        record_logs=False,
+    )
 
 
 @attrs.define
@@ -75,6 +108,12 @@ class LoadTestRunner:
     except ``fake_error_rate``). ``client_options``: more keyword arguments for the
     :class:`~watson_async.AssistantClient` (``headers=``, ``clock=``/``sleep=`` in
     tests, ...). ``progress`` receives a snapshot a few times a second.
+
+    For one process of a fleet (``loadtest --processes``): ``fake`` may be a
+    :class:`FakeEndpoint` (the fake runs in the parent; no ``fake_error_rate`` then),
+    ``token_cache`` goes to the fake's :class:`~watson_async.IAMAuthenticator`, and
+    ``ready`` is awaited once the client is built, before the run's clock starts (the
+    fleet's processes start together).
     """
 
     def __init__(
@@ -85,8 +124,10 @@ class LoadTestRunner:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         progress: ProgressSink | None = None,
         progress_interval: float = 0.25,
-        fake: FakeAssistant | None = None,
+        fake: FakeAssistant | FakeEndpoint | None = None,
         client_options: Mapping[str, Any] | None = None,
+        token_cache: TokenCache | None = None,
+        ready: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
         self._clock = clock
@@ -95,6 +136,8 @@ class LoadTestRunner:
         self._progress_interval = progress_interval
         self._given_fake = fake
         self._client_options = dict(client_options or {})
+        self._token_cache = token_cache
+        self._ready = ready
         self.recorder = Recorder(clock=clock)
         self._texts = config.turn_texts()
         self._chaos: Callable[[], None] | None = None
@@ -108,6 +151,8 @@ class LoadTestRunner:
         self._used = False
         self.fake: FakeAssistant | None = None
         """The embedded fake while the run uses one (its counters stay readable after)."""
+        self.token_requests = 0
+        """Token requests this run's authenticator sent (after :meth:`run`)."""
 
     def stop(self) -> None:
         """First call: start no new conversation, let those in flight finish. Second
@@ -130,6 +175,8 @@ class LoadTestRunner:
             self.fake = target.fake
             if target.fake is not None and config.fake_error_rate > 0:
                 self._chaos = _Chaos(target.fake, config.fake_error_rate, config.seed)
+            if self._ready is not None:
+                await self._ready()
             started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
             self.recorder.start()
             duration = config.run_duration
@@ -166,6 +213,7 @@ class LoadTestRunner:
                         await driver
                 if self._progress is not None:
                     self._progress.close()
+                self.token_requests = getattr(target.client.authenticator, "token_requests", 0)
             interrupted = self._stopping or self._abort.is_set()
             return self.recorder.report(
                 config,
@@ -200,22 +248,13 @@ class LoadTestRunner:
         async with contextlib.AsyncExitStack() as stack:
             fake = self._given_fake
             if fake is None:
-                from ..testing import FakeAssistant
-
-                fake = await stack.enter_async_context(
-                    FakeAssistant(
-                        rate_limit=config.fake_rate_limit,
-                        rate_limit_window=config.fake_rate_window,
-                        rate_limit_headers=config.fake_rate_headers,
-                        latency=config.fake_latency,
-                        token_lifetime=config.fake_token_lifetime,
-                        record_requests=False,  # memory stays flat however long the run
-                        record_logs=False,
-                    )
-                )
+                fake = await stack.enter_async_context(embedded_fake(config))
             lifetime = config.fake_token_lifetime
             authenticator = IAMAuthenticator(
-                fake.apikey, url=fake.iam_url, expiry_margin=min(10.0, lifetime / 10)
+                fake.apikey,
+                url=fake.iam_url,
+                expiry_margin=min(10.0, lifetime / 10),
+                token_cache=self._token_cache,
             )
             # The fake runs in this process: a proxy from the environment can't reach it.
             options = {"proxy_from_env": False, **options}
@@ -229,7 +268,7 @@ class LoadTestRunner:
                 config.assistant_id or fake.assistant_id,
                 config.environment_id or fake.environment_id,
                 fake.service_url,
-                fake,
+                None if isinstance(fake, FakeEndpoint) else fake,
             )
 
     async def _show_progress(self) -> None:

@@ -161,8 +161,8 @@ class MessageInputOptionsSpelling(Model):
 
 
 @attrs.define(kw_only=True)
-class StatelessMessageInputOptions(Model):
-    """Processing options of a ``message_stateless`` input."""
+class _InputOptions(Model):
+    """The processing options of both kinds of message input."""
 
     #: Start a new conversation, ignoring the dialog stack of the context.
     restart: bool | None = None
@@ -176,18 +176,14 @@ class StatelessMessageInputOptions(Model):
 
 
 @attrs.define(kw_only=True)
-class MessageInputOptions(Model):
+class StatelessMessageInputOptions(_InputOptions):
+    """Processing options of a ``message_stateless`` input."""
+
+
+@attrs.define(kw_only=True)
+class MessageInputOptions(_InputOptions):
     """Processing options of a stateful ``message`` input."""
 
-    #: Start a new conversation, ignoring the dialog stack of the context.
-    restart: bool | None = None
-    #: Return up to 10 intents instead of the best one.
-    alternate_intents: bool | None = None
-    #: Run the callout asynchronously (actions only).
-    async_callout: bool | None = None
-    spelling: MessageInputOptionsSpelling | None = None
-    #: Return ``output.debug`` (nodes visited, log messages, turn events).
-    debug: bool | None = None
     #: Return the session context in the response.
     return_context: bool | None = None
     #: Return the context variables of all skills, not only the active one.
@@ -195,38 +191,35 @@ class MessageInputOptions(Model):
 
 
 @attrs.define(kw_only=True)
-class MessageInput(Model):
+class _Input(Model):
+    """The user input fields of both kinds of message call."""
+
+    #: ``text`` (default) or ``search`` (send the text to the search skill).
+    message_type: str | None = None
+    text: str | None = None
+    intents: list[RuntimeIntent] | None = None
+    entities: list[RuntimeEntity] | None = None
+    #: Set when the input is a suggestion the user picked.
+    suggestion_id: str | None = None
+    attachments: list[MessageInputAttachment] | None = None
+    analytics: RequestAnalytics | None = None
+
+
+@attrs.define(kw_only=True)
+class MessageInput(_Input):
     """The user input of a stateful ``message`` call (and ``masked_input`` replies).
 
     The service accepts ``text`` of 1 to 2048 characters without ``\\r``, ``\\n``
     or ``\\t``.
     """
 
-    #: ``text`` (default) or ``search`` (send the text to the search skill).
-    message_type: str | None = None
-    text: str | None = None
-    intents: list[RuntimeIntent] | None = None
-    entities: list[RuntimeEntity] | None = None
-    #: Set when the input is a suggestion the user picked.
-    suggestion_id: str | None = None
-    attachments: list[MessageInputAttachment] | None = None
-    analytics: RequestAnalytics | None = None
     options: MessageInputOptions | None = None
 
 
 @attrs.define(kw_only=True)
-class StatelessMessageInput(Model):
+class StatelessMessageInput(_Input):
     """The user input of a ``message_stateless`` call."""
 
-    #: ``text`` (default) or ``search`` (send the text to the search skill).
-    message_type: str | None = None
-    text: str | None = None
-    intents: list[RuntimeIntent] | None = None
-    entities: list[RuntimeEntity] | None = None
-    #: Set when the input is a suggestion the user picked.
-    suggestion_id: str | None = None
-    attachments: list[MessageInputAttachment] | None = None
-    analytics: RequestAnalytics | None = None
     options: StatelessMessageInputOptions | None = None
 
 

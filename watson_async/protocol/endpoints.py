@@ -17,16 +17,9 @@ from watson_async.protocol.routes import BY_NAME, template_ids
 from watson_async.protocol.validation import (
     MAX_ASSISTANT_DESCRIPTION,
     MAX_ASSISTANT_NAME,
-    MAX_STATEFUL_CONTEXT_BYTES,
-    MAX_STATELESS_CONTEXT_BYTES,
-    MAX_TEXT_LENGTH,
-    MAX_USER_ID_LENGTH,
     as_json,
     check_id,
-    check_no_control,
     check_text,
-    check_user_id,
-    checked_name,
     checked_text,
     encode_json,
     encode_message,
@@ -34,20 +27,7 @@ from watson_async.protocol.validation import (
     required,
 )
 
-__all__ = [
-    "MAX_ASSISTANT_DESCRIPTION",
-    "MAX_ASSISTANT_NAME",
-    "MAX_STATEFUL_CONTEXT_BYTES",
-    "MAX_STATELESS_CONTEXT_BYTES",
-    "MAX_TEXT_LENGTH",
-    "MAX_USER_ID_LENGTH",
-    "Request",
-    "Upload",
-    "check_id",
-    "check_text",
-    "check_user_id",
-    "query_string",
-]
+__all__ = ["Request", "Upload", "query_string"]
 
 # --- endpoints ----------------------------------------------------------------
 
@@ -146,24 +126,11 @@ def create_assistant(language: str | None, name: str | None, description: str | 
             raise ValueError("language must be a non-empty string such as 'en'")
         body["language"] = language
     if name is not None:
-        if not isinstance(name, str):
-            raise ValueError("name must be a string")
-        if len(name) > MAX_ASSISTANT_NAME:
-            raise ValueError(
-                f"name is {len(name)} characters; the service accepts at most {MAX_ASSISTANT_NAME}"
-            )
-        check_no_control("name", name)
-        body["name"] = name
+        body["name"] = checked_text("name", name, MAX_ASSISTANT_NAME, empty=True)
     if description is not None:
-        if not isinstance(description, str):
-            raise ValueError("description must be a string")
-        if len(description) > MAX_ASSISTANT_DESCRIPTION:
-            raise ValueError(
-                f"description is {len(description)} characters; the service accepts at most "
-                f"{MAX_ASSISTANT_DESCRIPTION}"
-            )
-        check_no_control("description", description)
-        body["description"] = description
+        body["description"] = checked_text(
+            "description", description, MAX_ASSISTANT_DESCRIPTION, empty=True
+        )
     return _build("create_assistant", body=encode_json(body))
 
 
@@ -217,6 +184,11 @@ def _list(
 ) -> Request:
     query = _paging(page_limit, include_count, sort, cursor, include_audit)
     return _build(endpoint, ids, query=tuple(query))
+
+
+def _description(description: object) -> str:
+    """An environment's, release's or skill's description: line breaks are kept."""
+    return checked_text("description", description, MAX_ASSISTANT_DESCRIPTION, controls=True)
 
 
 def _audit(include_audit: bool | None) -> tuple[tuple[str, str], ...]:
@@ -294,7 +266,7 @@ def create_provider(provider_id: str, specification: Any, private: Any) -> Reque
     # check_id refuses, or the provider could be created and never updated.
     check_id("provider_id", provider_id)
     body = {
-        "provider_id": checked_name("provider_id", provider_id, 64),
+        "provider_id": checked_text("provider_id", provider_id, 64),
         "specification": required("specification", specification),
         "private": required("private", private),
     }
@@ -358,9 +330,9 @@ def update_environment(
     ids = {"assistant_id": assistant_id, "environment_id": environment_id}
     body: dict[str, Any] = {}
     if name is not None:
-        body["name"] = checked_name("name", name, MAX_ASSISTANT_NAME)
+        body["name"] = checked_text("name", name, MAX_ASSISTANT_NAME)
     if description is not None:
-        body["description"] = checked_text("description", description, MAX_ASSISTANT_DESCRIPTION)
+        body["description"] = _description(description)
     if orchestration is not None:
         body["orchestration"] = as_json("orchestration", orchestration)
     if session_timeout is not None:
@@ -383,7 +355,7 @@ def create_release(assistant_id: str, description: str | None) -> Request:
     """``POST .../releases``. Not idempotent: a repeat creates another release."""
     body: dict[str, Any] = {}
     if description is not None:
-        body["description"] = checked_text("description", description, MAX_ASSISTANT_DESCRIPTION)
+        body["description"] = _description(description)
     return _build("create_release", {"assistant_id": assistant_id}, body=encode_json(body))
 
 
@@ -416,7 +388,7 @@ def deploy_release(
 ) -> Request:
     """``POST .../releases/{release}/deploy``: the same deployment twice is one deployment."""
     check_id("environment_id", environment_id)  # the same rule as in the other paths
-    body = {"environment_id": checked_name("environment_id", environment_id, 256)}
+    body = {"environment_id": checked_text("environment_id", environment_id, 256)}
     ids = {"assistant_id": assistant_id, "release": release}
     return _build("deploy_release", ids, query=_audit(include_audit), body=encode_json(body))
 
@@ -497,9 +469,9 @@ def update_skill(
     ids = {"assistant_id": assistant_id, "skill_id": skill_id}
     body: dict[str, Any] = {}
     if name is not None:
-        body["name"] = checked_name("name", name, MAX_ASSISTANT_NAME)
+        body["name"] = checked_text("name", name, MAX_ASSISTANT_NAME)
     if description is not None:
-        body["description"] = checked_text("description", description, MAX_ASSISTANT_DESCRIPTION)
+        body["description"] = _description(description)
     for key, value in (
         ("workspace", workspace),
         ("dialog_settings", dialog_settings),

@@ -101,29 +101,37 @@ def check_no_control(name: str, value: str) -> None:
 
 def check_text(text: object) -> None:
     """Input text: 1..2048 characters, no carriage return, newline or tab."""
-    if not isinstance(text, str):
-        raise ValueError(f"input text must be a string, got {type(text).__name__}")
-    if not text:
-        raise ValueError("input text must not be empty (omit it to send no text)")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise ValueError(
-            f"input text is {len(text)} characters; the service accepts at most {MAX_TEXT_LENGTH}"
-        )
-    check_no_control("input text", text)
+    checked_text("input text", text, MAX_TEXT_LENGTH, hint=" (omit it to send no text)")
 
 
 def check_user_id(user_id: object) -> None:
     """``user_id``: 1..256 characters, no carriage return, newline or tab."""
-    if not isinstance(user_id, str):
-        raise ValueError(f"user_id must be a string, got {type(user_id).__name__}")
-    if not user_id:
-        raise ValueError("user_id must not be empty")
-    if len(user_id) > MAX_USER_ID_LENGTH:
+    checked_text("user_id", user_id, MAX_USER_ID_LENGTH)
+
+
+def checked_text(
+    name: str,
+    value: object,
+    longest: int,
+    *,
+    hint: str = "",
+    empty: bool = False,
+    controls: bool = False,
+) -> str:
+    """``value``, a string of at most ``longest`` characters: not empty unless ``empty``,
+    without a carriage return, newline or tab unless ``controls``. Else ``ValueError``
+    naming ``name`` (``hint`` follows the complaint about an empty one)."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string, got {type(value).__name__}")
+    if not value and not empty:
+        raise ValueError(f"{name} must not be empty{hint}")
+    if len(value) > longest:
         raise ValueError(
-            f"user_id is {len(user_id)} characters; the service accepts at most "
-            f"{MAX_USER_ID_LENGTH}"
+            f"{name} is {len(value)} characters; the service accepts at most {longest}"
         )
-    check_no_control("user_id", user_id)
+    if not controls:
+        check_no_control(name, value)
+    return value
 
 
 def as_json(name: str, value: Any) -> Any:
@@ -178,23 +186,6 @@ def required(name: str, value: Any) -> Any:
     if result is None:
         raise ValueError(f"{name} is required")
     return result
-
-
-def checked_name(name: str, value: object, longest: int) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{name} must be a non-empty string")
-    if len(value) > longest:
-        raise ValueError(f"{name} is {len(value)} characters; at most {longest} are accepted")
-    check_no_control(name, value)
-    return value
-
-
-def checked_text(name: str, value: object, longest: int) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{name} must be a string")
-    if len(value) > longest:
-        raise ValueError(f"{name} is {len(value)} characters; at most {longest} are accepted")
-    return value
 
 
 def json_list(name: str, values: Any) -> list[Any]:

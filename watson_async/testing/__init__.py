@@ -22,14 +22,14 @@ The pytest plugin (``watson_async.testing.pytest_plugin``) provides the
 from ._records import RecordedAnalytics, RecordedRequest, RecordedUpload
 from ._script import BotState
 from ._segment import DEFAULT_WRITE_KEY, FakeSegment, RecordedBatch
-from .fake import (
+from .fake import FakeAssistant
+from .fake._assistant import (
     DEFAULT_APIKEY,
     DEFAULT_ASSISTANT_ID,
     DEFAULT_ENVIRONMENT_ID,
     DEFAULT_INSTANCE_ID,
-    RATE_LIMIT_FAMILIES,
-    FakeAssistant,
 )
+from .fake._rate_limits import RATE_LIMIT_FAMILIES
 
 __all__ = [
     "DEFAULT_APIKEY",

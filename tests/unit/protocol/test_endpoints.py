@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -172,6 +173,27 @@ def test_assistant_fields_are_checked() -> None:
     body = ep.create_assistant("en", "n" * 64, "d" * 128).body
     assert body is not None
     assert json.loads(body) == {"language": "en", "name": "n" * 64, "description": "d" * 128}
+
+
+def test_names_and_descriptions_follow_each_endpoints_rules() -> None:
+    # create_assistant: empty allowed, line breaks refused; an environment's new name must
+    # not be empty; release, environment and skill descriptions may hold line breaks.
+    assert json.loads(ep.create_assistant(None, "", "").body or b"") == {
+        "name": "",
+        "description": "",
+    }
+    with pytest.raises(ValueError, match=re.escape("name must not contain '\\n'")):
+        ep.create_assistant(None, "a\nb", None)
+    with pytest.raises(ValueError, match=re.escape("description must not contain '\\t'")):
+        ep.create_assistant(None, None, "a\tb")
+    with pytest.raises(ValueError, match="name must be a string, got int"):
+        ep.create_assistant(None, 5, None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="name must not be empty"):
+        ep.update_environment("a", "e", "", None, None, None, None)
+    body = ep.create_release("a", "line one\nline two").body
+    assert json.loads(body or b"") == {"description": "line one\nline two"}
+    with pytest.raises(ValueError, match="description is 129 characters; the service accepts"):
+        ep.create_release("a", "d" * 129)
 
 
 @pytest.mark.parametrize(

@@ -4,20 +4,6 @@
 its parts. Import it from :mod:`watson_async.testing`.
 """
 
-from ._assistant import (
-    DEFAULT_APIKEY,
-    DEFAULT_ASSISTANT_ID,
-    DEFAULT_ENVIRONMENT_ID,
-    DEFAULT_INSTANCE_ID,
-    RATE_LIMIT_FAMILIES,
-    FakeAssistant,
-)
+from ._assistant import FakeAssistant
 
-__all__ = [
-    "DEFAULT_APIKEY",
-    "DEFAULT_ASSISTANT_ID",
-    "DEFAULT_ENVIRONMENT_ID",
-    "DEFAULT_INSTANCE_ID",
-    "RATE_LIMIT_FAMILIES",
-    "FakeAssistant",
-]
+__all__ = ["FakeAssistant"]

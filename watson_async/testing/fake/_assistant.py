@@ -41,7 +41,6 @@ __all__ = [
     "DEFAULT_ASSISTANT_ID",
     "DEFAULT_ENVIRONMENT_ID",
     "DEFAULT_INSTANCE_ID",
-    "RATE_LIMIT_FAMILIES",
     "FakeAssistant",
 ]
 
@@ -283,8 +282,10 @@ class FakeAssistant(ServerMixin, InspectMixin, RuntimeMixin, AsyncServing):
 
         now = clock()
         self._add_assistant(
-            "Fake Assistant", "The fake assistant", "en", now, assistant_id, environment_id
+            _Assistant.new(
+                "Fake Assistant", "The fake assistant", "en", now, assistant_id, environment_id
+            )
         )
         self.draft_environment_id = self._assistants[assistant_id].draft_environment_id
         for i in range(1, extra_assistants + 1):
-            self._add_assistant(f"Assistant {i:04d}", "", "en", now)
+            self._add_assistant(_Assistant.new(f"Assistant {i:04d}", "", "en", now))

@@ -144,10 +144,11 @@ class Assistant:
         description: str,
         language: str,
         now: float,
-        seq: int,
         assistant_id: str | None = None,
         live_environment_id: str | None = None,
     ) -> Assistant:
+        """A new assistant with its draft and live environments and its action and
+        search skills; ``seq`` is set when the fake registers it."""
         assistant = cls(
             assistant_id=assistant_id or str(uuid.uuid4()),
             name=name,
@@ -155,7 +156,7 @@ class Assistant:
             language=language,
             draft_environment_id=str(uuid.uuid4()),
             live_environment_id=live_environment_id or str(uuid.uuid4()),
-            seq=seq,
+            seq=0,
             updated=now,
         )
         for eid, kind in (

@@ -23,6 +23,7 @@ from .._records import RecordedAnalytics
 from .._script import ACTIONS_SKILL, MAIN_SKILL, BotState, run_turn
 from .._stream import SSE_CONTENT_TYPE, StreamBody, sse_pieces
 from ._resources import Assistant as _Assistant
+from ._resources import sorts_by_name_updated
 from ._state import FakeState, Session
 
 __all__ = ["MAX_STATEFUL_BODY", "MAX_STATELESS_BODY", "MAX_TEXT", "MAX_USER_ID", "RuntimeMixin"]
@@ -46,28 +47,18 @@ class _Parsed(NamedTuple):
 _INVALID_SESSION = _error(404, "Invalid Session")
 
 
+def _refused(message: str, field: str) -> tuple[str, dict[str, Any], None, _Result]:
+    """:meth:`RuntimeMixin._check_message`'s answer to a bad message body."""
+    return "", {}, None, _bad_body(message, field)
+
+
 class RuntimeMixin(FakeState):
     """The assistants, sessions, messages, streams and logs endpoints."""
 
-    def _add_assistant(
-        self,
-        name: str,
-        description: str,
-        language: str,
-        now: float,
-        assistant_id: str | None = None,
-        live_environment_id: str | None = None,
-    ) -> _Assistant:
+    def _add_assistant(self, assistant: _Assistant) -> _Assistant:
+        """Register ``assistant``, numbered in creation order (the tie-break of sorts)."""
         self._assistant_seq += 1
-        assistant = _Assistant.new(
-            name,
-            description,
-            language,
-            now,
-            self._assistant_seq,
-            assistant_id=assistant_id,
-            live_environment_id=live_environment_id,
-        )
+        assistant.seq = self._assistant_seq
         self._assistants[assistant.assistant_id] = assistant
         self._env_index[assistant.draft_environment_id] = assistant
         self._env_index[assistant.live_environment_id] = assistant
@@ -116,7 +107,7 @@ class RuntimeMixin(FakeState):
             else:
                 values[key] = value
         assistant = self._add_assistant(
-            values["name"], values["description"], values["language"], call.now
+            _Assistant.new(values["name"], values["description"], values["language"], call.now)
         )
         return 200, assistant.to_json()
 
@@ -126,7 +117,7 @@ class RuntimeMixin(FakeState):
             list(self._assistants.values()),
             key="assistants",
             path="/v2/assistants",
-            sorts={"name": lambda a: (a.name, a.seq), "updated": lambda a: (a.updated, a.seq)},
+            sorts=sorts_by_name_updated(lambda a: (a.name, a.seq), lambda a: (a.updated, a.seq)),
             render=_Assistant.to_json,
         )
 
@@ -192,47 +183,31 @@ class RuntimeMixin(FakeState):
         if inp is None:
             inp = {}
         elif not isinstance(inp, dict):
-            return "", {}, None, _bad_body("input must be an object", "input")
+            return _refused("input must be an object", "input")
         text = inp.get("text")
         if text is None:
             text = ""
         elif not isinstance(text, str):
-            return "", {}, None, _bad_body("input.text must be a string", "input.text")
+            return _refused("input.text must be a string", "input.text")
         if len(text) > MAX_TEXT:
-            return (
-                "",
-                {},
-                None,
-                _bad_body(f"Text cannot be longer than {MAX_TEXT} characters", "input.text"),
-            )
+            return _refused(f"Text cannot be longer than {MAX_TEXT} characters", "input.text")
         if any(c in text for c in _FORBIDDEN_TEXT_CHARS):
-            return (
-                "",
-                {},
-                None,
-                _bad_body(
-                    "Text cannot contain carriage return, newline, or tab characters",
-                    "input.text",
-                ),
+            return _refused(
+                "Text cannot contain carriage return, newline, or tab characters", "input.text"
             )
         options = inp.get("options")
         if options is None:
             options = {}
         elif not isinstance(options, dict):
-            return "", {}, None, _bad_body("input.options must be an object", "input.options")
+            return _refused("input.options must be an object", "input.options")
         user_id = body.get("user_id")
         if user_id is not None and (
             not isinstance(user_id, str) or not 1 <= len(user_id) <= MAX_USER_ID
         ):
-            return (
-                "",
-                {},
-                None,
-                _bad_body(f"user_id must be a string of 1 to {MAX_USER_ID} characters", "user_id"),
-            )
+            return _refused(f"user_id must be a string of 1 to {MAX_USER_ID} characters", "user_id")
         context = body.get("context")
         if context is not None and not isinstance(context, dict):
-            return "", {}, None, _bad_body("context must be an object", "context")
+            return _refused("context must be an object", "context")
         return text, options, context, None
 
     @staticmethod
@@ -267,6 +242,25 @@ class RuntimeMixin(FakeState):
         env = self._environment_of(assistant, aid, eid)
         return _Parsed(assistant, env, body, text, options, context)
 
+    def _run_turn(self, event: str, call: _Call, parsed: _Parsed, state: BotState) -> Any:
+        """Both message routes' turn: ``state`` takes the request's context and
+        ``user_id``, its analytics are recorded, and the bot answers (the ``output``)."""
+        if parsed.context:
+            state.absorb_context(parsed.context)
+        user_id = parsed.body.get("user_id")
+        if user_id is not None:
+            state.user_id = user_id
+        self._record_analytics(event, parsed.assistant.assistant_id, state.session_id, parsed.body)
+        options = parsed.options
+        return run_turn(
+            state,
+            parsed.text,
+            now_iso=_iso(call.now),
+            alternate_intents=options.get("alternate_intents") is True,
+            debug=options.get("debug") is True,
+            restart=options.get("restart") is True,
+        )
+
     def _message(self, call: _Call, aid: str, eid: str | None, sid: str) -> _Result:
         parsed = self._parse_message(call, aid, eid)
         if not isinstance(parsed, _Parsed):
@@ -283,20 +277,7 @@ class RuntimeMixin(FakeState):
                 restored.session_id = sid
                 session.state = restored
         state = session.state
-        if context:
-            state.absorb_context(context)
-        user_id = body.get("user_id")
-        if user_id is not None:
-            state.user_id = user_id
-        self._record_analytics("message", assistant.assistant_id, sid, body)
-        output = run_turn(
-            state,
-            text,
-            now_iso=_iso(call.now),
-            alternate_intents=options.get("alternate_intents") is True,
-            debug=options.get("debug") is True,
-            restart=options.get("restart") is True,
-        )
+        output = self._run_turn("message", call, parsed, state)
         session.last_active = call.now
         self._turn_texts.setdefault(sid, []).append(text)
         self.total_turns_processed += 1
@@ -369,7 +350,7 @@ class RuntimeMixin(FakeState):
         parsed = self._parse_message(call, aid, eid)
         if not isinstance(parsed, _Parsed):
             return parsed
-        assistant, env, body, text, options, context = parsed
+        assistant, env, body, _, options, context = parsed
         if len(call.body) > MAX_STATELESS_BODY:
             return _bad_body("Context is larger than 250 KB", "context")
         state = self._context_state(context)
@@ -382,20 +363,7 @@ class RuntimeMixin(FakeState):
             if not isinstance(sid, str) or not sid:
                 sid = str(uuid.uuid4())
             state = BotState(session_id=sid, session_start_time=_iso(call.now))
-        if context:
-            state.absorb_context(context)
-        user_id = body.get("user_id")
-        if user_id is not None:
-            state.user_id = user_id
-        self._record_analytics("message_stateless", assistant.assistant_id, state.session_id, body)
-        output = run_turn(
-            state,
-            text,
-            now_iso=_iso(call.now),
-            alternate_intents=options.get("alternate_intents") is True,
-            debug=options.get("debug") is True,
-            restart=options.get("restart") is True,
-        )
+        output = self._run_turn("message_stateless", call, parsed, state)
         response = {
             "output": output,
             "context": state.context(include_state=True, export=options.get("export") is True),
