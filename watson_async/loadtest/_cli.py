@@ -46,7 +46,7 @@ models:
 fleet: --processes N spawns N worker processes that all send to one embedded fake (or
 the real target); --users, --conversations, --rate, --max-in-flight and --max-backlog
 are the fleet's totals, split between them. --redis URL makes them share the IAM token
-through Redis. One merged report, a row per process.
+and the rate budget through Redis. One merged report, a row per process.
 
 bounds: no conversation starts after --duration seconds or once --conversations have
 started (default: 10 s); those in flight finish; --time-limit cancels the rest.
@@ -235,8 +235,8 @@ def add_loadtest_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--redis",
         metavar="URL",
         default=None,
-        help="the processes share what they can through this Redis: the IAM token "
-        "(redis://host:port/db; needs watson-async[redis])",
+        help="the processes share what they can through this Redis: the IAM token and "
+        "the rate-limit gate (redis://host:port/db; needs watson-async[redis])",
     )
 
     out = parser.add_argument_group("report")

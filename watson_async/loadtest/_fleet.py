@@ -15,7 +15,7 @@ import attrs
 from ._config import LoadTestConfig
 
 if TYPE_CHECKING:
-    from ..redis import RedisTokenCache
+    from ..redis import RedisRateLimitGate, RedisTokenCache
 
 __all__ = ["check_redis_url", "redis_problem", "sharing", "split"]
 
@@ -90,15 +90,11 @@ async def redis_problem(url: str, timeout: float = 2.0) -> str | None:
     return None
 
 
-def sharing(url: str, namespace: str) -> tuple[RedisTokenCache, Any | None]:
+def sharing(url: str, namespace: str) -> tuple[RedisTokenCache, RedisRateLimitGate]:
     """What one process of the fleet shares through Redis at ``url``: the token cache
-    and the rate-limit gate (``None`` while there is none). Both are closed with
-    ``aclose()`` by the process."""
-    from ..redis import RedisTokenCache
+    and the rate-limit gate. Both are closed with ``aclose()`` by the process."""
+    from ..redis import RedisRateLimitGate, RedisTokenCache
 
     token_cache = RedisTokenCache.from_url(url, namespace=namespace)
-    # THE GATE (issue 15 item 2) is wired here and only here, once
-    # watson_async.redis.RedisRateLimitGate exists:
-    #     gate = RedisRateLimitGate.from_url(url, namespace=namespace)
-    gate = None
+    gate = RedisRateLimitGate.from_url(url, namespace=namespace)
     return token_cache, gate

@@ -66,9 +66,9 @@ class FleetRunner:
     """One fleet run. :meth:`run` once; :meth:`stop` from a signal handler (first call:
     the workers finish what is in flight; second: they cancel it).
 
-    ``redis_url``: the processes share the token (and, once wired in ``_fleet.sharing``,
-    the rate-limit gate) through Redis under a namespace of this run's own; an
-    unreachable Redis is reported with ``warn`` and the run goes on unshared.
+    ``redis_url``: the processes share the token and the rate-limit gate through Redis
+    under a namespace of this run's own; an unreachable Redis is reported with ``warn``
+    and the run goes on unshared.
     """
 
     def __init__(

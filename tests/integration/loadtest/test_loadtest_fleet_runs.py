@@ -58,8 +58,7 @@ def test_with_redis_the_processes_fetch_one_token_between_them(
     code, data = _run(tmp_path, "--redis", redis_url)
     assert code == 0
     fleet = data["fleet"]
-    assert fleet["sharing"].startswith("the token")  # and the gate, once it is wired
-    assert fleet["sharing"].endswith("through Redis")
+    assert fleet["sharing"] == "the token and the rate-limit gate through Redis"
     assert fleet["iam_calls"] == 1
     assert sum(r["token_requests"] for r in fleet["per_process"]) == 1
     assert data["total"]["calls"] == sum(r["calls"] for r in fleet["per_process"])
