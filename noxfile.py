@@ -52,6 +52,7 @@ BENCHMARKS = {
     "memory": ["benchmarks/memory.py"],
     "token": ["benchmarks/iam_token.py"],
     "fleet": ["benchmarks/fleet.py"],
+    "redis": ["benchmarks/redis_gate_cost.py"],
 }
 
 

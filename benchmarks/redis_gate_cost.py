@@ -8,7 +8,7 @@ admission) and ``acquire`` + ``observe`` of a response with rate-limit headers (
 admission, and the merge awaited before the next request). Reports the median of
 ``--rounds`` rounds of ``--requests`` requests, in microseconds.
 
-    python benchmarks/redis_gate_cost.py [--requests 2000] [--rounds 5]
+    python benchmarks/redis_gate_cost.py [--requests 2000] [--rounds 5] [--quick]
 """
 
 from __future__ import annotations
@@ -89,7 +89,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="500 requests, 3 rounds")
     args = parser.parse_args()
+    if args.quick:
+        args.requests, args.rounds = 500, 3
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit("redis-server is not installed")
