@@ -51,41 +51,45 @@ local function save(ttl)
 end
 """
 
-# ARGV: done, ttl_ms, burst, fallback_ms. Returns {wait_ms, reason}: 0 admitted (and
-# counted), else 1 rate_limited, 2 budget_spent, 3 paced.
+# ARGV: done, ttl_ms, burst, fallback_ms, want. Admits (and counts) up to ``want``
+# requests, as many as the budget and the pacing allow now. Returns {admitted, wait_ms,
+# reason}: when fewer than ``want``, how long until the next may go and why (1
+# rate_limited, 2 budget_spent, 3 paced).
 _ADMIT = (
     _COMMON
     + """
-local burst, fallback = tonumber(ARGV[3]), tonumber(ARGV[4])
-local wait, reason = 0, 0
-if f.blocked and now < f.blocked then
-    wait, reason = f.blocked - now, 1
-elseif f.remaining and f.remaining <= 0 and f.reset then
-    if now < f.reset then
-        wait, reason = f.reset - now, 2
-    else
+local burst, fallback, want = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local interval = nil
+if f.window and f.limit and f.limit > 0 then interval = f.window / f.limit end
+local function hold()
+    if f.blocked and now < f.blocked then return f.blocked - now, 1 end
+    if f.remaining and f.remaining <= 0 and f.reset then
+        if now < f.reset then return f.reset - now, 2 end
         f.remaining = f.limit
         if f.window and f.reset + f.window > now then
             f.reset = f.reset + f.window
         else
             f.reset = now + fallback
         end
-        if f.remaining and f.remaining <= 0 then wait, reason = f.reset - now, 2 end
+        if f.remaining and f.remaining <= 0 then return f.reset - now, 2 end
     end
+    if interval then
+        local ahead = (f.tat or 0) - now - (burst - 1) * interval
+        if ahead > 0 then return ahead, 3 end
+    end
+    return 0, 0
 end
-local interval = nil
-if f.window and f.limit and f.limit > 0 then interval = f.window / f.limit end
-if wait == 0 and interval then
-    local ahead = (f.tat or 0) - now - (burst - 1) * interval
-    if ahead > 0 then wait, reason = ahead, 3 end
-end
-if wait == 0 then
+local admitted, wait, reason = 0, 0, 0
+while admitted < want do
+    wait, reason = hold()
+    if wait > 0 then break end
     if f.remaining then f.remaining = f.remaining - 1 end
     f.inflight = f.inflight + 1
     if interval then f.tat = math.max(f.tat or 0, now) + interval end
+    admitted = admitted + 1
 end
 save(tonumber(ARGV[2]))
-return {string.format('%.3f', wait), reason}
+return {admitted, string.format('%.3f', wait), reason}
 """
 )
 
@@ -129,7 +133,7 @@ return 1
 """
 )
 
-_REASONS = ("paced", "rate_limited", "budget_spent", "paced")
+_REASONS = ("paced", "rate_limited", "budget_spent", "paced")  # by the scripts' codes
 
 
 class RedisRateLimitGate(RedisUser, RateLimitGate):
@@ -219,6 +223,7 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
         self._fallback_ms = str(int(fallback_wait * 1000))
         self._shared: dict[str, int] = {}  # admitted through Redis, no response yet
         self._done: dict[str, int] = {}  # of those, answered but not yet told to Redis
+        self._granted: dict[str, int] = {}  # admitted by Redis, not yet handed out
         self._bindings: weakref.WeakSet[Binding] = weakref.WeakSet()
         self._merges: set[asyncio.Task[None]] = set()
 
@@ -278,24 +283,36 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
         return await self._held(family, state, now, delay, reason, binding, first=True)
 
     async def _admission(self, family: str, state: _Family, now: float) -> tuple[float, str]:
+        granted = self._granted.get(family, 0)
+        if granted:  # admitted with an earlier request's round trip
+            self._granted[family] = granted - 1
+            return 0.0, "paced"
+        # One round trip admits as many of the queued as the budget allows now.
+        want = max(1, sum(not w.done() for w in state.waiters or ()))
         done = self._done.pop(family, 0)
         try:
-            wait_ms, reason = await self._health.run(
+            admitted, wait_ms, reason = await self._health.run(
                 lambda: self._admit_script(
                     keys=[self.key(family)],
-                    args=[done, self._ttl_ms, self._burst, self._fallback_ms],
+                    args=[done, self._ttl_ms, self._burst, self._fallback_ms, want],
                 )
             )
         except Unavailable:
             if done:
                 self._done[family] = self._done.get(family, 0) + done
             return await super()._admission(family, state, now)  # alone
-        wait = float(wait_ms) / 1000.0
-        if wait > 0.0:
-            return wait, _REASONS[int(reason)]
-        state.in_flight += 1  # as the in-process gate counts, for when it runs alone
-        self._shared[family] = self._shared.get(family, 0) + 1
+        admitted = int(admitted)
+        if not admitted:
+            return float(wait_ms) / 1000.0, _REASONS[int(reason)]
+        state.in_flight += admitted  # as the in-process gate counts, for running alone
+        self._shared[family] = self._shared.get(family, 0) + admitted
+        self._granted[family] = admitted - 1
         return 0.0, "paced"
+
+    def _drained(self, family: str) -> None:
+        # Admissions granted for requests that left the queue meanwhile: not sent.
+        for _ in range(self._granted.pop(family, 0)):
+            self.release(family)
 
     def _give_back(self, family: str, state: _Family) -> None:
         # Admitted but never sent: no longer in flight, here or (if Redis admitted it)

@@ -437,6 +437,10 @@ class RateLimitGate:
                 raise
         finally:
             state.waker = None
+            self._drained(family)
+
+    def _drained(self, family: str) -> None:
+        """The waker of ``family`` is gone (its queue empty): nothing to do here."""
 
     def release(self, family: str) -> None:
         """A request :meth:`acquire` admitted got no response (a transport error)."""

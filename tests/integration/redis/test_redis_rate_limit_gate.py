@@ -325,7 +325,10 @@ async def test_the_lua_rules_agree_with_the_in_process_gate(redis_url: str, name
     await agree()
     # ... and admit alike: held for the 429's reset.
     local_wait, local_reason = gate._hold(gate._families["m"], time.monotonic())
-    wait_ms, reason = await gate._admit_script(keys=[gate.key("m")], args=[0, 60_000, 2, 1000])
+    admitted, wait_ms, reason = await gate._admit_script(
+        keys=[gate.key("m")], args=[0, 60_000, 2, 1000, 1]
+    )
+    assert admitted == 0
     assert (_REASONS[int(reason)], local_reason) == ("rate_limited", "rate_limited")
     assert abs(float(wait_ms) / 1000.0 - local_wait) < 0.1
     await gate.aclose()

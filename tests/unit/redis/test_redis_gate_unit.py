@@ -19,17 +19,20 @@ WALL = 1_800_000_000.0
 
 
 class ScriptedRedis:
-    """Answers the admission script from a list ([wait_ms, reason] or an exception);
+    """Answers the admission script from a list ([admitted, wait_ms, reason] or an
+    exception), recording how many each call asked for;
     each answer waits for ``gate`` (when set), so arrivals can overlap a decision."""
 
     def __init__(self, *answers: Any) -> None:
         self.answers = list(answers)
         self.admissions = 0
+        self.wanted: list[int] = []
         self.gate: asyncio.Event | None = None
 
     def register_script(self, source: str) -> Any:
         async def admit(keys: list[str], args: list[Any]) -> Any:
             self.admissions += 1
+            self.wanted.append(args[4])
             if self.gate is not None:
                 await self.gate.wait()
             answer = self.answers.pop(0)
@@ -55,7 +58,7 @@ def gate_on(redis: ScriptedRedis, vt: VirtualTime, **options: Any) -> RedisRateL
 
 async def test_held_requests_go_in_arrival_order_even_while_one_is_being_decided() -> None:
     vt = VirtualTime()
-    wait, go = ["1000.000", 3], ["0.000", 0]
+    wait, go = [0, "1000.000", 3], [1, "0.000", 0]
     redis = ScriptedRedis(wait, wait, go, go, go)
     redis.gate = asyncio.Event()
     gate = gate_on(redis, vt)
@@ -84,6 +87,46 @@ async def test_held_requests_go_in_arrival_order_even_while_one_is_being_decided
     assert [e.reason for e in events] == ["paced", "paced", "paced"]
 
 
+HOLD = [0, "500.000", 2]  # nothing admitted: the budget is spent for 0.5 s
+
+
+async def test_one_round_trip_admits_every_held_request_the_budget_allows() -> None:
+    vt = VirtualTime()
+    redis = ScriptedRedis(HOLD, HOLD, [3, "0.000", 0])
+    gate = gate_on(redis, vt)
+    order: list[str] = []
+
+    async def request(name: str) -> None:
+        await gate.acquire("message")
+        order.append(name)
+
+    tasks = [asyncio.ensure_future(request(n)) for n in ("a", "b", "c")]
+    await vt.until_sleeping()
+    vt.advance(0.5)
+    await asyncio.wait_for(asyncio.gather(*tasks), 5)
+    assert order == ["a", "b", "c"]
+    assert redis.wanted == [1, 3, 3]  # a alone; then the three held, admitted at once
+    assert gate._families["message"].in_flight == 3
+
+
+async def test_admissions_granted_for_requests_that_left_are_released() -> None:
+    vt = VirtualTime()
+    redis = ScriptedRedis(HOLD, HOLD, [3, "0.000", 0])
+    gate = gate_on(redis, vt)
+    tasks = [asyncio.ensure_future(gate.acquire("message")) for _ in range(3)]
+    await vt.until_sleeping()
+    for task in tasks[1:]:
+        task.cancel()
+    vt.advance(0.5)
+    await asyncio.wait_for(tasks[0], 5)
+    for _ in range(5):
+        await asyncio.sleep(0)  # the waker finds its queue empty and ends
+    assert redis.wanted == [1, 3, 1]  # asked for the one still waiting
+    assert gate._families["message"].in_flight == 1  # the two it got anyway given back
+    assert gate._done["message"] == 2  # and told to Redis with the next admission
+    assert gate._families["message"].waker is None
+
+
 async def test_when_redis_fails_the_process_gates_alone_on_what_it_has_seen() -> None:
     vt = VirtualTime()
     down = redis.exceptions.ConnectionError("Connection refused")
@@ -108,7 +151,7 @@ async def test_when_redis_fails_the_process_gates_alone_on_what_it_has_seen() ->
     assert scripted.admissions == 1  # Redis is not asked during the back-off
     assert gate.state()["message"].blocked_for == pytest.approx(5.0)
     vt.advance(5.0)  # the reset (and the back-off) passed: Redis is asked again
-    scripted.answers.append(["0.000", 0])
+    scripted.answers.append([1, "0.000", 0])
     assert await held == pytest.approx(5.0)
     assert scripted.admissions == 2
     assert gate.available
