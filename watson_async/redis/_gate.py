@@ -148,10 +148,11 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
       Redis by a Lua script, atomically; the wait to the reset is measured against the
       response's ``Date`` and kept in Redis ``TIME``, so no host clock is involved;
     * a 429 seen by any process blocks the family in every process until its reset;
-    * each request is admitted by a Lua script against the shared remaining budget
-      (less what the fleet has in flight) and paced by GCRA over the learned window
+    * requests are admitted by a Lua script against the shared remaining budget (less
+      what the fleet has in flight) and paced by GCRA over the learned window
       (``window / limit`` apart, ``burst`` at once), so the fleet spreads its budget over
-      the window instead of spending it at its start;
+      the window instead of spending it at its start; one round trip admits as many of
+      the process's queued requests as that allows;
     * within a process, held requests are admitted in arrival order by one waker per
       family, as in the in-process gate.
 
@@ -160,8 +161,9 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
     someone with access to Redis learns your rate limits and traffic, and can hold your
     fleet back (or let it through to collect 429s) by writing them.
 
-    Cost: two round trips per request (the admission, and the merge of the response's
-    headers, sent in the background after the response). A response without rate-limit
+    Cost: at most two round trips per request (its admission, shared with the requests
+    queued with it, and the merge of its response's headers, sent in the background
+    after the response). A response without rate-limit
     headers costs none: its in-flight count goes with the next admission.
 
     **Degradation.** Every Redis operation is bounded by ``op_timeout``. When one fails
