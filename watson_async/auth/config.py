@@ -33,6 +33,7 @@ from watson_async.auth import (
     IAMAuthenticator,
     NoAuthAuthenticator,
 )
+from watson_async.auth._token import TokenCache
 
 __all__ = [
     "AUTH_TYPES",
@@ -337,14 +338,24 @@ def _require(config: ServiceConfig, key: str, auth_type: str) -> str:
     return value
 
 
-def authenticator_from_config(config: ServiceConfig) -> Authenticator:
+def authenticator_from_config(
+    config: ServiceConfig, *, token_cache: TokenCache | None = None
+) -> Authenticator:
     """Build the authenticator ``config`` describes (``AUTH_TYPE``, default ``iam``).
 
-    Raises :class:`ValueError` naming the full key (``ASSISTANT_APIKEY``) when a
-    required value is missing or values contradict each other.
+    ``token_cache`` (e.g. :class:`watson_async.redis.RedisTokenCache`) is given to the
+    token authenticators (``iam``, ``cp4d``); with any other auth type it is a
+    ``ValueError``, since nothing would use it. Raises :class:`ValueError` naming the
+    full key (``ASSISTANT_APIKEY``) when a required value is missing or values contradict
+    each other.
     """
     auth_type = config.auth_type
-    factory = _factory(config, auth_type)
+    if token_cache is not None and auth_type not in _TOKEN_TYPES:
+        raise ValueError(
+            f"token_cache works with auth types {' and '.join(_TOKEN_TYPES)}, not "
+            f"{auth_type} (from {config.source})"
+        )
+    factory = _factory(config, auth_type, token_cache)
     try:
         return factory()
     except ValueError as exc:
@@ -354,7 +365,13 @@ def authenticator_from_config(config: ServiceConfig) -> Authenticator:
         ) from None
 
 
-def _factory(config: ServiceConfig, auth_type: str) -> Callable[[], Authenticator]:
+# The auth types whose authenticators fetch tokens, and so can share them.
+_TOKEN_TYPES = ("iam", "cp4d")
+
+
+def _factory(
+    config: ServiceConfig, auth_type: str, token_cache: TokenCache | None
+) -> Callable[[], Authenticator]:
     """Check the keys ``auth_type`` needs; return what builds the authenticator."""
     if auth_type == "noAuth":
         return NoAuthAuthenticator
@@ -385,6 +402,7 @@ def _factory(config: ServiceConfig, auth_type: str) -> Callable[[], Authenticato
                 cp4d_password,
                 apikey=cp4d_apikey,
                 disable_ssl_verification=disable_ssl,
+                token_cache=token_cache,
             )
 
         return cp4d
@@ -404,4 +422,5 @@ def _factory(config: ServiceConfig, auth_type: str) -> Callable[[], Authenticato
         client_secret=client_secret,
         scope=scope,
         disable_ssl_verification=disable_ssl,
+        token_cache=token_cache,
     )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from watson_async._lifecycle import AsyncClosing
 from watson_async._version import __version__
 from watson_async.auth import Authenticator, TokenAuthenticator
+from watson_async.auth._token import TokenCache
 from watson_async.client.base import _Lifecycle
 from watson_async.client.management import ManagementMethods
 from watson_async.client.response import DetailedResponse, capture
@@ -233,6 +234,7 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         *,
         service_name: str = "assistant",
         environ: Mapping[str, str] | None = None,
+        token_cache: TokenCache | None = None,
         **options: Any,
     ) -> AssistantClient:
         """A client configured the way IBM's SDKs are, so deployments work unchanged.
@@ -243,15 +245,17 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         ``service_name``). ``ASSISTANT_URL`` gives ``service_url`` and
         ``ASSISTANT_DISABLE_SSL`` ``disable_ssl_verification``; the authenticator comes
         from ``ASSISTANT_AUTH_TYPE`` and its keys. ``options`` are the constructor's
-        keyword arguments and win over the configuration. A missing or contradictory
-        setting is a ``ValueError`` naming the key.
+        keyword arguments and win over the configuration. ``token_cache`` (e.g.
+        :class:`watson_async.redis.RedisTokenCache`) goes to an ``iam`` or ``cp4d``
+        authenticator; with another auth type it is a ``ValueError``. A missing or
+        contradictory setting is a ``ValueError`` naming the key.
         """
         from watson_async.auth.config import authenticator_from_config, read_external_config
 
         config = read_external_config(service_name, environ=environ)
         options.setdefault("service_url", config.url or DEFAULT_SERVICE_URL)
         options.setdefault("disable_ssl_verification", config.disable_ssl)
-        return cls(version, authenticator_from_config(config), **options)
+        return cls(version, authenticator_from_config(config, token_cache=token_cache), **options)
 
     def __repr__(self) -> str:
         return (

@@ -361,11 +361,6 @@ def _check_fleet(config: LoadTestConfig, processes: int, redis: str | None) -> N
 
     split(config, processes)
     if redis is not None:
-        if config.target == "real":
-            raise ValueError(
-                "--redis works with the embedded fake for now: a real target's "
-                "authenticator comes from its configuration, without a token cache"
-            )
         check_redis_url(redis)
 
 

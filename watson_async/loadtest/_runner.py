@@ -240,7 +240,9 @@ class LoadTestRunner:
             options["timeout"] = config.timeout
         if config.target == "real":
             assert config.assistant_id is not None
-            async with AssistantClient.from_env(config.version, **options) as client:
+            async with AssistantClient.from_env(
+                config.version, token_cache=self._token_cache, **options
+            ) as client:
                 yield _Target(
                     client, config.assistant_id, config.environment_id, client.service_url
                 )

@@ -162,3 +162,24 @@ async def test_a_real_target_is_reached_by_every_process(
     ]
     assert fleet.report.counts()["sessions_created"] == 4
     assert fake_assistant.iam_calls == 2
+
+
+async def test_a_real_target_fleet_shares_its_token_through_redis(
+    fake_assistant: FakeAssistant, monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    monkeypatch.setenv("ASSISTANT_URL", fake_assistant.service_url)
+    monkeypatch.setenv("ASSISTANT_APIKEY", fake_assistant.apikey)
+    monkeypatch.setenv("ASSISTANT_AUTH_URL", fake_assistant.iam_url)
+    monkeypatch.delenv("IBM_CREDENTIALS_FILE", raising=False)
+    config = LoadTestConfig(
+        users=2,
+        conversations=4,
+        turns=1,
+        target="real",
+        assistant_id=fake_assistant.assistant_id,
+        environment_id=fake_assistant.environment_id,
+    )
+    fleet = await FleetRunner(config, processes=2, redis_url=redis_url).run()
+    assert fleet.exit_code == 0
+    assert fleet.report.counts()["sessions_created"] == 4
+    assert fake_assistant.iam_calls == 1  # two processes, one token between them

@@ -544,3 +544,46 @@ def test_assistant_ids_in_the_environment_are_not_settings(env: Env) -> None:
     cfg = env.read()
     assert cfg.source == "VCAP_SERVICES"
     assert "ID" not in cfg.values
+
+
+class _Cache:
+    """A token cache nobody asks (the authenticators only keep it until a fetch)."""
+
+    async def get_token(self, *args: object, **kwargs: object) -> object:
+        raise AssertionError("not asked")
+
+    async def invalidate(self, *args: object) -> None:
+        raise AssertionError("not asked")
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        ({"APIKEY": APIKEY}, IAMAuthenticator),
+        (
+            {"AUTH_TYPE": "cp4d", "AUTH_URL": "https://cpd.example", "USERNAME": "u"}
+            | {"PASSWORD": PASSWORD},
+            watson_async.auth.CloudPakForDataAuthenticator,
+        ),
+    ],
+)
+def test_a_token_cache_goes_to_the_token_authenticators(
+    env: Env, values: dict[str, str], kind: type
+) -> None:
+    env.environ.update({f"ASSISTANT_{k}": v for k, v in values.items()})
+    cache = _Cache()
+    authenticator = authenticator_from_config(env.read(), token_cache=cache)
+    assert isinstance(authenticator, kind)
+    assert authenticator._token_cache is cache
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"AUTH_TYPE": "bearerToken", "BEARER_TOKEN": TOKEN}, {"AUTH_TYPE": "noAuth"}],
+)
+def test_a_token_cache_with_an_authenticator_that_fetches_no_token_is_refused(
+    env: Env, values: dict[str, str]
+) -> None:
+    env.environ.update({f"ASSISTANT_{k}": v for k, v in values.items()})
+    with pytest.raises(ValueError, match="token_cache works with auth types iam and cp4d, not"):
+        authenticator_from_config(env.read(), token_cache=_Cache())

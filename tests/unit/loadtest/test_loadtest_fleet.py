@@ -122,10 +122,6 @@ def test_progress_adds_counts_and_keeps_the_highest_latency() -> None:
         (["--processes", "2", "--redis", "redis://h:port/0"], "is not a usable Redis URL"),
         (["--processes", "11"], "users (10) is the fleet's total"),
         (["--processes", "2", "--fake-error-rate", "0.5"], "can't be combined"),
-        (
-            ["--processes", "2", "--target", "real", "--assistant-id", "a", "--redis", "redis://h"],
-            "--redis works with the embedded fake",
-        ),
     ],
 )
 def test_bad_fleet_arguments_exit_2_before_anything_starts(
