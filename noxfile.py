@@ -47,6 +47,7 @@ BENCHMARKS = {
     "parse": ["benchmarks/parse.py"],
     "memory": ["benchmarks/memory.py"],
     "token": ["benchmarks/iam_token.py"],
+    "instructions": ["benchmarks/instructions.py"],
 }
 
 
