@@ -53,7 +53,13 @@ from _common import (
 from lean_server import LeanServer
 
 PEERS = ("aiohttp", "watson_async", "ibm-watson")
-IMPORTS = ("aiohttp", "watson_async", "ibm_watson")
+#: label -> what is imported: the packages, and what a program sending messages imports.
+IMPORTS = {
+    "aiohttp": "import aiohttp",
+    "watson_async": "import watson_async",
+    "watson_async client": "from watson_async import AssistantClient, IAMAuthenticator",
+    "ibm_watson": "import ibm_watson",
+}
 SHORT, LONG = 2, 7
 APIKEY = "bench-apikey"
 TOKEN = "bench-token"
@@ -197,8 +203,8 @@ def measure_calls(
     return results
 
 
-def _import_seconds(module: str) -> float:
-    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+def _import_seconds(statement: str) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
     done = subprocess.run(
         [sys.executable, "-c", code], env=_child_env(), capture_output=True, text=True, check=True
     )
@@ -206,18 +212,19 @@ def _import_seconds(module: str) -> float:
 
 
 def measure_imports(repeats: int, keep: Path) -> dict[str, dict[str, Any]]:
-    times: dict[str, list[float]] = {m: [] for m in IMPORTS}
+    times: dict[str, list[float]] = {label: [] for label in IMPORTS}
     for _ in range(repeats):
-        for module in IMPORTS:  # interleaved: a slow moment hits all of them
-            times[module].append(_import_seconds(module))
+        for label, statement in IMPORTS.items():  # interleaved: a slow moment hits all
+            times[label].append(_import_seconds(statement))
     empty = _callgrind(["-c", "pass"], keep / "import.empty.out")
     results = {}
-    for module in IMPORTS:
-        total = _callgrind(["-c", f"import {module}"], keep / f"import.{module}.out")
-        results[module] = {
-            "seconds": times[module],
-            "best_ms": min(times[module]) * 1000,
-            "instructions": total - empty,
+    for label, statement in IMPORTS.items():
+        out = keep / f"import.{label.replace(' ', '_')}.out"
+        results[label] = {
+            "statement": statement,
+            "seconds": times[label],
+            "best_ms": min(times[label]) * 1000,
+            "instructions": _callgrind(["-c", statement], out) - empty,
         }
     return results
 
@@ -227,19 +234,20 @@ def _print(calls: dict[str, dict[str, Any]], imports: dict[str, dict[str, Any]])
     from rich.table import Table
 
     console = Console()
-    floor = calls["aiohttp"]["per_call"] if "aiohttp" in calls else None
-    table = Table(title="Instructions per stateful message() call (callgrind)")
-    for col in ("peer", "instructions/call", "x raw aiohttp"):
-        table.add_column(col, justify="right" if col != "peer" else "left")
-    for peer, row in calls.items():
-        ratio = "-" if floor is None else f"{row['per_call'] / floor:.3f}"
-        table.add_row(peer, fmt(row["per_call"], 0), ratio)
-    console.print(table)
+    if calls:
+        floor = calls["aiohttp"]["per_call"] if "aiohttp" in calls else None
+        table = Table(title="Instructions per stateful message() call (callgrind)")
+        for col in ("peer", "instructions/call", "x raw aiohttp"):
+            table.add_column(col, justify="right" if col != "peer" else "left")
+        for peer, row in calls.items():
+            ratio = "-" if floor is None else f"{row['per_call'] / floor:.3f}"
+            table.add_row(peer, fmt(row["per_call"], 0), ratio)
+        console.print(table)
     if not imports:
         return
     table = Table(title="Import (fresh interpreter, best of runs; instructions beyond `pass`)")
-    for col in ("module", "best ms", "x aiohttp", "instructions", "x aiohttp "):
-        table.add_column(col, justify="right" if col != "module" else "left")
+    for col in ("import", "best ms", "x aiohttp", "instructions", "x aiohttp "):
+        table.add_column(col, justify="right" if col != "import" else "left")
     base = imports["aiohttp"]
     for module, row in imports.items():
         table.add_row(
@@ -256,7 +264,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--import-repeats", type=int, default=7)
-    parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated subset")
+    parser.add_argument(
+        "--peers", default=",".join(PEERS), help="comma-separated subset ('': imports only)"
+    )
     parser.add_argument("--no-imports", action="store_true", help="skip the import figures")
     parser.add_argument("--keep", type=Path, default=None, help="keep callgrind files here")
     parser.add_argument("--quick", action="store_true", help="10 conversations, 3 imports")
@@ -283,8 +293,10 @@ def main() -> None:
     pair = cpu_pair()
     started = time.perf_counter()
     try:
-        with LeanServer(cpu=None if pair is None else pair[1]) as server:
-            calls = measure_calls(server.url, args.conversations, peers, keep)
+        calls: dict[str, dict[str, Any]] = {}
+        if peers:
+            with LeanServer(cpu=None if pair is None else pair[1]) as server:
+                calls = measure_calls(server.url, args.conversations, peers, keep)
         imports = {} if args.no_imports else measure_imports(args.import_repeats, keep)
     finally:
         if args.keep is None:
