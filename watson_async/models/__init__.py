@@ -56,6 +56,8 @@ def __getattr__(name: str) -> Any:
         exported = [n for m in _MODULES for n in _module(m).__all__]
         globals()["__all__"] = exported
         return exported
+    if name.startswith("_"):  # a probe (``__wrapped__``, ``__path__``...): no model
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     for module in sorted(_MODULES, key=lambda m: f"{__name__}.{m}" not in sys.modules):
         loaded = _module(module)
         if name in loaded.__all__:
