@@ -53,6 +53,7 @@ BENCHMARKS = {
     "token": ["benchmarks/iam_token.py"],
     "fleet": ["benchmarks/fleet.py"],
     "redis": ["benchmarks/redis_gate_cost.py"],
+    "instructions": ["benchmarks/instructions.py"],
 }
 
 

@@ -9,6 +9,9 @@ in its own process and is never the bottleneck:
 * ``POST .../sessions/{sid}/message`` (and stateless ``POST .../message``): 200 with a
   realistic ~2.3 KB message response (see ``_common.realistic_message``)
 * ``DELETE .../sessions/{sid}``: 200, empty body
+* ``POST /identity/token``: 200, an IAM token reply (a signed JWT valid for an hour,
+  ``expires_in``, ``expiration``) for any API key, so an IAM authenticator can be given
+  ``url=`` this server
 
 with ``Date``, ``X-Global-Transaction-Id`` and ``X-RateLimit-Limit/Remaining/Reset``
 headers like the service's (a generous limit: the client's rate-limit gate never holds).
@@ -59,6 +62,7 @@ class _State:
         self.hold = False
         self.parked: list[tuple[LeanProtocol, bytes]] = []
         self.txn_prefix = os.urandom(6).hex().encode()
+        self.iam_token = _iam_token_reply()
         self._second = -1
         self._date = b""
         self._window = -1
@@ -115,6 +119,44 @@ class _State:
             "parked": len(self.parked),
             "connections": self.connections,
         }
+
+
+def _iam_token_reply(lifetime: int = 3600) -> bytes:
+    """IAM's reply to a token request: a JWT with ``iat`` and ``exp`` like IAM's (the
+    official SDK reads them), of a typical size, and its lifetime."""
+    import jwt
+
+    now = int(time.time())
+    claims = {
+        "iam_id": "iam-ServiceId-" + str(uuid.uuid4()),
+        "id": "iam-ServiceId-" + str(uuid.uuid4()),
+        "realmid": "iam",
+        "jti": str(uuid.uuid4()),
+        "identifier": "ServiceId-" + str(uuid.uuid4()),
+        "name": "lean-server",
+        "sub": "ServiceId-" + str(uuid.uuid4()),
+        "sub_type": "ServiceId",
+        "account": {"valid": True, "bss": os.urandom(16).hex(), "frozen": True},
+        "iat": now,
+        "exp": now + lifetime,
+        "iss": "https://iam.cloud.ibm.com/identity",
+        "grant_type": "urn:ibm:params:oauth:grant-type:apikey",
+        "scope": "ibm openid",
+        "client_id": "default",
+        "acr": 1,
+        "amr": ["pwd"],
+    }
+    token = jwt.encode(claims, os.urandom(32), algorithm="HS256")
+    return json.dumps(
+        {
+            "access_token": token,
+            "refresh_token": "not_supported",
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "expiration": now + lifetime,
+            "scope": "ibm openid",
+        }
+    ).encode()
 
 
 class LeanProtocol(asyncio.Protocol):
@@ -179,6 +221,9 @@ class LeanProtocol(asyncio.Protocol):
                     )
                 else:
                     self.send(200, state.message)
+                return
+            if path == b"/identity/token":
+                self.send(200, state.iam_token)
                 return
             if path.endswith(b"/sessions"):
                 self.send(201, b'{"session_id":"%s"}' % str(uuid.uuid4()).encode())

@@ -10,8 +10,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-import jwt
-
 from watson_async.protocol import codec as _json
 from watson_async.protocol.secret import SecretBytes, SecretStr
 from watson_async.protocol.wire import error_from_response
@@ -262,6 +260,8 @@ def _lifetime(data: Mapping[str, Any], access_token: str) -> float | None:
 def _jwt_claims(token: str) -> dict[str, Any]:
     """The claims of a JWT, read without checking its signature (we never verify a token
     we didn't sign: the claims only give its lifetime), else ``{}``."""
+    import jwt  # here: most replies give expires_in, and PyJWT takes 20 ms to import
+
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:

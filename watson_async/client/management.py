@@ -10,41 +10,44 @@ pages (``_BaseClient._paginate``).
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
-from typing import IO, Any, Literal, overload
+from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
+from watson_async import models as _models
 from watson_async.client.base import Headers, _BaseClient
 from watson_async.client.streams import ByteStream
-from watson_async.models.assistants import AssistantCollection, AssistantData
-from watson_async.models.bulk_classify import BulkClassifyResponse, BulkClassifyUtterance
-from watson_async.models.environments import (
-    Environment,
-    EnvironmentCollection,
-    EnvironmentSkill,
-    UpdateEnvironmentOrchestration,
-)
-from watson_async.models.logs import Log, LogCollection
-from watson_async.models.providers import (
-    ProviderCollection,
-    ProviderPrivate,
-    ProviderResponse,
-    ProviderSpecification,
-)
-from watson_async.models.releases import (
-    CreateAssistantReleaseImportResponse,
-    CreateReleaseExportWithStatusErrors,
-    MonitorAssistantReleaseImportArtifactResponse,
-    Release,
-    ReleaseCollection,
-)
-from watson_async.models.skills import (
-    AssistantState,
-    SearchSettings,
-    Skill,
-    SkillImport,
-    SkillsAsyncRequestStatus,
-    SkillsExport,
-)
 from watson_async.protocol import endpoints as _endpoints
+
+if TYPE_CHECKING:
+    from watson_async.models.assistants import AssistantCollection, AssistantData
+    from watson_async.models.bulk_classify import BulkClassifyResponse, BulkClassifyUtterance
+    from watson_async.models.environments import (
+        Environment,
+        EnvironmentCollection,
+        EnvironmentSkill,
+        UpdateEnvironmentOrchestration,
+    )
+    from watson_async.models.logs import Log, LogCollection
+    from watson_async.models.providers import (
+        ProviderCollection,
+        ProviderPrivate,
+        ProviderResponse,
+        ProviderSpecification,
+    )
+    from watson_async.models.releases import (
+        CreateAssistantReleaseImportResponse,
+        CreateReleaseExportWithStatusErrors,
+        MonitorAssistantReleaseImportArtifactResponse,
+        Release,
+        ReleaseCollection,
+    )
+    from watson_async.models.skills import (
+        AssistantState,
+        SearchSettings,
+        Skill,
+        SkillImport,
+        SkillsAsyncRequestStatus,
+        SkillsExport,
+    )
 
 __all__ = ["ManagementMethods"]
 
@@ -65,7 +68,7 @@ class ManagementMethods(_BaseClient):
     ) -> AssistantData:
         """Create an assistant (name at most 64, description at most 128 characters)."""
         request = _endpoints.create_assistant(language, name, description)
-        return await self._call(request, AssistantData, headers, timeout)
+        return await self._call(request, _models.AssistantData, headers, timeout)
 
     async def list_assistants(
         self,
@@ -80,7 +83,7 @@ class ManagementMethods(_BaseClient):
     ) -> AssistantCollection:
         """One page of assistants; see :meth:`iter_assistants` for all of them."""
         request = _endpoints.list_assistants(page_limit, include_count, sort, cursor, include_audit)
-        return await self._call(request, AssistantCollection, headers, timeout)
+        return await self._call(request, _models.AssistantCollection, headers, timeout)
 
     def iter_assistants(
         self,
@@ -101,7 +104,7 @@ class ManagementMethods(_BaseClient):
             lambda cursor: _endpoints.list_assistants(
                 page_limit, None, sort, cursor, include_audit
             ),
-            AssistantCollection,
+            _models.AssistantCollection,
             lambda page: page.assistants,
             limit,
             headers,
@@ -132,7 +135,7 @@ class ManagementMethods(_BaseClient):
     ) -> ProviderResponse:
         """Create a conversational skill provider (an OpenAPI description and its secrets)."""
         request = _endpoints.create_provider(provider_id, specification, private)
-        return await self._call(request, ProviderResponse, headers, timeout)
+        return await self._call(request, _models.ProviderResponse, headers, timeout)
 
     async def list_providers(
         self,
@@ -147,7 +150,7 @@ class ManagementMethods(_BaseClient):
     ) -> ProviderCollection:
         """One page of providers; see :meth:`iter_providers`."""
         request = _endpoints.list_providers(page_limit, include_count, sort, cursor, include_audit)
-        return await self._call(request, ProviderCollection, headers, timeout)
+        return await self._call(request, _models.ProviderCollection, headers, timeout)
 
     def iter_providers(
         self,
@@ -162,7 +165,7 @@ class ManagementMethods(_BaseClient):
         """Every provider across pages, at most ``limit``."""
         return self._paginate(
             lambda cursor: _endpoints.list_providers(page_limit, None, sort, cursor, include_audit),
-            ProviderCollection,
+            _models.ProviderCollection,
             lambda page: page.conversational_skill_providers,
             limit,
             headers,
@@ -180,7 +183,7 @@ class ManagementMethods(_BaseClient):
     ) -> ProviderResponse:
         """Replace a provider's specification and private settings."""
         request = _endpoints.update_provider(provider_id, specification, private)
-        return await self._call(request, ProviderResponse, headers, timeout)
+        return await self._call(request, _models.ProviderResponse, headers, timeout)
 
     # --- environments ------------------------------------------------------------
 
@@ -200,7 +203,7 @@ class ManagementMethods(_BaseClient):
         request = _endpoints.list_environments(
             assistant_id, page_limit, include_count, sort, cursor, include_audit
         )
-        return await self._call(request, EnvironmentCollection, headers, timeout)
+        return await self._call(request, _models.EnvironmentCollection, headers, timeout)
 
     def iter_environments(
         self,
@@ -218,7 +221,7 @@ class ManagementMethods(_BaseClient):
             lambda cursor: _endpoints.list_environments(
                 assistant_id, page_limit, None, sort, cursor, include_audit
             ),
-            EnvironmentCollection,
+            _models.EnvironmentCollection,
             lambda page: page.environments,
             limit,
             headers,
@@ -236,7 +239,7 @@ class ManagementMethods(_BaseClient):
     ) -> Environment:
         """One environment (draft or live) with its release and skills."""
         request = _endpoints.get_environment(assistant_id, environment_id, include_audit)
-        return await self._call(request, Environment, headers, timeout)
+        return await self._call(request, _models.Environment, headers, timeout)
 
     async def update_environment(
         self,
@@ -261,7 +264,7 @@ class ManagementMethods(_BaseClient):
             session_timeout,
             skill_references,
         )
-        return await self._call(request, Environment, headers, timeout)
+        return await self._call(request, _models.Environment, headers, timeout)
 
     # --- releases ----------------------------------------------------------------
 
@@ -275,7 +278,7 @@ class ManagementMethods(_BaseClient):
     ) -> Release:
         """Snapshot the draft as a new release (its ``status`` starts as ``Processing``)."""
         request = _endpoints.create_release(assistant_id, description)
-        return await self._call(request, Release, headers, timeout)
+        return await self._call(request, _models.Release, headers, timeout)
 
     async def list_releases(
         self,
@@ -293,7 +296,7 @@ class ManagementMethods(_BaseClient):
         request = _endpoints.list_releases(
             assistant_id, page_limit, include_count, sort, cursor, include_audit
         )
-        return await self._call(request, ReleaseCollection, headers, timeout)
+        return await self._call(request, _models.ReleaseCollection, headers, timeout)
 
     def iter_releases(
         self,
@@ -311,7 +314,7 @@ class ManagementMethods(_BaseClient):
             lambda cursor: _endpoints.list_releases(
                 assistant_id, page_limit, None, sort, cursor, include_audit
             ),
-            ReleaseCollection,
+            _models.ReleaseCollection,
             lambda page: page.releases,
             limit,
             headers,
@@ -329,7 +332,7 @@ class ManagementMethods(_BaseClient):
     ) -> Release:
         """One release and its status."""
         request = _endpoints.get_release(assistant_id, release, include_audit)
-        return await self._call(request, Release, headers, timeout)
+        return await self._call(request, _models.Release, headers, timeout)
 
     async def delete_release(
         self,
@@ -354,7 +357,7 @@ class ManagementMethods(_BaseClient):
     ) -> Environment:
         """Deploy a release to an environment; returns the updated environment."""
         request = _endpoints.deploy_release(assistant_id, release, environment_id, include_audit)
-        return await self._call(request, Environment, headers, timeout)
+        return await self._call(request, _models.Environment, headers, timeout)
 
     async def create_release_export(
         self,
@@ -367,7 +370,9 @@ class ManagementMethods(_BaseClient):
     ) -> CreateReleaseExportWithStatusErrors:
         """Start exporting a release; poll :meth:`download_release_export` for its status."""
         request = _endpoints.create_release_export(assistant_id, release, include_audit)
-        return await self._call(request, CreateReleaseExportWithStatusErrors, headers, timeout)
+        return await self._call(
+            request, _models.CreateReleaseExportWithStatusErrors, headers, timeout
+        )
 
     @overload
     async def download_release_export(
@@ -410,7 +415,9 @@ class ManagementMethods(_BaseClient):
         """
         request = _endpoints.download_release_export(assistant_id, release, accept, include_audit)
         if accept != _endpoints.EXPORT_ARCHIVE:
-            return await self._call(request, CreateReleaseExportWithStatusErrors, headers, timeout)
+            return await self._call(
+                request, _models.CreateReleaseExportWithStatusErrors, headers, timeout
+            )
         opened = await self._open_stream(request, headers, timeout)
         return ByteStream(opened.context, opened.response)
 
@@ -432,7 +439,9 @@ class ManagementMethods(_BaseClient):
         raised as :class:`~watson_async.AuthenticationError`).
         """
         request = _endpoints.create_release_import(assistant_id, body, include_audit)
-        return await self._call(request, CreateAssistantReleaseImportResponse, headers, timeout)
+        return await self._call(
+            request, _models.CreateAssistantReleaseImportResponse, headers, timeout
+        )
 
     async def get_release_import_status(
         self,
@@ -445,7 +454,7 @@ class ManagementMethods(_BaseClient):
         """The status of the last release import."""
         request = _endpoints.get_release_import_status(assistant_id, include_audit)
         return await self._call(
-            request, MonitorAssistantReleaseImportArtifactResponse, headers, timeout
+            request, _models.MonitorAssistantReleaseImportArtifactResponse, headers, timeout
         )
 
     # --- skills ------------------------------------------------------------------
@@ -460,7 +469,7 @@ class ManagementMethods(_BaseClient):
     ) -> Skill:
         """One skill (action, dialog or search) with its settings."""
         return await self._call(
-            _endpoints.get_skill(assistant_id, skill_id), Skill, headers, timeout
+            _endpoints.get_skill(assistant_id, skill_id), _models.Skill, headers, timeout
         )
 
     async def update_skill(
@@ -480,7 +489,7 @@ class ManagementMethods(_BaseClient):
         request = _endpoints.update_skill(
             assistant_id, skill_id, name, description, workspace, dialog_settings, search_settings
         )
-        return await self._call(request, Skill, headers, timeout)
+        return await self._call(request, _models.Skill, headers, timeout)
 
     async def export_skills(
         self,
@@ -492,7 +501,7 @@ class ManagementMethods(_BaseClient):
     ) -> SkillsExport:
         """Every skill of the draft environment, for :meth:`import_skills` elsewhere."""
         request = _endpoints.export_skills(assistant_id, include_audit)
-        return await self._call(request, SkillsExport, headers, timeout)
+        return await self._call(request, _models.SkillsExport, headers, timeout)
 
     async def import_skills(
         self,
@@ -508,7 +517,7 @@ class ManagementMethods(_BaseClient):
         request = _endpoints.import_skills(
             assistant_id, assistant_skills, assistant_state, include_audit
         )
-        return await self._call(request, SkillsAsyncRequestStatus, headers, timeout)
+        return await self._call(request, _models.SkillsAsyncRequestStatus, headers, timeout)
 
     async def import_skills_status(
         self,
@@ -519,7 +528,7 @@ class ManagementMethods(_BaseClient):
     ) -> SkillsAsyncRequestStatus:
         """The status of the last skills import."""
         request = _endpoints.import_skills_status(assistant_id)
-        return await self._call(request, SkillsAsyncRequestStatus, headers, timeout)
+        return await self._call(request, _models.SkillsAsyncRequestStatus, headers, timeout)
 
     # --- classification, logs, user data -------------------------------------------
 
@@ -533,7 +542,7 @@ class ManagementMethods(_BaseClient):
     ) -> BulkClassifyResponse:
         """Intents and entities for many utterances at once (no conversation)."""
         request = _endpoints.bulk_classify(skill_id, input)
-        return await self._call(request, BulkClassifyResponse, headers, timeout)
+        return await self._call(request, _models.BulkClassifyResponse, headers, timeout)
 
     async def list_logs(
         self,
@@ -548,7 +557,7 @@ class ManagementMethods(_BaseClient):
     ) -> LogCollection:
         """One page of logged turns; see :meth:`iter_logs`."""
         request = _endpoints.list_logs(assistant_id, sort, filter, page_limit, cursor)
-        return await self._call(request, LogCollection, headers, timeout)
+        return await self._call(request, _models.LogCollection, headers, timeout)
 
     def iter_logs(
         self,
@@ -564,7 +573,7 @@ class ManagementMethods(_BaseClient):
         """Every logged turn matching ``filter`` across pages, at most ``limit``."""
         return self._paginate(
             lambda cursor: _endpoints.list_logs(assistant_id, sort, filter, page_limit, cursor),
-            LogCollection,
+            _models.LogCollection,
             lambda page: page.logs,
             limit,
             headers,

@@ -2,57 +2,74 @@
 
 Every model has ``Model.from_dict(data)`` and ``model.to_dict()``; see
 ``docs/architecture.md`` for the conventions. Class names follow ibm-watson 11.x.
+
+The modules are loaded on first use of one of their names (PEP 562): a program that only
+sends messages never builds the authoring models. Type checkers read the imports below.
 """
 
-from . import (
-    _base,
-    assistants,
-    bulk_classify,
-    common,
-    context,
-    environments,
-    generic,
-    log_messages,
-    logs,
-    message,
-    providers,
-    releases,
-    session,
-    skills,
-    stream,
-    turn_events,
-)
-from ._base import *
-from .assistants import *
-from .bulk_classify import *
-from .common import *
-from .context import *
-from .environments import *
-from .generic import *
-from .log_messages import *
-from .logs import *
-from .message import *
-from .providers import *
-from .releases import *
-from .session import *
-from .skills import *
-from .stream import *
-from .turn_events import *
+import importlib
+import sys
+from typing import TYPE_CHECKING, Any
 
-__all__: list[str] = []
-__all__ += _base.__all__
-__all__ += assistants.__all__
-__all__ += bulk_classify.__all__
-__all__ += common.__all__
-__all__ += context.__all__
-__all__ += environments.__all__
-__all__ += generic.__all__
-__all__ += log_messages.__all__
-__all__ += logs.__all__
-__all__ += message.__all__
-__all__ += providers.__all__
-__all__ += releases.__all__
-__all__ += session.__all__
-__all__ += skills.__all__
-__all__ += stream.__all__
-__all__ += turn_events.__all__
+if TYPE_CHECKING:
+    from ._base import *
+    from .assistants import *
+    from .bulk_classify import *
+    from .common import *
+    from .context import *
+    from .environments import *
+    from .generic import *
+    from .log_messages import *
+    from .logs import *
+    from .message import *
+    from .providers import *
+    from .releases import *
+    from .session import *
+    from .skills import *
+    from .stream import *
+    from .turn_events import *
+
+#: The modules whose ``__all__`` this package re-exports, in order.
+_MODULES = (
+    "_base",
+    "assistants",
+    "bulk_classify",
+    "common",
+    "context",
+    "environments",
+    "generic",
+    "log_messages",
+    "logs",
+    "message",
+    "providers",
+    "releases",
+    "session",
+    "skills",
+    "stream",
+    "turn_events",
+)
+
+
+def __getattr__(name: str) -> Any:
+    """Load the module that exports ``name`` (``__all__``: every module) on first use."""
+    if name == "__all__":
+        exported = [n for m in _MODULES for n in _module(m).__all__]
+        globals()["__all__"] = exported
+        return exported
+    if name.startswith("_"):  # a probe (``__wrapped__``, ``__path__``...): no model
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    for module in sorted(_MODULES, key=lambda m: f"{__name__}.{m}" not in sys.modules):
+        loaded = _module(module)
+        if name in loaded.__all__:
+            value = getattr(loaded, name)
+            globals()[name] = value  # later lookups don't come here
+            return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__getattr__("__all__")})
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(f"{__name__}.{name}")

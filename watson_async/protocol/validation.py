@@ -57,9 +57,14 @@ def check_id(name: str, value: object) -> str:
     Real IDs (UUIDs, release numbers, provider IDs) never look like this. Anything
     else is percent-encoded, so ``?``, ``#`` or a space can't end the path.
     """
+    if type(value) is str and value in _SAFE_IDS:
+        return value  # checked before: a client sends the same few IDs again and again
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string, got {type(value).__name__}")
     if _URL_SAFE(value) and value.strip("."):
+        if len(_SAFE_IDS) >= _SAFE_IDS_KEPT:
+            _SAFE_IDS.clear()  # bounded; the IDs in use come back at once
+        _SAFE_IDS[value] = None
         return value  # the usual case (UUIDs and the like): one safe segment as it is
     _check_segment(name, value, "")
     if not value.isascii():
@@ -68,6 +73,10 @@ def check_id(name: str, value: object) -> str:
 
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+").fullmatch
+#: IDs that passed as they are (a plain ``str``'s content is all that matters), at most
+#: ``_SAFE_IDS_KEPT`` (a few hundred KB).
+_SAFE_IDS: dict[str, None] = {}
+_SAFE_IDS_KEPT = 4096
 _UNSAFE_IN_ID = re.compile(r"[/\\%;\x00-\x1f\x7f]").search
 
 

@@ -184,6 +184,9 @@ class _Family:
     # admits them: FIFO, and a single timer however many wait.
     waiters: collections.deque[asyncio.Future[None]] | None = None
     waker: asyncio.Task[None] | None = None
+    # The raw X-RateLimit-Reset and -Limit of the window now known (None: none is): a
+    # response that repeats them only brings a new count (observe's fast path).
+    seen: tuple[str | None, str | None] | None = None
 
     def new_window(self, reset_epoch: float) -> bool:
         """Note a reported reset; True when it starts a newer window than the one known."""
@@ -456,8 +459,16 @@ class RateLimitGate:
         if status == 429:
             self._rate_limited(family, headers)
             return
-        if headers.get("X-RateLimit-Remaining") is None:
+        raw = headers.get("X-RateLimit-Remaining")
+        if raw is None:
             return  # no budget information on this response: nothing to learn (fast path)
+        seen = (headers.get("X-RateLimit-Reset"), headers.get("X-RateLimit-Limit"))
+        if state is not None and seen == state.seen and raw.isdecimal() and len(raw) < 16:
+            # The window and limit of the last response, only a new count (nearly every
+            # response): what the full path below does for them, without parsing again.
+            left = max(0, int(raw) - state.in_flight)
+            state.remaining = left if state.remaining is None else min(state.remaining, left)
+            return
         rate = parse_rate_limit(headers)
         if rate is None:
             return
@@ -487,9 +498,13 @@ class RateLimitGate:
         elif rate.reset_at == state.reset_epoch:
             # The same window: responses arrive out of order, the lowest count is newest.
             state.remaining = left if state.remaining is None else min(state.remaining, left)
+        state.seen = (
+            seen if rate.reset_at is not None and rate.reset_at == state.reset_epoch else None
+        )
 
     def _rate_limited(self, family: str, headers: Any) -> None:
         state = self._families.setdefault(family, _Family())
+        state.seen = None
         wait = retry_after_seconds(headers, time.time())
         now = self._clock()
         state.blocked_until = max(

@@ -203,3 +203,25 @@ def test_the_error_does_not_echo_a_huge_value() -> None:
     with pytest.raises(ValueError, match="release must not contain '/'") as caught:
         _endpoints.check_id("release", "x" * 100_000 + "/")
     assert len(str(caught.value)) < 300
+
+
+def test_checked_ids_are_remembered_boundedly_and_only_when_safe() -> None:
+    from watson_async.protocol import validation
+
+    validation._SAFE_IDS.clear()
+    assert _endpoints.check_id("session_id", "abc-123") == "abc-123"
+    assert "abc-123" in validation._SAFE_IDS
+    with pytest.raises(ValueError, match="only dots"):
+        _endpoints.check_id("session_id", "..")
+    assert ".." not in validation._SAFE_IDS
+
+    class Text(str):
+        pass
+
+    # A subclass is checked afresh (only a plain str's content is remembered).
+    assert _endpoints.check_id("session_id", Text("abc-123")) == "abc-123"
+    with pytest.raises(ValueError, match="must be a string"):
+        _endpoints.check_id("session_id", ["abc-123"])
+    for n in range(validation._SAFE_IDS_KEPT + 1):
+        _endpoints.check_id("session_id", f"id-{n}")
+    assert len(validation._SAFE_IDS) <= validation._SAFE_IDS_KEPT
