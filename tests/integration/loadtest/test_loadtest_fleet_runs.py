@@ -137,8 +137,12 @@ async def test_stop_is_passed_on_and_the_fleet_ends_early() -> None:
     assert all(p.exit_code == 130 for p in fleet.processes)  # each finished and reported
 
 
+@pytest.mark.parametrize("through_redis", [False, True])
 async def test_a_real_target_is_reached_by_every_process(
-    fake_assistant: FakeAssistant, monkeypatch: pytest.MonkeyPatch
+    fake_assistant: FakeAssistant,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    through_redis: bool,
 ) -> None:
     # The processes read the target the way IBM's SDKs do: from the environment.
     monkeypatch.setenv("ASSISTANT_URL", fake_assistant.service_url)
@@ -153,7 +157,8 @@ async def test_a_real_target_is_reached_by_every_process(
         assistant_id=fake_assistant.assistant_id,
         environment_id=fake_assistant.environment_id,
     )
-    fleet = await FleetRunner(config, processes=2).run()
+    redis_url = request.getfixturevalue("redis_url") if through_redis else None
+    fleet = await FleetRunner(config, processes=2, redis_url=redis_url).run()
     assert fleet.exit_code == 0
     assert fleet.iam_calls is None  # no fake of the fleet's own to count them
     assert [p.share for p in fleet.processes] == [
@@ -161,25 +166,5 @@ async def test_a_real_target_is_reached_by_every_process(
         {"users": 1, "conversations": 2},
     ]
     assert fleet.report.counts()["sessions_created"] == 4
-    assert fake_assistant.iam_calls == 2
-
-
-async def test_a_real_target_fleet_shares_its_token_through_redis(
-    fake_assistant: FakeAssistant, monkeypatch: pytest.MonkeyPatch, redis_url: str
-) -> None:
-    monkeypatch.setenv("ASSISTANT_URL", fake_assistant.service_url)
-    monkeypatch.setenv("ASSISTANT_APIKEY", fake_assistant.apikey)
-    monkeypatch.setenv("ASSISTANT_AUTH_URL", fake_assistant.iam_url)
-    monkeypatch.delenv("IBM_CREDENTIALS_FILE", raising=False)
-    config = LoadTestConfig(
-        users=2,
-        conversations=4,
-        turns=1,
-        target="real",
-        assistant_id=fake_assistant.assistant_id,
-        environment_id=fake_assistant.environment_id,
-    )
-    fleet = await FleetRunner(config, processes=2, redis_url=redis_url).run()
-    assert fleet.exit_code == 0
-    assert fleet.report.counts()["sessions_created"] == 4
-    assert fake_assistant.iam_calls == 1  # two processes, one token between them
+    # Through Redis, the two processes fetch one token between them.
+    assert fake_assistant.iam_calls == (1 if through_redis else 2)
