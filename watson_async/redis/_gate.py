@@ -228,6 +228,7 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
         self._granted: dict[str, int] = {}  # admitted by Redis, not yet handed out
         self._bindings: weakref.WeakSet[Binding] = weakref.WeakSet()
         self._merges: set[asyncio.Task[None]] = set()
+        self._merging: dict[str, set[asyncio.Task[None]]] = {}  # the same, per family
 
     def key(self, family: str) -> str:
         """The Redis key of ``family``'s shared state."""
@@ -237,7 +238,12 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
         """Wait for the pending merges (each bounded by ``op_timeout``), then close the
         Redis client if this gate made it (:meth:`from_url`)."""
         while self._merges:
-            await asyncio.gather(*self._merges)
+            merges = set(self._merges)
+            # Removed here, not only by their done callbacks: when every merge has
+            # already finished, gather completes without yielding (Python 3.12's eager
+            # gather), the callbacks never get to run, and the loop would spin.
+            await asyncio.gather(*merges)
+            self._merges -= merges
         await self._close_owned()
 
     def bind(
@@ -289,6 +295,12 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
         if granted:  # admitted with an earlier request's round trip
             self._granted[family] = granted - 1
             return 0.0, "paced"
+        merging = self._merging.get(family)
+        if merging:
+            # What this process heard first reaches Redis first: an admission that
+            # overtook the merge of the response before it would be decided on a budget
+            # Redis doesn't know yet (each merge is bounded by op_timeout).
+            await asyncio.wait(set(merging))
         # One round trip admits as many of the queued as the budget allows now.
         want = max(1, sum(not w.done() for w in state.waiters or ()))
         done = self._done.pop(family, 0)
@@ -356,6 +368,9 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
         task = asyncio.ensure_future(self._merge(family, done, args))
         self._merges.add(task)
         task.add_done_callback(self._merges.discard)
+        merging = self._merging.setdefault(family, set())
+        merging.add(task)
+        task.add_done_callback(merging.discard)
 
     def _answered(self, family: str) -> None:
         shared = self._shared.get(family, 0)

@@ -157,3 +157,41 @@ async def test_when_redis_fails_the_process_gates_alone_on_what_it_has_seen() ->
     assert gate.available
     assert [e.state for e in fleet] == ["fallback", "rejoined"]
     await gate.aclose()
+
+
+async def test_an_admission_never_overtakes_the_merge_of_an_earlier_response() -> None:
+    # A conversation's next request starts the moment its previous response is observed.
+    # Its admission must reach Redis after that response's merge: decided first, it
+    # would be decided on a budget Redis hasn't heard of (on Python 3.12, whose wait_for
+    # runs the admission at once, it was, and a fleet collected 429s).
+    vt = VirtualTime()
+    calls: list[str] = []
+    merged = asyncio.Event()
+
+    class Recording(ScriptedRedis):
+        def register_script(self, source: str) -> Any:
+            inner = super().register_script(source)
+
+            async def script(keys: list[str], args: list[Any]) -> Any:
+                if source == _ADMIT:
+                    calls.append("admit")
+                else:
+                    await merged.wait()  # a slow merge
+                    calls.append("merge")
+                return await inner(keys, args)
+
+            return script
+
+    go = [1, "0.000", 0]
+    gate = gate_on(Recording(go, go), vt)
+    binding = gate.bind()
+    await binding.acquire("message")
+    binding.observe("message", 200, {"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0"})
+    second = asyncio.ensure_future(binding.acquire("message"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert calls == ["admit"]  # the second admission waits for the merge
+    merged.set()
+    await second
+    assert calls == ["admit", "merge", "admit"]
+    await gate.aclose()
