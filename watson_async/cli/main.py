@@ -144,13 +144,23 @@ async def run_fake_server(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows
             loop.add_signal_handler(sig, stop.set)
-    async with FakeAssistant(
-        host=host,
-        port=port,
-        token_lifetime=token_lifetime,
-        session_timeout=session_timeout,
-        rate_limit=rate_limit,
-    ) as fake:
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            fake = await stack.enter_async_context(
+                FakeAssistant(
+                    host=host,
+                    port=port,
+                    token_lifetime=token_lifetime,
+                    session_timeout=session_timeout,
+                    rate_limit=rate_limit,
+                )
+            )
+        except OSError as exc:  # the port is taken, or the host isn't ours
+            print(
+                f"watson-async fake-server: can't listen on {host}:{port}: {exc.strerror or exc}",
+                file=sys.stderr,
+            )
+            return 1
         print("Fake Watson Assistant v2 running. Ctrl-C to stop.")
         print(f"  service_url     {fake.service_url}")
         print(f"  iam_url         {fake.iam_url}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import subprocess
 import sys
 
@@ -76,3 +77,17 @@ def test_a_closed_pipe_ends_the_demo_quietly() -> None:
     _, stderr = proc.communicate(timeout=60)
     assert b"Traceback" not in stderr
     assert proc.returncode == 141
+
+
+def test_fake_server_on_a_taken_port_says_so_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["fake-server", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err  # one line, no traceback
+    assert err.startswith(f"watson-async fake-server: can't listen on 127.0.0.1:{port}: ")
+    assert "address already in use" in err.lower()
