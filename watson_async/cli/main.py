@@ -18,7 +18,7 @@ import attrs
 
 from watson_async._version import DEFAULT_API_VERSION, __version__
 from watson_async.auth import IAMAuthenticator
-from watson_async.cli.argtypes import positive_int
+from watson_async.cli.argtypes import positive_int, positive_seconds
 from watson_async.cli.chat import add_chat_parser, chat_main
 from watson_async.cli.render import render_generic
 from watson_async.client import AssistantClient
@@ -134,7 +134,12 @@ async def run_demo(conversations: int, concurrency: int, time_limit: float) -> i
 
 
 async def run_fake_server(
-    host: str, port: int, token_lifetime: float, session_timeout: float, rate_limit: int | None
+    host: str,
+    port: int,
+    token_lifetime: float,
+    session_timeout: float,
+    rate_limit: int | None,
+    rate_window: float = 60.0,
 ) -> int:
     """Run the fake service until interrupted."""
     from watson_async.testing import FakeAssistant
@@ -153,6 +158,7 @@ async def run_fake_server(
                     token_lifetime=token_lifetime,
                     session_timeout=session_timeout,
                     rate_limit=rate_limit,
+                    rate_limit_window=rate_window,
                 )
             )
         except OSError as exc:  # the port is taken, or the host isn't ours
@@ -167,6 +173,8 @@ async def run_fake_server(
         print(f"  apikey          {fake.apikey}")
         print(f"  assistant_id    {fake.assistant_id}")
         print(f"  environment_id  {fake.environment_id}")
+        if rate_limit is not None:
+            print(f"  rate limit      {rate_limit} requests per {rate_window:g} s per endpoint")
         print("\nAs environment variables for IBM's SDKs and watson_async:")
         print(f"  export ASSISTANT_URL={fake.service_url}")
         print("  export ASSISTANT_AUTH_TYPE=iam")
@@ -201,7 +209,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-limit",
         type=positive_int,
         default=None,
-        help="requests per minute per endpoint (default: unlimited)",
+        metavar="N",
+        help="requests per endpoint per --rate-window before 429s (default: unlimited)",
+    )
+    fake.add_argument(
+        "--rate-window",
+        type=positive_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="the rate-limit window (default 60, as FakeAssistant's rate_limit_window)",
     )
     add_loadtest_parser(sub)
     return parser
@@ -219,7 +235,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return loadtest_main(args)
         return asyncio.run(
             run_fake_server(
-                args.host, args.port, args.token_lifetime, args.session_timeout, args.rate_limit
+                args.host,
+                args.port,
+                args.token_lifetime,
+                args.session_timeout,
+                args.rate_limit,
+                args.rate_window,
             )
         )
     except KeyboardInterrupt:

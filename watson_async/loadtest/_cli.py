@@ -192,7 +192,7 @@ def add_loadtest_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=positive_seconds,
         default=1.0,
         metavar="SECONDS",
-        help="the rate-limit window (default 1)",
+        help="the rate-limit window in seconds (default 1; fake-server's --rate-window)",
     )
     fake.add_argument(
         "--fake-no-rate-headers",

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from watson_async import AssistantClient, IAMAuthenticator
+from watson_async import AssistantClient, IAMAuthenticator, RateLimitError
 from watson_async.cli.main import build_parser, main
 
 
@@ -29,12 +29,18 @@ def test_demo_rejects_bad_arguments() -> None:
         build_parser().parse_args(["demo", "--conversations", "0"])
 
 
-async def test_fake_server_prints_credentials_serves_and_stops_on_sigint() -> None:
+@pytest.mark.parametrize("limited", [False, True])
+async def test_fake_server_prints_credentials_serves_and_stops_on_sigint(limited: bool) -> None:
+    # Limited: one request per endpoint per year-long window (aligned to the fake's
+    # clock, so it ends anywhere in the next year: 60 s or less left is one chance in
+    # half a million), so the second is refused for longer than the default window.
+    limit = ["--rate-limit", "1", "--rate-window", "31536000"] if limited else []
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "watson_async.cli.main",
         "fake-server",
+        *limit,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -51,9 +57,16 @@ async def test_fake_server_prints_credentials_serves_and_stops_on_sigint() -> No
             "2024-08-25",
             IAMAuthenticator(fields["apikey"], url=fields["iam_url"]),
             service_url=fields["service_url"],
+            retry=None,
+            rate_limit_gate=False,
         ) as client:
             session = await client.create_session(fields["assistant_id"], fields["environment_id"])
             assert session.session_id
+            if limited:
+                with pytest.raises(RateLimitError) as refused:
+                    await client.create_session(fields["assistant_id"], fields["environment_id"])
+                assert refused.value.retry_after is not None
+                assert 60 < refused.value.retry_after <= 31536000
         proc.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(proc.wait(), 20) == 0
     finally:
