@@ -264,7 +264,8 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         ``./ibm-credentials.env``, then ``~/ibm-credentials.env``), environment
         variables, ``VCAP_SERVICES`` that has any ``ASSISTANT_*`` key (the prefix follows
         ``service_name``). ``ASSISTANT_URL`` gives ``service_url`` and
-        ``ASSISTANT_DISABLE_SSL`` ``disable_ssl_verification``; the authenticator comes
+        ``ASSISTANT_DISABLE_SSL`` ``disable_ssl_verification`` and ``ASSISTANT_ENABLE_GZIP``
+        ``gzip_requests``, as in IBM's cores; the authenticator comes
         from ``ASSISTANT_AUTH_TYPE`` and its keys. ``options`` are the constructor's
         keyword arguments and win over the configuration. ``token_cache`` (e.g.
         :class:`watson_async.redis.RedisTokenCache`) goes to an ``iam`` or ``cp4d``
@@ -276,6 +277,7 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         config = read_external_config(service_name, environ=environ)
         options.setdefault("service_url", config.url or DEFAULT_SERVICE_URL)
         options.setdefault("disable_ssl_verification", config.disable_ssl)
+        options.setdefault("gzip_requests", config.enable_gzip)
         return cls(version, authenticator_from_config(config, token_cache=token_cache), **options)
 
     def __repr__(self) -> str:
