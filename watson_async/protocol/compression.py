@@ -40,10 +40,10 @@ GZIP = "gzip"
 #: compressor's setup cost more than they save (benchmarks/gzip_body.py).
 DEFAULT_GZIP_MIN_BYTES = 1024
 
-#: zlib's level. On 1 MB JSON bodies level 1 is 10-14x cheaper in CPU than the 9 IBM's
+#: zlib's level. On 1-10 MB JSON bodies level 1 takes 10-13x less CPU than the 9 IBM's
 #: cores use (``gzip.compress``'s default) for output ~30% larger (ratio 3.1-4.3 against
 #: 4.1-5.6), which makes it the level that saves the most time on any link faster than
-#: ~40 Mbit/s (benchmarks/gzip_body.py, docs/performance.md).
+#: ~15 Mbit/s (benchmarks/gzip_body.py, docs/performance.md "gzip request bodies").
 GZIP_LEVEL = 1
 
 _GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip member (header and trailer), not raw deflate
