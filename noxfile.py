@@ -54,6 +54,7 @@ BENCHMARKS = {
     "fleet": ["benchmarks/fleet.py"],
     "redis": ["benchmarks/redis_gate_cost.py"],
     "instructions": ["benchmarks/instructions.py"],
+    "gzip": ["benchmarks/gzip_body.py"],
 }
 
 

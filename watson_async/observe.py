@@ -75,7 +75,8 @@ class AttemptEvent:
     """Seconds spent waiting for a connection from the pool, opening a new one included;
     ``None`` when the transport can't tell (see :meth:`AssistantClient.add_listener`)."""
     request_bytes: int | None
-    """Size of the request body (0 without one, ``None`` for a streamed upload)."""
+    """Size of the request body as sent, gzipped with ``gzip_requests`` (0 without one,
+    ``None`` for a streamed upload)."""
     response_bytes: int | None
     """Size of the response body (``None`` for a streamed response)."""
     transaction_id: str | None

@@ -52,7 +52,7 @@ _AUTH_TYPES_BY_LOWER = {name.lower(): name for name in AUTH_TYPES}
 _UNSUPPORTED_AUTH_TYPES = {
     name.lower(): name for name in ("container", "vpc", "mcsp", "mcspv2", "iamAssume")
 }
-_BOOLEAN_KEYS = ("DISABLE_SSL", "AUTH_DISABLE_SSL")
+_BOOLEAN_KEYS = ("DISABLE_SSL", "AUTH_DISABLE_SSL", "ENABLE_GZIP")
 _SECRET_WORDS = ("APIKEY", "PASSWORD", "SECRET", "TOKEN")
 _SHOWABLE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
@@ -128,6 +128,11 @@ class ServiceConfig:
     def disable_ssl(self) -> bool:
         """``DISABLE_SSL``: skip TLS verification for calls to the service."""
         return self._bool("DISABLE_SSL")
+
+    @property
+    def enable_gzip(self) -> bool:
+        """``ENABLE_GZIP``: gzip request bodies (the client's ``gzip_requests``)."""
+        return self._bool("ENABLE_GZIP")
 
     @property
     def auth_disable_ssl(self) -> bool:

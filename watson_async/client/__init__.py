@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import enum
 import platform
 import re
 import ssl
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
 from watson_async._lifecycle import AsyncClosing
 from watson_async._version import __version__
@@ -37,6 +38,7 @@ from watson_async.models.message import (
 from watson_async.models.session import RequestAnalytics, SessionResponse
 from watson_async.models.stream import MessageStreamResponse, StatelessMessageStreamResponse
 from watson_async.observe import Listener, Listeners
+from watson_async.protocol import compression as _compression
 from watson_async.protocol import endpoints as _endpoints
 from watson_async.protocol import service as _protocol
 from watson_async.resilience.gates import Gate, GateBinding
@@ -77,6 +79,15 @@ _VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 T = TypeVar("T")
 P = ParamSpec("P")
+
+
+class _Keep(enum.Enum):
+    """``with_options``' default: keep the client's value of that option."""
+
+    KEEP = "keep"
+
+
+_KEEP: Final = _Keep.KEEP
 
 
 class AssistantClient(ManagementMethods, AsyncClosing):
@@ -130,6 +141,13 @@ class AssistantClient(ManagementMethods, AsyncClosing):
             Release archives (:class:`ByteStream`) are streamed and not capped.
         max_event_bytes: The largest event of a ``message_stream`` reply (default
             16 MiB): one over it raises :class:`ResponseTooLargeError`.
+        gzip_requests: Send JSON request bodies of ``gzip_min_bytes`` or more gzipped,
+            with ``Content-Encoding: gzip`` (default ``False``). It pays off for large
+            bodies (skills imports, bulk classify, big contexts) over a slow link; on
+            a fast one it costs more CPU time than it saves on the wire (see "Request
+            compression" in the getting-started guide). Release archives and file
+            uploads are sent as they are; :meth:`with_options` changes it per call.
+        gzip_min_bytes: The smallest body ``gzip_requests`` compresses (default 1024).
         transport: Replace the aiohttp transport (tests, custom stacks); the options
             above that configure the transport must then be left at their defaults.
     """
@@ -157,6 +175,8 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         on_event: Listener | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        gzip_requests: bool = False,
+        gzip_min_bytes: int = _compression.DEFAULT_GZIP_MIN_BYTES,
         transport: Transport | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -182,6 +202,7 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         check_byte_limit("max_event_bytes", max_event_bytes)
         self._max_response_bytes = max_response_bytes
         self._max_event_bytes = max_event_bytes
+        self._set_gzip(gzip_requests, gzip_min_bytes)
         self._service = _protocol.Service(self._service_url, version, base_headers)
         if transport is None:
             transport = AiohttpTransport(
@@ -243,7 +264,8 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         ``./ibm-credentials.env``, then ``~/ibm-credentials.env``), environment
         variables, ``VCAP_SERVICES`` that has any ``ASSISTANT_*`` key (the prefix follows
         ``service_name``). ``ASSISTANT_URL`` gives ``service_url`` and
-        ``ASSISTANT_DISABLE_SSL`` ``disable_ssl_verification``; the authenticator comes
+        ``ASSISTANT_DISABLE_SSL`` ``disable_ssl_verification`` and ``ASSISTANT_ENABLE_GZIP``
+        ``gzip_requests``, as in IBM's cores; the authenticator comes
         from ``ASSISTANT_AUTH_TYPE`` and its keys. ``options`` are the constructor's
         keyword arguments and win over the configuration. ``token_cache`` (e.g.
         :class:`watson_async.redis.RedisTokenCache`) goes to an ``iam`` or ``cp4d``
@@ -255,6 +277,7 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         config = read_external_config(service_name, environ=environ)
         options.setdefault("service_url", config.url or DEFAULT_SERVICE_URL)
         options.setdefault("disable_ssl_verification", config.disable_ssl)
+        options.setdefault("gzip_requests", config.enable_gzip)
         return cls(version, authenticator_from_config(config, token_cache=token_cache), **options)
 
     def __repr__(self) -> str:
@@ -295,18 +318,38 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         """What the rate-limit gate knows, per endpoint family (empty with the gate off)."""
         return self._gate.state() if self._gate is not None else {}
 
-    def with_options(self, *, retry: RetryPolicy | None = DEFAULT_RETRY) -> AssistantClient:
+    def with_options(
+        self,
+        *,
+        retry: RetryPolicy | _Keep | None = _KEEP,
+        gzip_requests: bool | _Keep = _KEEP,
+        gzip_min_bytes: int | _Keep = _KEEP,
+    ) -> AssistantClient:
         """A view of this client with other options, sharing its connections and gate.
 
         ``await client.with_options(retry=None).message(...)`` sends that one call without
-        retries. Closing a view does nothing; close the client itself.
+        retries; ``client.with_options(gzip_requests=True).import_skills(...)`` sends that
+        one gzipped. An option not given keeps this client's value. Closing a view does
+        nothing; close the client itself.
         """
-        if retry is not None and not isinstance(retry, RetryPolicy):
+        if retry is _KEEP:
+            retry = self._retry
+        elif retry is not None and not isinstance(retry, RetryPolicy):
             raise ValueError(f"retry must be a RetryPolicy or None, got {type(retry).__name__}")
+        enabled, min_bytes = self._gzip_options
         view = copy.copy(self)
+        view._set_gzip(
+            enabled if gzip_requests is _KEEP else gzip_requests,
+            min_bytes if gzip_min_bytes is _KEEP else gzip_min_bytes,
+        )
         view._retry = retry
         view._is_view = True
         return view
+
+    def _set_gzip(self, enabled: bool, min_bytes: int) -> None:
+        """Check and set ``gzip_requests`` / ``gzip_min_bytes`` (``ValueError``)."""
+        self._gzip_min_bytes = _compression.gzip_threshold(enabled, min_bytes)
+        self._gzip_options = (enabled, min_bytes)
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(event)`` with every event of :mod:`watson_async.observe`.

@@ -24,6 +24,7 @@ from watson_async.client.response import capture
 from watson_async.client.streams import read_at_most
 from watson_async.errors import ClientClosedError, WatsonError
 from watson_async.observe import AttemptEvent, CallEvent, Listeners, route_template
+from watson_async.protocol import compression as _compression
 from watson_async.protocol import endpoints as _endpoints
 from watson_async.protocol import service as _protocol
 from watson_async.protocol import wire as _wire
@@ -45,7 +46,8 @@ Headers = Mapping[str, str] | None
 class _BaseClient:
     """How a request is sent and its reply read; how a list endpoint's pages are followed."""
 
-    # Set by AssistantClient.__init__ (a view from with_options() shares all but _retry).
+    # Set by AssistantClient.__init__ (a view from with_options() shares all but _retry
+    # and _gzip_min_bytes).
     _authenticator: Authenticator
     _service: _protocol.Service
     _transport: Transport
@@ -58,6 +60,7 @@ class _BaseClient:
     _on_retry: Callable[[RetryEvent], None] | None
     _on_gate_wait: Callable[[GateEvent], None] | None
     _max_response_bytes: int
+    _gzip_min_bytes: int | None  # None: bodies go uncompressed
 
     # --- plumbing --------------------------------------------------------------
     #
@@ -135,6 +138,9 @@ class _BaseClient:
         :class:`CallEvent` when anyone listens."""
         if self._life.closed:
             raise ClientClosedError()
+        if self._gzip_min_bytes is not None:
+            # Once per call: every attempt sends these same compressed bytes.
+            request = _compression.gzip_request(request, self._gzip_min_bytes, headers)
         trace = _Trace(self._clock()) if self._listeners else None
         response: Any
         try:

@@ -15,7 +15,8 @@ class RecordedRequest:
 
     ``json`` is the parsed body when it was valid JSON, else None. ``headers`` keeps
     the header names as the client sent them (look them up case-sensitively, or use
-    :meth:`header`).
+    :meth:`header`). ``body`` is decoded from its ``Content-Encoding`` (gzip);
+    ``encoded_body`` is then the body as it came over the wire (else None).
     """
 
     method: str
@@ -24,6 +25,7 @@ class RecordedRequest:
     headers: dict[str, str]
     json: Any | None
     body: bytes
+    encoded_body: bytes | None = None
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """A header value, looked up case-insensitively."""

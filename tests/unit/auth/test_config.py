@@ -431,14 +431,18 @@ def test_unknown_auth_type_that_looks_like_a_secret_is_not_echoed() -> None:
 )
 def test_booleans(env: Env, raw: str, expected: bool) -> None:
     env.environ.update(
-        ASSISTANT_AUTH_TYPE="noAuth", ASSISTANT_DISABLE_SSL=raw, ASSISTANT_AUTH_DISABLE_SSL=raw
+        ASSISTANT_AUTH_TYPE="noAuth",
+        ASSISTANT_DISABLE_SSL=raw,
+        ASSISTANT_AUTH_DISABLE_SSL=raw,
+        ASSISTANT_ENABLE_GZIP=raw,
     )
     cfg = env.read()
     assert cfg.disable_ssl is expected
     assert cfg.auth_disable_ssl is expected
+    assert cfg.enable_gzip is expected
 
 
-@pytest.mark.parametrize("key", ["DISABLE_SSL", "AUTH_DISABLE_SSL"])
+@pytest.mark.parametrize("key", ["DISABLE_SSL", "AUTH_DISABLE_SSL", "ENABLE_GZIP"])
 @pytest.mark.parametrize("raw", ["yes", "1", "on", "truthy"])
 def test_invalid_boolean_names_the_key(env: Env, key: str, raw: str) -> None:
     env.environ.update({"ASSISTANT_APIKEY": APIKEY, f"ASSISTANT_{key}": raw})
@@ -520,6 +524,15 @@ def test_assistant_client_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "2024-08-25", environ=environ, service_url="http://127.0.0.1:1/instances/y"
     )
     assert overridden.service_url == "http://127.0.0.1:1/instances/y"
+    assert client._gzip_min_bytes is None  # ASSISTANT_ENABLE_GZIP unset
+    gzipped = AssistantClient.from_env(
+        "2024-08-25", environ={**environ, "ASSISTANT_ENABLE_GZIP": "true"}
+    )
+    assert gzipped._gzip_min_bytes == 1024
+    kept_off = AssistantClient.from_env(
+        "2024-08-25", environ={**environ, "ASSISTANT_ENABLE_GZIP": "true"}, gzip_requests=False
+    )
+    assert kept_off._gzip_min_bytes is None
 
 
 def test_from_env_without_configuration_names_what_is_missing(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from aiohttp import web
 
 from watson_async.protocol import codec as _json
+from watson_async.protocol.compression import BodyEncodingError, decode_body
 from watson_async.protocol.routes import BY_NAME, ENDPOINTS
 
 from .._common import NOT_FOUND as _NOT_FOUND
@@ -109,6 +110,7 @@ class ServerMixin(FaultsMixin, TokensMixin, RateLimitsMixin):
             self._handle,
             request_factory=make_request,
             access_log=None,
+            auto_decompress=False,  # _handle decodes, so it can record and reject as the API
             handler_cancellation=True,  # a client gone mid-stream ends its handler at once
         )
         runner = web.ServerRunner(server, shutdown_timeout=1.0)
@@ -156,6 +158,17 @@ class ServerMixin(FaultsMixin, TokensMixin, RateLimitsMixin):
         method = request.method
         path = request.path
         body = await request.read() if request.body_exists else b""
+        encoded: bytes | None = None  # the wire bytes of a body with a Content-Encoding
+        rejected: BodyEncodingError | None = None
+        coding = request.headers.get("Content-Encoding")
+        if coding is not None and body:
+            encoded = body
+            try:
+                body = decode_body(body, coding, self.max_request_size)
+            except BodyEncodingError as exc:
+                rejected, body = exc, b""
+            if body is encoded:  # identity
+                encoded = None
         is_iam = path == IAM_PATH
         is_cp4d = path == CP4D_PATH
         if is_iam:
@@ -174,9 +187,13 @@ class ServerMixin(FaultsMixin, TokensMixin, RateLimitsMixin):
         if self.record_requests:
             self.requests.append(
                 RecordedRequest(
-                    method, path, dict(request.query), dict(request.headers), parsed, body
+                    method, path, dict(request.query), dict(request.headers), parsed, body, encoded
                 )
             )
+        if rejected is not None:
+            # The edge answers before routing: no handler, fault or rate limit sees it.
+            payload = _error(rejected.status, str(rejected))
+            return self._json_response(*payload, self._std_headers(self._clock()))
         if self.latency > 0:
             await self._sleep(self.latency)
 
