@@ -16,6 +16,17 @@ from typing import Any
 
 from watson_async.protocol import codec as _json
 
+from ._rich_replies import (
+    _MEDIA_URL,
+    _buttons,
+    _card,
+    _carousel,
+    _grid,
+    _phone,
+    _table,
+    _text,
+)
+
 __all__ = [
     "ACTIONS_SKILL",
     "GREETING_TEXT",
@@ -60,6 +71,11 @@ _INTENTS: dict[str, tuple[float, str]] = {
     "custom": (0.87, "Custom response"),
     "carousel": (0.86, "Show a carousel"),
     "showcase": (0.85, "Show every response type"),
+    "card": (0.84, "Show a card"),
+    "buttons": (0.83, "Show buttons"),
+    "grid": (0.82, "Show a grid"),
+    "table": (0.81, "Show a table"),
+    "phone": (0.8, "Configure the phone channel"),
     "echo": (0.42, "Fallback"),
 }
 #: Keywords (the whole input, any case, trailing ``!.?`` ignored) that start the
@@ -73,6 +89,11 @@ SHOWCASE_KEYWORDS = (
     "custom",
     "carousel",
     "showcase",
+    "card",
+    "buttons",
+    "grid",
+    "table",
+    "phone",
 )
 #: intent -> the title of the action it starts (what an action skill lists).
 INTENT_TITLES: dict[str, str] = {name: title for name, (_, title) in _INTENTS.items()}
@@ -220,13 +241,6 @@ class BotState:
         return {"global": {"system": system, "session_id": self.session_id}, "skills": skills}
 
 
-def _text(text: str) -> dict[str, Any]:
-    return {"response_type": "text", "text": text}
-
-
-_MEDIA_URL = "https://example.com/fake-assistant"
-
-
 def _menu() -> dict[str, Any]:
     return {
         "response_type": "option",
@@ -335,12 +349,6 @@ def _custom() -> dict[str, Any]:
     }
 
 
-def _carousel() -> dict[str, Any]:
-    # Not modelled by the SDKs: clients see an unknown response_type.
-    card = {"response_type": "card", "body": [_text("Paris"), _text("From 99 EUR")]}
-    return {"response_type": "carousel", "items": [card]}
-
-
 def showcase_generic() -> list[dict[str, Any]]:
     """The ``output.generic`` of the ``showcase`` keyword: one item of every response
     type the chat renders (a fresh list each time)."""
@@ -356,6 +364,11 @@ def showcase_generic() -> list[dict[str, Any]]:
         *_date(),
         _custom(),
         _carousel(),
+        _card(),
+        *_buttons(),
+        _grid(),
+        _table(),
+        *_phone(),
     ]
 
 
@@ -368,6 +381,11 @@ _SHOWCASE_REPLIES: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "custom": lambda: [_custom()],
     "carousel": lambda: [_carousel()],
     "showcase": showcase_generic,
+    "card": lambda: [_card()],
+    "buttons": _buttons,
+    "grid": lambda: [_grid()],
+    "table": lambda: [_table()],
+    "phone": _phone,
 }
 
 
