@@ -246,7 +246,8 @@ def _button(item: GenericButton, first: int, max_pause: float) -> Rendered:
         return Rendered((f"[button] {item.label} (event {item.custom_event_name}){data}",))
     if kind == "show_panel" and item.panel is not None:
         panel = item.panel
-        head = [f"[button] {item.label} (opens a panel)", *_text_lines(panel.title)]
+        head = [f"[button] {item.label} (opens a panel)"]
+        head += (f"  {line}" for line in _text_lines(panel.title))
         return _nested(head, [*panel.body, *(panel.footer or ())], first, max_pause)
     return Rendered((f"[button] {item.label}",))
 
