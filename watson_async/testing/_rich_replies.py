@@ -12,14 +12,14 @@ from typing import Any
 __all__: list[str] = []
 
 
-def _text(text: str) -> dict[str, Any]:
+def text_item(text: str) -> dict[str, Any]:
     return {"response_type": "text", "text": text}
 
 
-_MEDIA_URL = "https://example.com/fake-assistant"
+MEDIA_URL = "https://example.com/fake-assistant"
 
 
-def _post_back(label: str, text: str) -> dict[str, Any]:
+def post_back_button(label: str, text: str) -> dict[str, Any]:
     return {
         "response_type": "button",
         "button_type": "post_back",
@@ -28,40 +28,40 @@ def _post_back(label: str, text: str) -> dict[str, Any]:
     }
 
 
-def _carousel() -> dict[str, Any]:
+def carousel_reply() -> dict[str, Any]:
     # Web chat types no SDK models (watson_async types them: GenericCarousel, ...).
-    card = {"response_type": "card", "body": [_text("Paris"), _text("From 99 EUR")]}
+    card = {"response_type": "card", "body": [text_item("Paris"), text_item("From 99 EUR")]}
     return {"response_type": "carousel", "items": [card]}
 
 
-def _card() -> dict[str, Any]:
+def card_reply() -> dict[str, Any]:
     return {
         "response_type": "card",
         "body": [
-            _text("## Rome"),
-            {"response_type": "image", "source": f"{_MEDIA_URL}/rome.jpg", "alt_text": "Rome"},
-            _text("3 nights from 249 EUR"),
+            text_item("## Rome"),
+            {"response_type": "image", "source": f"{MEDIA_URL}/rome.jpg", "alt_text": "Rome"},
+            text_item("3 nights from 249 EUR"),
         ],
         "footer": [
-            _post_back("Book Rome", "book a trip"),
+            post_back_button("Book Rome", "book a trip"),
             {
                 "response_type": "button",
                 "button_type": "url",
                 "label": "Details",
-                "url": f"{_MEDIA_URL}/rome",
+                "url": f"{MEDIA_URL}/rome",
             },
         ],
     }
 
 
-def _buttons() -> list[dict[str, Any]]:
+def buttons_reply() -> list[dict[str, Any]]:
     return [
-        _post_back("Show the menu", "menu"),
+        post_back_button("Show the menu", "menu"),
         {
             "response_type": "button",
             "button_type": "url",
             "label": "Open the guide",
-            "url": f"{_MEDIA_URL}/guide",
+            "url": f"{MEDIA_URL}/guide",
             "target": "_blank",
         },
         {
@@ -80,15 +80,15 @@ def _buttons() -> list[dict[str, Any]]:
             "panel": {
                 "title": "Fare rules",
                 "show_animations": False,
-                "body": [_text("Changes are free up to 24 hours before departure.")],
+                "body": [text_item("Changes are free up to 24 hours before departure.")],
             },
         },
     ]
 
 
-def _grid() -> dict[str, Any]:
+def grid_reply() -> dict[str, Any]:
     def cell(text: str) -> dict[str, Any]:
-        return {"items": [_text(text)]}
+        return {"items": [text_item(text)]}
 
     return {
         "response_type": "grid",
@@ -100,7 +100,7 @@ def _grid() -> dict[str, Any]:
     }
 
 
-def _table() -> dict[str, Any]:
+def table_reply() -> dict[str, Any]:
     return {
         "response_type": "table",
         "title": "Departures",
@@ -109,7 +109,7 @@ def _table() -> dict[str, Any]:
     }
 
 
-def _phone() -> list[dict[str, Any]]:
+def phone_reply() -> list[dict[str, Any]]:
     # The phone channel's commands, from IBM's response types reference.
     phone = [{"channel": "voice_telephony"}]
     return [

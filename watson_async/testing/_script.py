@@ -17,14 +17,14 @@ from typing import Any
 from watson_async.protocol import codec as _json
 
 from ._rich_replies import (
-    _MEDIA_URL,
-    _buttons,
-    _card,
-    _carousel,
-    _grid,
-    _phone,
-    _table,
-    _text,
+    MEDIA_URL,
+    buttons_reply,
+    card_reply,
+    carousel_reply,
+    grid_reply,
+    phone_reply,
+    table_reply,
+    text_item,
 )
 
 __all__ = [
@@ -266,30 +266,30 @@ def _agent() -> dict[str, Any]:
 
 
 def _pause() -> list[dict[str, Any]]:
-    return [{"response_type": "pause", "time": 500, "typing": True}, _text(PAUSE_TEXT)]
+    return [{"response_type": "pause", "time": 500, "typing": True}, text_item(PAUSE_TEXT)]
 
 
 def _media() -> list[dict[str, Any]]:
     return [
         {
             "response_type": "image",
-            "source": f"{_MEDIA_URL}/beach.jpg",
+            "source": f"{MEDIA_URL}/beach.jpg",
             "title": "A beach",
             "description": "Where you could be next week.",
             "alt_text": "Sand, sea and a palm tree",
         },
         {
             "response_type": "video",
-            "source": f"{_MEDIA_URL}/tour.mp4",
+            "source": f"{MEDIA_URL}/tour.mp4",
             "title": "City tour",
             "alt_text": "A guided tour of the old town",
         },
-        {"response_type": "audio", "source": f"{_MEDIA_URL}/welcome.mp3", "title": "Welcome"},
+        {"response_type": "audio", "source": f"{MEDIA_URL}/welcome.mp3", "title": "Welcome"},
         {
             "response_type": "iframe",
-            "source": f"{_MEDIA_URL}/map.html",
+            "source": f"{MEDIA_URL}/map.html",
             "title": "Map",
-            "image_url": f"{_MEDIA_URL}/map-preview.png",
+            "image_url": f"{MEDIA_URL}/map-preview.png",
         },
     ]
 
@@ -314,7 +314,7 @@ def _search() -> dict[str, Any]:
                 "id": "doc-1",
                 "title": "Travelling with pets",
                 "body": "Small pets can travel in the cabin in an approved carrier.",
-                "url": f"{_MEDIA_URL}/guide/pets",
+                "url": f"{MEDIA_URL}/guide/pets",
                 "result_metadata": {"confidence": 0.82, "score": 11.4},
             },
         ],
@@ -323,7 +323,7 @@ def _search() -> dict[str, Any]:
                 "id": "doc-2",
                 "title": "Baggage allowance",
                 "body": "One cabin bag and one personal item are included.",
-                "url": f"{_MEDIA_URL}/guide/baggage",
+                "url": f"{MEDIA_URL}/guide/baggage",
                 "result_metadata": {"confidence": 0.41, "score": 6.2},
             },
         ],
@@ -334,12 +334,12 @@ def _transfer() -> dict[str, Any]:
     return {
         "response_type": "channel_transfer",
         "message_to_user": "Let's continue on our website.",
-        "transfer_info": {"target": {"chat": {"url": f"{_MEDIA_URL}/chat"}}},
+        "transfer_info": {"target": {"chat": {"url": f"{MEDIA_URL}/chat"}}},
     }
 
 
 def _date() -> list[dict[str, Any]]:
-    return [_text("When would you like to travel?"), {"response_type": "date"}]
+    return [text_item("When would you like to travel?"), {"response_type": "date"}]
 
 
 def _custom() -> dict[str, Any]:
@@ -353,7 +353,7 @@ def showcase_generic() -> list[dict[str, Any]]:
     """The ``output.generic`` of the ``showcase`` keyword: one item of every response
     type the chat renders (a fresh list each time)."""
     return [
-        _text("Here is one response of each type."),
+        text_item("Here is one response of each type."),
         _menu(),
         *_pause(),
         *_media(),
@@ -363,12 +363,12 @@ def showcase_generic() -> list[dict[str, Any]]:
         _agent(),
         *_date(),
         _custom(),
-        _carousel(),
-        _card(),
-        *_buttons(),
-        _grid(),
-        _table(),
-        *_phone(),
+        carousel_reply(),
+        card_reply(),
+        *buttons_reply(),
+        grid_reply(),
+        table_reply(),
+        *phone_reply(),
     ]
 
 
@@ -379,13 +379,13 @@ _SHOWCASE_REPLIES: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "transfer": lambda: [_transfer()],
     "date": _date,
     "custom": lambda: [_custom()],
-    "carousel": lambda: [_carousel()],
+    "carousel": lambda: [carousel_reply()],
     "showcase": showcase_generic,
-    "card": lambda: [_card()],
-    "buttons": _buttons,
-    "grid": lambda: [_grid()],
-    "table": lambda: [_table()],
-    "phone": _phone,
+    "card": lambda: [card_reply()],
+    "buttons": buttons_reply,
+    "grid": lambda: [grid_reply()],
+    "table": lambda: [table_reply()],
+    "phone": phone_reply,
 }
 
 
@@ -466,7 +466,7 @@ def run_turn(
         start = state.action_start_time or now_iso
         if destination:
             state.skill_variables["destination"] = destination
-            generic = [_text(f"Booked a trip to {destination}.")]
+            generic = [text_item(f"Booked a trip to {destination}.")]
             state.action = None
             state.action_start_time = None
             events.append(
@@ -489,7 +489,7 @@ def run_turn(
                 }
             )
         else:
-            generic = [_text(ASK_DESTINATION)]
+            generic = [text_item(ASK_DESTINATION)]
             finished = False
             events.append(
                 {
@@ -503,11 +503,11 @@ def run_turn(
     else:
         intent = _detect(text)
         if intent == "greeting":
-            generic = [_text(GREETING_TEXT)]
+            generic = [text_item(GREETING_TEXT)]
         elif intent == "menu":
             generic = [_menu()]
         elif intent == "book_trip":
-            generic = [_text(ASK_DESTINATION)]
+            generic = [text_item(ASK_DESTINATION)]
             state.action = "book_trip"
             state.action_start_time = now_iso
             finished = False
@@ -518,7 +518,7 @@ def run_turn(
         elif intent in _SHOWCASE_REPLIES:
             generic = _SHOWCASE_REPLIES[intent]()
         else:
-            generic = [_text(f"You said: {text}")]
+            generic = [text_item(f"You said: {text}")]
         action = intent
         if debug:
             events.append(

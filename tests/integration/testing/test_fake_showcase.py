@@ -134,15 +134,14 @@ def test_existing_replies_unchanged() -> None:
     assert [i["intent"] for i in alternates] == ["greeting", "menu", "book_trip"]
 
 
+def client_for(fake: FakeAssistant, version: str = "2024-08-25") -> AssistantClient:
+    """A real client of ``fake``, through loopback HTTP."""
+    auth = IAMAuthenticator(fake.apikey, url=fake.iam_url)
+    return AssistantClient(version, auth, service_url=fake.service_url)
+
+
 async def test_showcase_parses_into_the_typed_models() -> None:
-    async with (
-        FakeAssistant() as fake,
-        AssistantClient(
-            "2024-08-25",
-            IAMAuthenticator(fake.apikey, url=fake.iam_url),
-            service_url=fake.service_url,
-        ) as client,
-    ):
+    async with FakeAssistant() as fake, client_for(fake) as client:
         session = await client.create_session(fake.assistant_id, fake.environment_id)
         reply = await client.message(
             fake.assistant_id,
@@ -183,14 +182,7 @@ async def test_showcase_parses_into_the_typed_models() -> None:
 @pytest.mark.parametrize("version", ["2024-08-25", "2021-11-27"])
 async def test_rich_replies_through_a_real_client(version: str) -> None:
     """Each web chat and phone type the bot sends arrives typed, with its helpers."""
-    async with (
-        FakeAssistant() as fake,
-        AssistantClient(
-            version,
-            IAMAuthenticator(fake.apikey, url=fake.iam_url),
-            service_url=fake.service_url,
-        ) as client,
-    ):
+    async with FakeAssistant() as fake, client_for(fake, version) as client:
         session = await client.create_session(fake.assistant_id, fake.environment_id)
 
         async def say(text: str) -> Any:
