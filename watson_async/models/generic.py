@@ -423,12 +423,9 @@ class GenericConversationalSearch(Model):
 
 # --------------------------------------------------------------------------- web chat and phone
 #
-# Response types no SDK models, from IBM's "Response types reference" (web chat: button,
-# card, carousel, grid; phone: speech_to_text, text_to_speech, start_activities,
-# stop_activities) and web chat's ``TableItem`` (table). The fields the reference marks
-# required are required here: an item without them (or of the wrong shape) is kept as
-# GenericUnknown instead (see ``lenient`` below), never a failure of the whole reply.
-# Nested responses (a card's body, a grid cell's items, ...) go through the same union.
+# Types no SDK models, with the fields of IBM's "Response types reference" (``table``:
+# web chat's ``TableItem``). Fields it marks required are required; an item without
+# them is kept as GenericUnknown (``lenient`` below). Nested items use the same union.
 
 
 @attrs.define(kw_only=True)
