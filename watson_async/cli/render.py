@@ -15,19 +15,28 @@ from watson_async.errors import ApiError, ResponseParseError
 from watson_async.models._base import Model
 from watson_async.models.generic import (
     GenericAudio,
+    GenericButton,
+    GenericCard,
+    GenericCarousel,
     GenericChannelTransfer,
     GenericConnectToAgent,
     GenericConversationalSearch,
     GenericDate,
     GenericDtmf,
     GenericEndSession,
+    GenericGrid,
     GenericIframe,
     GenericImage,
     GenericOption,
     GenericPause,
     GenericSearch,
+    GenericSpeechToText,
+    GenericStartActivities,
+    GenericStopActivities,
     GenericSuggestion,
+    GenericTable,
     GenericText,
+    GenericTextToSpeech,
     GenericUserDefined,
     GenericVideo,
     RuntimeResponseGeneric,
@@ -197,6 +206,89 @@ def _channel_transfer(item: GenericChannelTransfer) -> list[str]:
     return lines
 
 
+def _command(kind: str, command: str | None, parameters: dict[str, Any] | None) -> list[str]:
+    params = f" {compact_json(parameters)}" if parameters else ""
+    return [f"[{kind} {command or 'command'}]{params}"]
+
+
+def _indented(part: Rendered, prefix: str = "  ") -> Rendered:
+    return Rendered(tuple(prefix + line for line in part.lines), part.choices)
+
+
+def _join(parts: Iterable[Rendered]) -> Rendered:
+    """Lines and choices of ``parts`` in order (nested items: their pauses are ignored)."""
+    lines: list[str] = []
+    choices: list[Choice] = []
+    for part in parts:
+        lines.extend(part.lines)
+        choices.extend(part.choices)
+    return Rendered(tuple(lines), tuple(choices))
+
+
+def _nested(
+    head: list[str], items: Iterable[RuntimeResponseGeneric], first: int, max_pause: float
+) -> Rendered:
+    """``head`` then ``items`` rendered below it, indented, choices numbered from ``first``."""
+    inner = render_generic(items, first_choice=first, max_pause=max_pause)
+    return _join([Rendered(tuple(head)), _indented(inner)])
+
+
+def _button(item: GenericButton, first: int, max_pause: float) -> Rendered:
+    kind = item.button_type
+    if kind == "post_back":
+        return _choices(None, None, [(item.label, item.post_back_input())], first)
+    if kind == "url":
+        return Rendered(
+            (f"[link] {item.label}: {item.url}" if item.url else f"[link] {item.label}",)
+        )
+    if kind == "custom_event":
+        data = f" {compact_json(item.user_defined)}" if item.user_defined else ""
+        return Rendered((f"[button] {item.label} (event {item.custom_event_name}){data}",))
+    if kind == "show_panel" and item.panel is not None:
+        panel = item.panel
+        head = [f"[button] {item.label} (opens a panel)"]
+        head += (f"  {line}" for line in _text_lines(panel.title))
+        return _nested(head, [*panel.body, *(panel.footer or ())], first, max_pause)
+    return Rendered((f"[button] {item.label}",))
+
+
+def _grid(item: GenericGrid, first: int, max_pause: float) -> Rendered:
+    lines = ["[grid]"]
+    choices: list[Choice] = []
+    for row in item.rows:
+        cells = []
+        for cell in row.cells:
+            part = render_generic(
+                cell.items, first_choice=first + len(choices), max_pause=max_pause
+            )
+            cells.append(" / ".join(line.strip() for line in part.lines))
+            choices.extend(part.choices)
+        lines.append("  " + " | ".join(cells))
+    return Rendered(tuple(lines), tuple(choices))
+
+
+def _table(item: GenericTable) -> list[str]:
+    lines = [f"[table] {item.title}" if item.title else "[table]"]
+    lines.extend(f"  {line}" for line in _text_lines(item.description))
+    for cells in [item.headers, *(row.cells for row in item.rows)]:
+        lines.append("  " + " | ".join(" ".join(str(cell).split()) for cell in cells))
+    return lines
+
+
+def _container(item: RuntimeResponseGeneric, first: int, max_pause: float) -> Rendered | None:
+    """A button, card, carousel or grid (they hold other items or choices), else None."""
+    if isinstance(item, GenericButton):
+        return _button(item, first, max_pause)
+    if isinstance(item, GenericCard):
+        return _nested(["[card]"], [*item.body, *(item.footer or ())], first, max_pause)
+    if isinstance(item, GenericCarousel):
+        head = [f"[carousel] {len(item.items)} card{'s' if len(item.items) != 1 else ''}"]
+        return _nested(head, item.items, first, max_pause)
+    if isinstance(item, GenericGrid):
+        return _grid(item, first, max_pause)
+    return None
+
+
 def _pause_seconds(item: GenericPause, max_pause: float) -> float:
     milliseconds = item.time if isinstance(item.time, (int, float)) else 0
     return max(0.0, min(milliseconds / 1000, max_pause))
@@ -209,8 +301,10 @@ def render_item(
 
     Choices (``option``, ``suggestion``) are numbered from ``first_choice``; a
     ``pause`` gives ``pause`` seconds (at most ``max_pause``) and, with ``typing``, a
-    :data:`TYPING` line. Response types this version does not model are shown as one
-    line of JSON.
+    :data:`TYPING` line. A ``post_back`` button is a choice too; the items inside a
+    card, carousel, grid or button panel are shown indented below it, a table as one
+    line per row. Response types this version does not model are shown as one line of
+    JSON.
     """
     if isinstance(item, GenericText):
         return Rendered(tuple(_text_lines(item.text)))
@@ -224,6 +318,9 @@ def render_item(
         return _choices(item.title or "Did you mean:", None, suggestions, first_choice)
     if isinstance(item, GenericPause):
         return Rendered((TYPING,) if item.typing else (), (), _pause_seconds(item, max_pause))
+    container = _container(item, first_choice, max_pause)
+    if container is not None:
+        return container
     lines: list[str]
     if isinstance(item, (GenericImage, GenericVideo, GenericAudio)):
         kind = item.response_type
@@ -243,10 +340,16 @@ def render_item(
     elif isinstance(item, GenericDate):
         lines = ["[date] answer with a date, for example 2025-12-31"]
     elif isinstance(item, GenericDtmf):
-        info = item.command_info
-        kind = info.type if info and info.type else "command"
-        params = f" {compact_json(info.parameters)}" if info and info.parameters else ""
-        lines = [f"[dtmf {kind}]{params}"]
+        dtmf = item.command_info
+        lines = _command("dtmf", dtmf.type if dtmf else None, dtmf.parameters if dtmf else None)
+    elif isinstance(item, (GenericSpeechToText, GenericTextToSpeech)):
+        command = item.command_info
+        lines = _command(item.response_type, command.type, command.parameters)
+    elif isinstance(item, (GenericStartActivities, GenericStopActivities)):
+        activities = ", ".join(a.type for a in item.activities) or "(none)"
+        lines = [f"[{item.response_type}] {activities}"]
+    elif isinstance(item, GenericTable):
+        lines = _table(item)
     elif isinstance(item, GenericEndSession):
         lines = ["[end of session] the assistant ended the conversation"]
     else:  # GenericUnknown, and anything a future version adds before this renderer

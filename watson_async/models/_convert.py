@@ -18,7 +18,7 @@ import linecache
 import threading
 import types
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Annotated, Any, Final, Generic, Union, get_args, get_origin
 
 import attrs
@@ -408,12 +408,20 @@ converter.register_unstructure_hook_factory(is_model, _unstructure_factory)
 
 
 def register_tagged_union(
-    union: Any, tag: str, classes: Mapping[str, type], fallback: type
+    union: Any,
+    tag: str,
+    classes: Mapping[str, type],
+    fallback: type,
+    *,
+    lenient: Collection[type] = (),
 ) -> None:
     """Structure ``union`` by the value of key ``tag``; unknown tags become ``fallback``.
 
     Several tag values may map to one class (``conversational_search`` and
-    ``conversation_search`` are both seen in the wild).
+    ``conversation_search`` are both seen in the wild). An object whose class is in
+    ``lenient`` and that does not fit it (a required key missing, a value of the wrong
+    shape: ``KeyError``, ``TypeError``, ``ValueError``) becomes ``fallback`` too, so one
+    odd item never fails the document that holds it.
     """
     _check_union(union, "register_tagged_union")
 
@@ -425,7 +433,7 @@ def register_tagged_union(
             raise TypeError(f"expected a JSON object with a string {tag!r}, got {tag_value!r}")
         return classes.get(tag_value, fallback)
 
-    _register_union(union, pick)
+    _register_union(union, pick, frozenset(lenient), fallback)
 
 
 def register_keyed_union(union: Any, keys: Mapping[str, type], fallback: type) -> None:
@@ -453,16 +461,30 @@ def _check_union(union: Any, caller: str) -> None:
         raise TypeError(f"{caller} needs a union of two or more classes: {union!r}")
 
 
-def _register_union(union: Any, pick: Callable[[Any], type]) -> None:
-    """Structure ``union`` (and ``union | None``) as the class ``pick(value)`` names."""
+def _register_union(
+    union: Any,
+    pick: Callable[[Any], type],
+    lenient: frozenset[type] = frozenset(),
+    fallback: type | None = None,
+) -> None:
+    """Structure ``union`` (and ``union | None``) as the class ``pick(value)`` names;
+    a ``lenient`` class that fails on the value gives way to ``fallback``."""
     hooks: dict[Any, _Hook] = {}
 
-    def structure(value: Any, _: Any) -> Any:
-        cls = pick(value)
+    def hook_of(cls: type) -> _Hook:
         hook = hooks.get(cls)
         if hook is None:
             hook = hooks[cls] = converter.get_structure_hook(cls)
-        return hook(value, cls)
+        return hook
+
+    def structure(value: Any, _: Any) -> Any:
+        cls = pick(value)
+        if cls in lenient and fallback is not None:
+            try:
+                return hook_of(cls)(value, cls)
+            except (KeyError, TypeError, ValueError):
+                return hook_of(fallback)(value, fallback)
+        return hook_of(cls)(value, cls)
 
     def structure_optional(value: Any, _: Any) -> Any:
         return None if value is None else structure(value, union)

@@ -1,11 +1,15 @@
 """Items of ``output.generic[]``: the responses the assistant sends back, one per item.
 
 The items form a union keyed by ``response_type`` (:data:`RuntimeResponseGeneric`).
-Every ``response_type`` the SDK models has its own class; anything else (``carousel``,
-``text_to_speech``, a channel's own types, ...) becomes :class:`GenericUnknown`, whose
-keys all land in ``extra`` so the item round-trips intact.
+Every ``response_type`` the SDK models has its own class; anything else (``inline_error``,
+a channel's own types, ...) becomes :class:`GenericUnknown`, whose
+keys all land in ``extra`` so the item round-trips intact. The web chat and phone types
+no SDK models (``button``, ``card``, ``carousel``, ``grid``, ``table``, ``speech_to_text``,
+``text_to_speech``, ``start_activities``, ``stop_activities``) have classes too; one
+without its required fields is kept as :class:`GenericUnknown`.
 """
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -16,6 +20,7 @@ from ._base import Model
 
 __all__ = [
     "AgentAvailabilityMessage",
+    "ButtonPanel",
     "ChannelTransferInfo",
     "ChannelTransferTarget",
     "ChannelTransferTargetChat",
@@ -26,22 +31,36 @@ __all__ = [
     "DialogSuggestionValue",
     "DtmfCommandInfo",
     "GenericAudio",
+    "GenericButton",
+    "GenericCard",
+    "GenericCarousel",
     "GenericChannelTransfer",
     "GenericConnectToAgent",
     "GenericConversationalSearch",
     "GenericDate",
     "GenericDtmf",
     "GenericEndSession",
+    "GenericGrid",
     "GenericIframe",
     "GenericImage",
     "GenericOption",
     "GenericPause",
     "GenericSearch",
+    "GenericSpeechToText",
+    "GenericStartActivities",
+    "GenericStopActivities",
     "GenericSuggestion",
+    "GenericTable",
     "GenericText",
+    "GenericTextToSpeech",
     "GenericUnknown",
     "GenericUserDefined",
     "GenericVideo",
+    "GridCell",
+    "GridColumn",
+    "GridRow",
+    "PhoneActivity",
+    "PhoneCommandInfo",
     "ResponseGenericChannel",
     "ResponseGenericCitation",
     "ResponseGenericCitationRangesItem",
@@ -53,6 +72,8 @@ __all__ = [
     "SearchResultMetadata",
     "SearchResults",
     "SearchResultsResultMetadata",
+    "TableRow",
+    "iter_generic",
 ]
 
 
@@ -400,6 +421,179 @@ class GenericConversationalSearch(Model):
     disclaimer: str | None = None
 
 
+# --------------------------------------------------------------------------- web chat and phone
+#
+# Types no SDK models, with the fields of IBM's "Response types reference" (``table``:
+# web chat's ``TableItem``). Fields it marks required are required; an item without
+# them is kept as GenericUnknown (``lenient`` below). Nested items use the same union.
+
+
+@attrs.define(kw_only=True)
+class ButtonPanel(Model):
+    """The panel a ``show_panel`` button opens: ``body`` responses, ``footer`` buttons."""
+
+    body: "list[RuntimeResponseGeneric]"
+    title: str | None = None
+    show_animations: bool | None = None
+    footer: "list[RuntimeResponseGeneric] | None" = None
+
+
+@attrs.define(kw_only=True)
+class GenericButton(Model):
+    """A web chat button (``response_type: button``).
+
+    ``button_type`` says what a click does: ``post_back`` sends ``value.input`` (or the
+    label), ``url`` opens ``url`` in ``target``, ``custom_event`` raises
+    ``custom_event_name`` with ``user_defined``, ``show_panel`` opens ``panel``.
+    """
+
+    response_type: str
+    label: str
+    button_type: str
+    kind: str | None = None
+    image_url: str | None = None
+    alt_text: str | None = None
+    value: DialogNodeOutputOptionsElementValue | None = None
+    custom_event_name: str | None = None
+    user_defined: dict[str, Any] | None = None
+    panel: ButtonPanel | None = None
+    url: str | None = None
+    target: str | None = None
+    channels: list[ResponseGenericChannel] | None = None
+
+    def post_back_input(self) -> dict[str, Any]:
+        """The ``MessageInput`` a click on a ``post_back`` button sends: ``value.input``,
+        its ``text`` the label when it has none (as web chat does)."""
+        sent = dict(self.value.input) if self.value and self.value.input else {}
+        sent.setdefault("text", self.label)
+        return sent
+
+
+@attrs.define(kw_only=True)
+class GenericCard(Model):
+    """A web chat card (``response_type: card``): ``body`` responses, ``footer`` buttons."""
+
+    response_type: str
+    body: "list[RuntimeResponseGeneric]"
+    footer: "list[RuntimeResponseGeneric] | None" = None
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericCarousel(Model):
+    """Cards side by side (``response_type: carousel``); ``items`` are ``card`` items."""
+
+    response_type: str
+    items: "list[RuntimeResponseGeneric]"
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GridColumn(Model):
+    """A grid column: ``width`` is a share (``"1"``) or pixels (``"48px"``)."""
+
+    width: str | None = None
+
+
+@attrs.define(kw_only=True)
+class GridCell(Model):
+    """A grid cell: the responses it shows and their alignment."""
+
+    items: "list[RuntimeResponseGeneric]"
+    horizontal_alignment: str | None = None
+    vertical_alignment: str | None = None
+
+
+@attrs.define(kw_only=True)
+class GridRow(Model):
+    """A grid row: one cell per column."""
+
+    cells: list[GridCell]
+
+
+@attrs.define(kw_only=True)
+class GenericGrid(Model):
+    """Responses laid out in rows and columns (``response_type: grid``)."""
+
+    response_type: str
+    rows: list[GridRow]
+    columns: list[GridColumn] | None = None
+    horizontal_alignment: str | None = None
+    vertical_alignment: str | None = None
+    max_width: str | None = None
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class TableRow(Model):
+    """A table row: its ``cells``, each a string or a number."""
+
+    cells: list[Any]
+
+
+@attrs.define(kw_only=True)
+class GenericTable(Model):
+    """A table of data (``response_type: table``); ``headers`` are strings or numbers."""
+
+    response_type: str
+    headers: list[Any]
+    rows: list[TableRow]
+    title: str | None = None
+    description: str | None = None
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class PhoneCommandInfo(Model):
+    """A command for the phone channel's speech services (``configure``, barge-in on/off)."""
+
+    type: str
+    parameters: dict[str, Any] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericSpeechToText(Model):
+    """A command for the phone channel's Speech to Text (``response_type: speech_to_text``)."""
+
+    response_type: str
+    command_info: PhoneCommandInfo
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericTextToSpeech(Model):
+    """A command for the phone channel's Text to Speech (``response_type: text_to_speech``)."""
+
+    response_type: str
+    command_info: PhoneCommandInfo
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class PhoneActivity(Model):
+    """A phone channel activity: ``speech_to_text_recognition`` or ``dtmf_collection``."""
+
+    type: str
+
+
+@attrs.define(kw_only=True)
+class GenericStartActivities(Model):
+    """Start (resume) phone channel activities (``response_type: start_activities``)."""
+
+    response_type: str
+    activities: list[PhoneActivity]
+    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericStopActivities(Model):
+    """Stop phone channel activities until started again (``stop_activities``)."""
+
+    response_type: str
+    activities: list[PhoneActivity]
+    channels: list[ResponseGenericChannel] | None = None
+
+
 @attrs.define(kw_only=True)
 class GenericUnknown(Model):
     """An item of a ``response_type`` this version does not model; its keys are in ``extra``."""
@@ -424,6 +618,15 @@ RuntimeResponseGeneric = (
     | GenericDtmf
     | GenericEndSession
     | GenericConversationalSearch
+    | GenericButton
+    | GenericCard
+    | GenericCarousel
+    | GenericGrid
+    | GenericTable
+    | GenericSpeechToText
+    | GenericTextToSpeech
+    | GenericStartActivities
+    | GenericStopActivities
     | GenericUnknown
 )
 """An ``output.generic[]`` item, chosen by its ``response_type``."""
@@ -448,5 +651,43 @@ _RESPONSE_TYPES: dict[str, type] = {
     "conversational_search": GenericConversationalSearch,
     "conversation_search": GenericConversationalSearch,
 }
+#: The types with required fields, each kept as GenericUnknown when they are missing.
+_RICH_TYPES: dict[str, type] = {
+    "button": GenericButton,
+    "card": GenericCard,
+    "carousel": GenericCarousel,
+    "grid": GenericGrid,
+    "table": GenericTable,
+    "speech_to_text": GenericSpeechToText,
+    "text_to_speech": GenericTextToSpeech,
+    "start_activities": GenericStartActivities,
+    "stop_activities": GenericStopActivities,
+}
 
-register_tagged_union(RuntimeResponseGeneric, "response_type", _RESPONSE_TYPES, GenericUnknown)
+register_tagged_union(
+    RuntimeResponseGeneric,
+    "response_type",
+    {**_RESPONSE_TYPES, **_RICH_TYPES},
+    GenericUnknown,
+    lenient=_RICH_TYPES.values(),
+)
+
+
+def iter_generic(items: Iterable[RuntimeResponseGeneric]) -> Iterator[RuntimeResponseGeneric]:
+    """Every item of ``items`` and, right after each, the items nested in it (a card's
+    body and footer, a carousel's cards, a grid's cells, a button's panel), depth first."""
+    for item in items:
+        yield item
+        yield from iter_generic(_nested(item))
+
+
+def _nested(item: RuntimeResponseGeneric) -> list[RuntimeResponseGeneric]:
+    if isinstance(item, GenericCard):
+        return [*item.body, *(item.footer or ())]
+    if isinstance(item, GenericCarousel):
+        return item.items
+    if isinstance(item, GenericGrid):
+        return [i for row in item.rows for cell in row.cells for i in cell.items]
+    if isinstance(item, GenericButton) and item.panel is not None:
+        return [*item.panel.body, *(item.panel.footer or ())]
+    return []

@@ -13,10 +13,13 @@ from ._base import Model
 from .context import MessageContext, StatelessMessageContext
 from .generic import (
     DialogNodeOutputOptionsElement,
+    DialogNodeOutputOptionsElementValue,
+    GenericButton,
     GenericConnectToAgent,
     GenericOption,
     GenericText,
     RuntimeResponseGeneric,
+    iter_generic,
 )
 from .log_messages import DialogLogMessage
 from .session import RequestAnalytics
@@ -322,6 +325,11 @@ def _is_fallback_event(event: MessageOutputDebugTurnEvent) -> bool:
     return False
 
 
+def _button_option(button: GenericButton) -> DialogNodeOutputOptionsElement:
+    value = DialogNodeOutputOptionsElementValue(input=button.post_back_input())
+    return DialogNodeOutputOptionsElement(label=button.label, value=value)
+
+
 class _ReplyHelpers:
     """Read-only conveniences over ``output``, shared by both message responses."""
 
@@ -332,23 +340,26 @@ class _ReplyHelpers:
     @property
     def text(self) -> str:
         """The ``text`` items of ``output.generic``, in order, joined with ``"\\n"``
-        (``""`` when there are none). Other response types are left out."""
+        (``""`` when there are none), those inside cards, carousels, grids and button
+        panels included (:func:`iter_generic`). Other response types are left out."""
         return "\n".join(
             item.text
-            for item in self.output.generic or ()
+            for item in iter_generic(self.output.generic or ())
             if isinstance(item, GenericText) and item.text is not None
         )
 
     @property
     def options(self) -> list[DialogNodeOutputOptionsElement]:
-        """The choices of every ``option`` item, in order: ``label`` is what to show and
-        ``value.input`` the input to send back when the user picks it."""
-        return [
-            choice
-            for item in self.output.generic or ()
-            if isinstance(item, GenericOption)
-            for choice in item.options or ()
-        ]
+        """The choices of every ``option`` item and ``post_back`` button (nested ones
+        included), in order: ``label`` is what to show and ``value.input`` the input to
+        send back when the user picks it (a button without one sends its label)."""
+        found: list[DialogNodeOutputOptionsElement] = []
+        for item in iter_generic(self.output.generic or ()):
+            if isinstance(item, GenericOption):
+                found.extend(item.options or ())
+            elif isinstance(item, GenericButton) and item.button_type == "post_back":
+                found.append(_button_option(item))
+        return found
 
     @property
     def top_intent(self) -> RuntimeIntent | None:

@@ -16,6 +16,17 @@ from typing import Any
 
 from watson_async.protocol import codec as _json
 
+from ._rich_replies import (
+    MEDIA_URL,
+    buttons_reply,
+    card_reply,
+    carousel_reply,
+    grid_reply,
+    phone_reply,
+    table_reply,
+    text_item,
+)
+
 __all__ = [
     "ACTIONS_SKILL",
     "GREETING_TEXT",
@@ -60,6 +71,11 @@ _INTENTS: dict[str, tuple[float, str]] = {
     "custom": (0.87, "Custom response"),
     "carousel": (0.86, "Show a carousel"),
     "showcase": (0.85, "Show every response type"),
+    "card": (0.84, "Show a card"),
+    "buttons": (0.83, "Show buttons"),
+    "grid": (0.82, "Show a grid"),
+    "table": (0.81, "Show a table"),
+    "phone": (0.8, "Configure the phone channel"),
     "echo": (0.42, "Fallback"),
 }
 #: Keywords (the whole input, any case, trailing ``!.?`` ignored) that start the
@@ -73,6 +89,11 @@ SHOWCASE_KEYWORDS = (
     "custom",
     "carousel",
     "showcase",
+    "card",
+    "buttons",
+    "grid",
+    "table",
+    "phone",
 )
 #: intent -> the title of the action it starts (what an action skill lists).
 INTENT_TITLES: dict[str, str] = {name: title for name, (_, title) in _INTENTS.items()}
@@ -220,13 +241,6 @@ class BotState:
         return {"global": {"system": system, "session_id": self.session_id}, "skills": skills}
 
 
-def _text(text: str) -> dict[str, Any]:
-    return {"response_type": "text", "text": text}
-
-
-_MEDIA_URL = "https://example.com/fake-assistant"
-
-
 def _menu() -> dict[str, Any]:
     return {
         "response_type": "option",
@@ -252,30 +266,30 @@ def _agent() -> dict[str, Any]:
 
 
 def _pause() -> list[dict[str, Any]]:
-    return [{"response_type": "pause", "time": 500, "typing": True}, _text(PAUSE_TEXT)]
+    return [{"response_type": "pause", "time": 500, "typing": True}, text_item(PAUSE_TEXT)]
 
 
 def _media() -> list[dict[str, Any]]:
     return [
         {
             "response_type": "image",
-            "source": f"{_MEDIA_URL}/beach.jpg",
+            "source": f"{MEDIA_URL}/beach.jpg",
             "title": "A beach",
             "description": "Where you could be next week.",
             "alt_text": "Sand, sea and a palm tree",
         },
         {
             "response_type": "video",
-            "source": f"{_MEDIA_URL}/tour.mp4",
+            "source": f"{MEDIA_URL}/tour.mp4",
             "title": "City tour",
             "alt_text": "A guided tour of the old town",
         },
-        {"response_type": "audio", "source": f"{_MEDIA_URL}/welcome.mp3", "title": "Welcome"},
+        {"response_type": "audio", "source": f"{MEDIA_URL}/welcome.mp3", "title": "Welcome"},
         {
             "response_type": "iframe",
-            "source": f"{_MEDIA_URL}/map.html",
+            "source": f"{MEDIA_URL}/map.html",
             "title": "Map",
-            "image_url": f"{_MEDIA_URL}/map-preview.png",
+            "image_url": f"{MEDIA_URL}/map-preview.png",
         },
     ]
 
@@ -300,7 +314,7 @@ def _search() -> dict[str, Any]:
                 "id": "doc-1",
                 "title": "Travelling with pets",
                 "body": "Small pets can travel in the cabin in an approved carrier.",
-                "url": f"{_MEDIA_URL}/guide/pets",
+                "url": f"{MEDIA_URL}/guide/pets",
                 "result_metadata": {"confidence": 0.82, "score": 11.4},
             },
         ],
@@ -309,7 +323,7 @@ def _search() -> dict[str, Any]:
                 "id": "doc-2",
                 "title": "Baggage allowance",
                 "body": "One cabin bag and one personal item are included.",
-                "url": f"{_MEDIA_URL}/guide/baggage",
+                "url": f"{MEDIA_URL}/guide/baggage",
                 "result_metadata": {"confidence": 0.41, "score": 6.2},
             },
         ],
@@ -320,12 +334,12 @@ def _transfer() -> dict[str, Any]:
     return {
         "response_type": "channel_transfer",
         "message_to_user": "Let's continue on our website.",
-        "transfer_info": {"target": {"chat": {"url": f"{_MEDIA_URL}/chat"}}},
+        "transfer_info": {"target": {"chat": {"url": f"{MEDIA_URL}/chat"}}},
     }
 
 
 def _date() -> list[dict[str, Any]]:
-    return [_text("When would you like to travel?"), {"response_type": "date"}]
+    return [text_item("When would you like to travel?"), {"response_type": "date"}]
 
 
 def _custom() -> dict[str, Any]:
@@ -335,17 +349,11 @@ def _custom() -> dict[str, Any]:
     }
 
 
-def _carousel() -> dict[str, Any]:
-    # Not modelled by the SDKs: clients see an unknown response_type.
-    card = {"response_type": "card", "body": [_text("Paris"), _text("From 99 EUR")]}
-    return {"response_type": "carousel", "items": [card]}
-
-
 def showcase_generic() -> list[dict[str, Any]]:
     """The ``output.generic`` of the ``showcase`` keyword: one item of every response
     type the chat renders (a fresh list each time)."""
     return [
-        _text("Here is one response of each type."),
+        text_item("Here is one response of each type."),
         _menu(),
         *_pause(),
         *_media(),
@@ -355,7 +363,12 @@ def showcase_generic() -> list[dict[str, Any]]:
         _agent(),
         *_date(),
         _custom(),
-        _carousel(),
+        carousel_reply(),
+        card_reply(),
+        *buttons_reply(),
+        grid_reply(),
+        table_reply(),
+        *phone_reply(),
     ]
 
 
@@ -366,8 +379,13 @@ _SHOWCASE_REPLIES: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "transfer": lambda: [_transfer()],
     "date": _date,
     "custom": lambda: [_custom()],
-    "carousel": lambda: [_carousel()],
+    "carousel": lambda: [carousel_reply()],
     "showcase": showcase_generic,
+    "card": lambda: [card_reply()],
+    "buttons": buttons_reply,
+    "grid": lambda: [grid_reply()],
+    "table": lambda: [table_reply()],
+    "phone": phone_reply,
 }
 
 
@@ -448,7 +466,7 @@ def run_turn(
         start = state.action_start_time or now_iso
         if destination:
             state.skill_variables["destination"] = destination
-            generic = [_text(f"Booked a trip to {destination}.")]
+            generic = [text_item(f"Booked a trip to {destination}.")]
             state.action = None
             state.action_start_time = None
             events.append(
@@ -471,7 +489,7 @@ def run_turn(
                 }
             )
         else:
-            generic = [_text(ASK_DESTINATION)]
+            generic = [text_item(ASK_DESTINATION)]
             finished = False
             events.append(
                 {
@@ -485,11 +503,11 @@ def run_turn(
     else:
         intent = _detect(text)
         if intent == "greeting":
-            generic = [_text(GREETING_TEXT)]
+            generic = [text_item(GREETING_TEXT)]
         elif intent == "menu":
             generic = [_menu()]
         elif intent == "book_trip":
-            generic = [_text(ASK_DESTINATION)]
+            generic = [text_item(ASK_DESTINATION)]
             state.action = "book_trip"
             state.action_start_time = now_iso
             finished = False
@@ -500,7 +518,7 @@ def run_turn(
         elif intent in _SHOWCASE_REPLIES:
             generic = _SHOWCASE_REPLIES[intent]()
         else:
-            generic = [_text(f"You said: {text}")]
+            generic = [text_item(f"You said: {text}")]
         action = intent
         if debug:
             events.append(

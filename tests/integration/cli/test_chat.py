@@ -219,16 +219,93 @@ def test_user_defined_date_dtmf_end_session() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["generic_unmodelled_carousel.json", "generic_unmodelled_text_to_speech.json"]
+    "data",
+    [
+        {"response_type": "inline_error", "debug": {"text": "boom", "items": [1, 2]}},
+        {"response_type": "card", "footer": []},  # a card without its body stays untyped
+    ],
 )
-def test_unknown_type_is_one_line_of_compact_json(name: str) -> None:
-    parsed = item(load(name))
+def test_unknown_type_is_one_line_of_compact_json(data: dict[str, Any]) -> None:
+    parsed = item(data)
     assert isinstance(parsed, GenericUnknown)
-    lines, choices, pause = rendered_sample(name)
-    assert (len(lines), choices, pause) == (1, (), 0)
-    assert ": " not in lines[0]  # compact
-    assert ", " not in lines[0]
-    assert json.loads(lines[0]) == load(name)
+    part = render_item(parsed)
+    assert (len(part.lines), part.choices, part.pause) == (1, (), 0)
+    assert ": " not in part.lines[0]  # compact
+    assert ", " not in part.lines[0]
+    assert json.loads(part.lines[0]) == data
+
+
+def test_web_chat_types_render_nested_items_indented() -> None:
+    assert rendered_sample("generic_carousel.json")[0] == (
+        "[carousel] 2 cards",
+        "  [card]",
+        "    # Heading",
+        "    body",
+        "  [card]",
+        "    # Heading",
+        "    body",
+    )
+    assert rendered_sample("generic_grid.json")[0] == (
+        "[grid]",
+        "  row 1 cell 1 | row 1 cell 2",
+        "  row 2 cell 1 | row 2 cell 2",
+    )
+    assert rendered_sample("generic_table_synthesized.json")[0] == (
+        "[table] Opening hours",
+        "  Our stores, by city.",
+        "  City | Opens | Closes",
+        "  Paris | 09:00 | 19:00",
+        "  Lyon | 10:00 | 18",
+    )
+
+
+def test_buttons_render_by_type_and_post_back_is_a_choice() -> None:
+    assert rendered_sample("generic_button_url.json")[0] == (
+        "[link] Visit ibm.com: https://www.ibm.com",
+    )
+    assert rendered_sample("generic_button_custom_event.json")[0] == (
+        '[button] Alert (event trigger_alert) {"message":"[Alert message]"}',
+    )
+    assert rendered_sample("generic_button_show_panel.json")[0] == (
+        "[button] See details (opens a panel)",
+        "  [Product name]",
+        "  [image] https://example.com/image.jpg",
+        "  [Product details]",
+    )
+    lines, choices, _ = rendered_sample("generic_button_post_back.json")
+    assert lines == ("  1) Send message",)
+    assert choices == (Choice(1, "Send message", {"text": "[Message to send]"}),)
+
+
+def test_card_footer_buttons_continue_the_numbering() -> None:
+    card = {
+        "response_type": "card",
+        "body": [{"response_type": "text", "text": "Rome"}],
+        "footer": [
+            load("generic_button_post_back.json"),
+            {"response_type": "button", "button_type": "post_back", "label": "Later"},
+        ],
+    }
+    part = render_generic([item(load("generic_option.json")), item(card)])
+    assert [c.number for c in part.choices] == [1, 2, 3]
+    assert part.choices[-1] == Choice(3, "Later", {"text": "Later"})
+    assert "    3) Later" in part.lines
+
+
+def test_phone_commands_render_as_one_line() -> None:
+    assert rendered_sample("generic_text_to_speech.json")[0] == (
+        '[text_to_speech configure] {"synthesize":{"voice":"en-US_LisaVoice"}}',
+    )
+    assert rendered_sample("generic_speech_to_text.json")[0] == (
+        '[speech_to_text configure] {"narrowband_recognize":'
+        '{"model":"es-ES_NarrowbandModel","smart_formatting":true}}',
+    )
+    assert rendered_sample("generic_start_activities.json")[0] == (
+        "[start_activities] speech_to_text_recognition",
+    )
+    assert rendered_sample("generic_stop_activities.json")[0] == (
+        "[stop_activities] speech_to_text_recognition",
+    )
 
 
 #: Every response_type of the samples, with the test above that checks its rendering.
@@ -250,8 +327,15 @@ COVERED = {
     "date",
     "dtmf",
     "end_session",
+    "button",
+    "card",
     "carousel",
+    "grid",
+    "table",
+    "speech_to_text",
     "text_to_speech",
+    "start_activities",
+    "stop_activities",
 }
 
 
@@ -274,7 +358,7 @@ def test_every_sample_item_renders_to_lines() -> None:
         assert part.lines or kind == "pause", name
         assert all("\n" not in line for line in part.lines), name
     assert seen <= COVERED, f"response types without a rendering test: {seen - COVERED}"
-    assert {"text", "option", "pause", "search", "carousel"} <= seen
+    assert {"text", "option", "pause", "search", "carousel", "button", "table"} <= seen
 
 
 def test_render_generic_numbers_choices_across_items() -> None:
@@ -540,7 +624,15 @@ async def test_showcase_renders_every_type(fake_assistant: FakeAssistant) -> Non
         "bot> [transfer to a human agent]",
         "bot> [date] ",
         '"seat":"12A"',
-        'bot> {"response_type":"carousel",',
+        "bot> [carousel] 1 card",
+        "bot>     From 99 EUR",
+        "bot>   [link] Details: https://example.com/fake-assistant/rome",
+        "bot>     5) Book Rome",
+        "bot> [link] Open the guide: https://example.com/fake-assistant/guide",
+        "bot>   Paris | 99 EUR",
+        "bot>   FA 123 | Paris | 12",
+        '"voice":"en-US_LisaVoice"',
+        "bot> [start_activities] speech_to_text_recognition",
     ):
         assert expected in text
     assert out.sleeps == [0.5]

@@ -187,3 +187,47 @@ def test_fallback_without_debug_output_uses_the_intents(cls: Reply) -> None:
     assert not reply(cls, intents=[{"intent": "hello", "confidence": 0.9}]).is_fallback
     # an empty debug object carries no signal either
     assert reply(cls, intents=[], debug={"branch_exited": False}).is_fallback
+
+
+def card(*items: dict[str, Any], footer: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"response_type": "card", "body": list(items)}
+    if footer is not None:
+        data["footer"] = footer
+    return data
+
+
+def button(label: str, **fields: Any) -> dict[str, Any]:
+    return {"response_type": "button", "button_type": "post_back", "label": label, **fields}
+
+
+def test_text_includes_text_nested_in_cards_carousels_and_grids(cls: Reply) -> None:
+    grid = {
+        "response_type": "grid",
+        "rows": [{"cells": [{"items": [text("cell a")]}, {"items": [text("cell b")]}]}],
+    }
+    r = reply(
+        cls,
+        generic=[
+            text("Top."),
+            {"response_type": "carousel", "items": [card(text("Paris")), card(text("Rome"))]},
+            card(grid, footer=[button("Book")]),
+            {"response_type": "card"},  # untyped (no body): its keys are not read
+        ],
+    )
+    assert r.text == "Top.\nParis\nRome\ncell a\ncell b"
+
+
+def test_options_include_post_back_buttons_in_order(cls: Reply) -> None:
+    r = reply(
+        cls,
+        generic=[
+            option("Yes"),
+            card(text("Paris"), footer=[button("Book", value={"input": {"text": "book paris"}})]),
+            {"response_type": "button", "button_type": "url", "label": "Site", "url": "u"},
+            button("Later"),
+        ],
+    )
+    assert [o.label for o in r.options] == ["Yes", "Book", "Later"]
+    inputs = [o.value.input if o.value else None for o in r.options]
+    # a button without value.input sends its label, as web chat does
+    assert inputs == [{"text": "yes"}, {"text": "book paris"}, {"text": "Later"}]

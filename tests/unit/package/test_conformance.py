@@ -108,8 +108,18 @@ MODELS: dict[str, Any] = {
             "search",
             "suggestion",
             "text",
-            "unmodelled_carousel",
-            "unmodelled_text_to_speech",
+            "button_custom_event",
+            "button_post_back",
+            "button_show_panel",
+            "button_url",
+            "card",
+            "carousel",
+            "grid",
+            "speech_to_text",
+            "start_activities",
+            "stop_activities",
+            "table_synthesized",
+            "text_to_speech",
             "user_defined",
             "video",
         )
@@ -368,16 +378,13 @@ TAGGED = {GENERIC: "response_type", TURN_EVENT: "event", LOG_SOURCE: "type"}
     "name", sorted(n for n in MODELS if MODELS[n] in TAGGED or n.startswith("synth_turn"))
 )
 def test_known_tags_get_their_own_class(name: str) -> None:
-    """Every tag value the SDK models gets a real class; only unmodelled ones fall back."""
+    """Every tag value modelled gets a real class (no sample falls back any more)."""
     target = MODELS[name].removeprefix("list[").removesuffix("]")
     fallback = fallback_class(target, TAGGED[target])
     parsed = parse(name)
     items = parsed if isinstance(parsed, list) else [parsed]
     for item in items:
-        if "unmodelled" in name:
-            assert type(item) is fallback
-        else:
-            assert type(item) is not fallback, f"{item!r} fell back to {fallback.__name__}"
+        assert type(item) is not fallback, f"{item!r} fell back to {fallback.__name__}"
 
 
 def test_skill_samples() -> None:
