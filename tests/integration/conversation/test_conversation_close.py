@@ -1,0 +1,216 @@
+"""Leaving a stateful Conversation while a turn or a session creation is in flight,
+against FakeAssistant on a loopback socket: no session is left behind, a closed
+conversation never renews (issue 17, item 6).
+
+The fake's injected ``sleep`` parks delayed requests on a :class:`Gates` entry until
+the test releases it, so every interleaving below is decided by the test, not by timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from watson_async import (
+    AssistantClient,
+    ClientClosedError,
+    IAMAuthenticator,
+    MessageInput,
+    SessionResponse,
+    StatefulMessageResponse,
+)
+from watson_async.conversation import Assistant, Conversation
+from watson_async.testing import FakeAssistant
+
+VERSION = "2024-08-25"
+# The delay each kind of request is enqueued with; Gates tells them apart by it.
+PASS, MESSAGE, CREATE, DELETE = 0.0, 1.0, 2.0, 3.0
+
+
+class Gate:
+    def __init__(self) -> None:
+        self.parked = asyncio.Event()
+        self.release = asyncio.Event()
+
+
+class Gates:
+    """The fake's ``sleep``: a request delayed by ``seconds`` waits for ``self[seconds]``."""
+
+    def __init__(self) -> None:
+        self._gates = {seconds: Gate() for seconds in (MESSAGE, CREATE, DELETE)}
+
+    def __getitem__(self, seconds: float) -> Gate:
+        return self._gates[seconds]
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds == PASS:
+            return
+        gate = self._gates[seconds]
+        gate.parked.set()
+        await gate.release.wait()
+
+
+class Events:
+    """An EventHook that records what it is told."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None]] = []
+
+    async def session_started(self, conversation: Conversation, response: SessionResponse) -> None:
+        self.seen.append(("session_started", response.session_id))
+
+    async def message_handled(
+        self, conversation: Conversation, request_input: MessageInput, reply: Any
+    ) -> None:
+        assert isinstance(reply, StatefulMessageResponse)
+        self.seen.append(("message_handled", conversation.session_id))
+
+
+@pytest.fixture
+def gates() -> Gates:
+    return Gates()
+
+
+@pytest.fixture
+async def fake(gates: Gates) -> AsyncIterator[FakeAssistant]:
+    async with FakeAssistant(sleep=gates.sleep) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def assistant(fake: FakeAssistant) -> AsyncIterator[Assistant]:
+    async with AssistantClient(
+        VERSION,
+        IAMAuthenticator(fake.apikey, url=fake.iam_url),
+        service_url=fake.service_url,
+        retry=None,
+    ) as client:
+        yield client.assistant(fake.assistant_id, fake.environment_id)
+
+
+def requests(fake: FakeAssistant, method: str, suffix: str) -> int:
+    return sum(1 for r in fake.requests if r.method == method and r.path.endswith(suffix))
+
+
+@pytest.mark.parametrize("restore", [False, True])
+async def test_exit_with_a_turn_in_flight_leaves_no_session_and_never_renews(
+    fake: FakeAssistant, assistant: Assistant, gates: Gates, restore: bool
+) -> None:
+    events = Events()
+    conv = assistant.conversation(restore=restore, events=events)
+    fake.enqueue_delay(MESSAGE, method="POST", path_contains="/message")
+    fake.enqueue_delay(DELETE, method="DELETE")
+    sends: list[asyncio.Task[StatefulMessageResponse]] = []
+    started: list[str | None] = []
+
+    async def chat() -> None:
+        async with conv:
+            started.append(conv.session_id)
+            sends.append(asyncio.create_task(conv.send("hello")))  # from another task
+            await gates[MESSAGE].parked.wait()  # the turn is in the fake, not yet applied
+            sends.append(asyncio.create_task(conv.send("queued behind it")))
+
+    chatting = asyncio.create_task(chat())
+    await gates[DELETE].parked.wait()  # exit is deleting the session
+    gates[DELETE].release.set()
+    await chatting  # the block has exited: the session is gone
+    gates[MESSAGE].release.set()  # only now could the turn reach the deleted session
+    results = await asyncio.gather(*sends, return_exceptions=True)
+
+    assert [type(r) for r in results] == [ClientClosedError, ClientClosedError], results
+    assert "closed" in str(results[0])
+    assert fake.sessions == frozenset()
+    assert conv.renewals == 0
+    assert conv.session_id is None
+    assert requests(fake, "POST", "/sessions") == 1  # no renewal
+    assert requests(fake, "POST", "/message") <= 1  # the cancelled turn, never resent
+    assert events.seen == [("session_started", started[0])]  # nothing after close
+    with pytest.raises(ClientClosedError, match="conversation is closed"):
+        await conv.send("after close")
+    assert requests(fake, "POST", "/message") <= 1
+
+
+async def test_cancelled_while_entering_deletes_the_session_created_meanwhile(
+    fake: FakeAssistant, assistant: Assistant, gates: Gates
+) -> None:
+    # The fake creates the session, then holds its response back.
+    fake.enqueue_delay(CREATE, method="POST", path_contains="/sessions", after_processing=True)
+    events = Events()
+
+    async def chat() -> None:
+        async with assistant.conversation(events=events):
+            pytest.fail("the block must not run")
+
+    entering = asyncio.create_task(chat())
+    await gates[CREATE].parked.wait()
+    assert len(fake.sessions) == 1
+    entering.cancel()
+    gates[CREATE].release.set()  # the response arrives after the caller was cancelled
+    with pytest.raises(asyncio.CancelledError):
+        await entering
+    assert fake.sessions == frozenset()
+    assert requests(fake, "DELETE", "") == 1
+    assert events.seen == []
+
+
+@pytest.mark.parametrize("restore", [False, True])
+async def test_cancelled_while_renewing_deletes_the_session_created_meanwhile(
+    fake: FakeAssistant, assistant: Assistant, gates: Gates, restore: bool
+) -> None:
+    events = Events()
+    async with assistant.conversation(restore=restore, events=events) as conv:
+        await conv.send("hello")
+        expired = conv.session_id
+        assert expired is not None
+        fake.expire_session(expired)
+        # The turn (404) passes; the renewal's create is applied, its response held back.
+        fake.enqueue_delay(PASS, method="POST", path_contains="/message")
+        fake.enqueue_delay(CREATE, method="POST", path_contains="/sessions", after_processing=True)
+        turn = asyncio.create_task(conv.send("hello again"))
+        await gates[CREATE].parked.wait()
+        assert len(fake.sessions) == 1  # the new session exists on the server
+        turn.cancel()
+        gates[CREATE].release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await turn
+        assert fake.sessions == frozenset()
+        assert conv.session_id == expired  # the renewal did not happen
+        assert conv.renewals == 0
+    assert fake.sessions == frozenset()
+    assert [name for name, _ in events.seen] == ["session_started", "message_handled"]
+
+
+async def test_a_turn_that_finishes_before_exit_is_kept(
+    fake: FakeAssistant, assistant: Assistant
+) -> None:
+    async with assistant.conversation() as conv:
+        reply = await asyncio.create_task(conv.send("hello"))
+    assert reply.text
+    assert conv.turns == 1
+    assert fake.sessions == frozenset()
+
+
+async def test_exit_during_a_renewal_deletes_the_new_session_and_never_resends(
+    fake: FakeAssistant, assistant: Assistant, gates: Gates
+) -> None:
+    events = Events()
+    async with assistant.conversation(events=events) as conv:
+        await conv.send("hello")
+        expired = conv.session_id
+        assert expired is not None
+        fake.expire_session(expired)
+        fake.enqueue_delay(PASS, method="POST", path_contains="/message")
+        fake.enqueue_delay(CREATE, method="POST", path_contains="/sessions", after_processing=True)
+        turn = asyncio.create_task(conv.send("hello again"))
+        await gates[CREATE].parked.wait()  # the renewal's session exists, its reply held
+        # Released only once the block has started to exit (exit's first step closes it).
+        asyncio.get_running_loop().call_soon(gates[CREATE].release.set)
+    with pytest.raises(ClientClosedError):
+        await turn
+    assert fake.sessions == frozenset()
+    assert conv.renewals == 0
+    assert requests(fake, "POST", "/message") == 2  # the 404'd turn was not resent
+    assert [name for name, _ in events.seen] == ["session_started", "message_handled"]
