@@ -180,8 +180,8 @@ class Conversation(_ConversationBase):
             self._in_flight.cancel()
         try:
             await self._lock.acquire()  # the turn unwinds; turns queued behind it see closed
-        except asyncio.CancelledError:
-            await self._delete_session(exc)  # the turn's request is cancelled already
+        except asyncio.CancelledError as cancelled:
+            await self._delete_session(exc or cancelled)  # the turn is cancelled already
             raise
         try:
             await self._delete_session(exc)
@@ -268,7 +268,13 @@ class Conversation(_ConversationBase):
         try:
             return await request
         except asyncio.CancelledError:
-            if self._cancelled_by_exit and request.cancelled():
+            task = asyncio.current_task()
+            cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+            if (
+                self._cancelled_by_exit
+                and request.cancelled()
+                and (cancelling is None or not cancelling())
+            ):
                 # Our exit cancelled the request, not the caller's task being cancelled.
                 raise ClientClosedError(_CLOSED) from None
             raise
