@@ -214,3 +214,56 @@ async def test_exit_during_a_renewal_deletes_the_new_session_and_never_resends(
     assert conv.renewals == 0
     assert requests(fake, "POST", "/message") == 2  # the 404'd turn was not resent
     assert [name for name, _ in events.seen] == ["session_started", "message_handled"]
+
+
+async def test_exit_cancelled_while_a_renewal_runs_still_leaves_no_session(
+    fake: FakeAssistant, assistant: Assistant, gates: Gates
+) -> None:
+    conv = assistant.conversation()
+    turns: list[asyncio.Task[StatefulMessageResponse]] = []
+
+    async def chat() -> None:
+        async with conv:
+            await conv.send("hello")
+            assert conv.session_id is not None
+            fake.expire_session(conv.session_id)
+            fake.enqueue_delay(PASS, method="POST", path_contains="/message")
+            fake.enqueue_delay(
+                CREATE, method="POST", path_contains="/sessions", after_processing=True
+            )
+            turns.append(asyncio.create_task(conv.send("hello again")))
+            await gates[CREATE].parked.wait()
+            # Lands once the exit waits for the renewal to finish.
+            asyncio.get_running_loop().call_soon(chatting.cancel)
+
+    chatting = asyncio.create_task(chat())
+    with pytest.raises(asyncio.CancelledError):
+        await chatting
+    gates[CREATE].release.set()  # the renewal's session arrives after the exit
+    with pytest.raises(ClientClosedError):
+        await turns[0]
+    assert fake.sessions == frozenset()
+    assert conv.renewals == 0
+
+
+async def test_cancelled_in_the_session_started_hook_deletes_the_session(
+    fake: FakeAssistant, assistant: Assistant
+) -> None:
+    in_hook = asyncio.Event()
+
+    class Parking(Events):
+        async def session_started(self, conversation: Conversation, response: Any) -> None:
+            in_hook.set()
+            await asyncio.Event().wait()  # parked until cancelled
+
+    async def chat() -> None:
+        async with assistant.conversation(events=Parking()):
+            pytest.fail("the block must not run")
+
+    entering = asyncio.create_task(chat())
+    await in_hook.wait()
+    assert len(fake.sessions) == 1
+    entering.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await entering
+    assert fake.sessions == frozenset()
