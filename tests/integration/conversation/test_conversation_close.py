@@ -15,9 +15,7 @@ from typing import Any
 import pytest
 
 from watson_async import (
-    AssistantClient,
     ClientClosedError,
-    IAMAuthenticator,
     MessageInput,
     SessionResponse,
     StatefulMessageResponse,
@@ -25,7 +23,6 @@ from watson_async import (
 from watson_async.conversation import Assistant, Conversation
 from watson_async.testing import FakeAssistant
 
-VERSION = "2024-08-25"
 # The delay each kind of request is enqueued with; Gates tells them apart by it.
 PASS, MESSAGE, CREATE, DELETE = 0.0, 1.0, 2.0, 3.0
 
@@ -80,19 +77,26 @@ async def fake(gates: Gates) -> AsyncIterator[FakeAssistant]:
         yield fake
 
 
-@pytest.fixture
-async def assistant(fake: FakeAssistant) -> AsyncIterator[Assistant]:
-    async with AssistantClient(
-        VERSION,
-        IAMAuthenticator(fake.apikey, url=fake.iam_url),
-        service_url=fake.service_url,
-        retry=None,
-    ) as client:
-        yield client.assistant(fake.assistant_id, fake.environment_id)
-
-
 def requests(fake: FakeAssistant, method: str, suffix: str) -> int:
     return sum(1 for r in fake.requests if r.method == method and r.path.endswith(suffix))
+
+
+async def renewal_held(
+    fake: FakeAssistant, gates: Gates, conv: Conversation
+) -> tuple[str, asyncio.Task[StatefulMessageResponse]]:
+    """Expire the session and send a turn: its 404 passes, the renewal's create is
+    applied by the fake and its response held at ``gates[CREATE]``. Returns the expired
+    session and the turn."""
+    await conv.send("hello")
+    expired = conv.session_id
+    assert expired is not None
+    fake.expire_session(expired)
+    fake.enqueue_delay(PASS, method="POST", path_contains="/message")
+    fake.enqueue_delay(CREATE, method="POST", path_contains="/sessions", after_processing=True)
+    turn = asyncio.create_task(conv.send("hello again"))
+    await gates[CREATE].parked.wait()
+    assert len(fake.sessions) == 1  # the new session exists on the server
+    return expired, turn
 
 
 @pytest.mark.parametrize("restore", [False, True])
@@ -162,16 +166,7 @@ async def test_cancelled_while_renewing_deletes_the_session_created_meanwhile(
 ) -> None:
     events = Events()
     async with assistant.conversation(restore=restore, events=events) as conv:
-        await conv.send("hello")
-        expired = conv.session_id
-        assert expired is not None
-        fake.expire_session(expired)
-        # The turn (404) passes; the renewal's create is applied, its response held back.
-        fake.enqueue_delay(PASS, method="POST", path_contains="/message")
-        fake.enqueue_delay(CREATE, method="POST", path_contains="/sessions", after_processing=True)
-        turn = asyncio.create_task(conv.send("hello again"))
-        await gates[CREATE].parked.wait()
-        assert len(fake.sessions) == 1  # the new session exists on the server
+        expired, turn = await renewal_held(fake, gates, conv)
         turn.cancel()
         gates[CREATE].release.set()
         with pytest.raises(asyncio.CancelledError):
@@ -198,14 +193,7 @@ async def test_exit_during_a_renewal_deletes_the_new_session_and_never_resends(
 ) -> None:
     events = Events()
     async with assistant.conversation(events=events) as conv:
-        await conv.send("hello")
-        expired = conv.session_id
-        assert expired is not None
-        fake.expire_session(expired)
-        fake.enqueue_delay(PASS, method="POST", path_contains="/message")
-        fake.enqueue_delay(CREATE, method="POST", path_contains="/sessions", after_processing=True)
-        turn = asyncio.create_task(conv.send("hello again"))
-        await gates[CREATE].parked.wait()  # the renewal's session exists, its reply held
+        _, turn = await renewal_held(fake, gates, conv)
         # Released only once the block has started to exit (exit's first step closes it).
         asyncio.get_running_loop().call_soon(gates[CREATE].release.set)
     with pytest.raises(ClientClosedError):
@@ -224,15 +212,7 @@ async def test_exit_cancelled_while_a_renewal_runs_still_leaves_no_session(
 
     async def chat() -> None:
         async with conv:
-            await conv.send("hello")
-            assert conv.session_id is not None
-            fake.expire_session(conv.session_id)
-            fake.enqueue_delay(PASS, method="POST", path_contains="/message")
-            fake.enqueue_delay(
-                CREATE, method="POST", path_contains="/sessions", after_processing=True
-            )
-            turns.append(asyncio.create_task(conv.send("hello again")))
-            await gates[CREATE].parked.wait()
+            turns.append((await renewal_held(fake, gates, conv))[1])
             # Lands once the exit waits for the renewal to finish.
             asyncio.get_running_loop().call_soon(chatting.cancel)
 
