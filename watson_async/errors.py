@@ -79,6 +79,10 @@ class ClientClosedError(WatsonError, RuntimeError):
     call still pending when it runs: waiting on the rate-limit gate, between retries, for
     a token, or with its request in flight. Nothing more is sent for such a call. It is a
     ``RuntimeError`` too, as using a closed client always was.
+
+    A :class:`~watson_async.conversation.Conversation` raises it too once its
+    ``async with`` block has exited: for the turn that was in flight then, the turns
+    queued behind it, and every later ``send``.
     """
 
     def __init__(self, message: str = "this client is closed; create a new one") -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from watson_async.protocol.validation import check_user_id
 
-from ..errors import SessionNotFoundError
+from ..errors import ClientClosedError, SessionNotFoundError
 from ..models.context import MessageContext
 from ..models.message import MessageInput, MessageInputOptions, StatefulMessageResponse
 from ..models.session import RequestAnalytics, SessionResponse
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ._assistant import Assistant
 
 _log = logging.getLogger("watson_async.conversation")
+_CLOSED = "the conversation is closed; create a new one"
 
 
 class Conversation(_ConversationBase):
@@ -55,6 +56,14 @@ class Conversation(_ConversationBase):
     dialog starts over on the new session.
 
     Turns of one conversation run one at a time (concurrent ``send`` calls queue).
+
+    Leaving the block closes the conversation for good. A turn still in flight (sent
+    from another task) is cancelled, as :meth:`AssistantClient.aclose` cancels calls
+    in flight, and its ``send`` raises :class:`ClientClosedError`, as do turns queued
+    behind it and every later ``send``; then the session is deleted. A closed
+    conversation never renews its session. A session whose creation was under way when
+    the caller was cancelled (entering, or renewing) is still awaited and deleted
+    before the ``CancelledError`` goes on, so no path leaves a session on the service.
 
     Args:
         assistant: The :class:`Assistant` to talk to.
@@ -101,6 +110,8 @@ class Conversation(_ConversationBase):
         self._states: dict[str, str] = {}  # skill name -> latest exported system.state
         self._state_pending = False  # send the states with the next turn
         self._lock = asyncio.Lock()
+        self._in_flight: asyncio.Future[Any] | None = None  # the request of the current turn
+        self._cancelled_by_exit = False
 
     def __repr__(self) -> str:
         return (
@@ -148,7 +159,11 @@ class Conversation(_ConversationBase):
         self._entered = True
         session = await self._start_session()
         if self._events is not None:
-            await self._report(self._events.session_started, self, session)
+            try:
+                await self._report(self._events.session_started, self, session)
+            except BaseException as exc:  # cancelled in the hook: __aexit__ will not run
+                await self.__aexit__(type(exc), exc, exc.__traceback__)
+                raise
         return self
 
     async def __aexit__(
@@ -158,6 +173,22 @@ class Conversation(_ConversationBase):
         tb: TracebackType | None,
     ) -> None:
         self._closed = True
+        if self._in_flight is not None:
+            # Waiting for the turn could take the client's whole timeout and retry
+            # budget; like aclose(), closing ends the calls in flight instead.
+            self._cancelled_by_exit = True
+            self._in_flight.cancel()
+        try:
+            await self._lock.acquire()  # the turn unwinds; turns queued behind it see closed
+        except asyncio.CancelledError as cancelled:
+            await self._delete_session(exc or cancelled)  # the turn is cancelled already
+            raise
+        try:
+            await self._delete_session(exc)
+        finally:
+            self._lock.release()
+
+    async def _delete_session(self, exc: BaseException | None) -> None:
         session_id, self._session_id = self._session_id, None
         if session_id is None:
             return
@@ -196,17 +227,17 @@ class Conversation(_ConversationBase):
         body = _input_json(input, options, self._analytics, export=self._restore)
         context_json = _object_json("context", context)
         async with self._lock:
+            self._check_open()
             session_id = self._session_id
             if session_id is None:
                 raise RuntimeError(
-                    "the conversation is closed"
-                    if self._closed
-                    else "enter the conversation first: async with assistant.conversation() as c"
+                    "enter the conversation first: async with assistant.conversation() as c"
                 )
             reply: StatefulMessageResponse | None
             try:
                 reply = await self._message(session_id, body, context_json)
             except SessionNotFoundError:
+                self._check_open()  # the 404 may be our own exit's delete: never renew
                 reply = None
             renewed = reply is None
             if reply is None:  # outside the except block: a new failure is not "during" the 404
@@ -230,15 +261,56 @@ class Conversation(_ConversationBase):
     ) -> StatefulMessageResponse:
         if self._state_pending and self._states:
             context = _with_states(context, self._states)
-        return await self._assistant.message(
-            session_id, input=body, context=context, user_id=self._user_id
+        request = asyncio.ensure_future(
+            self._assistant.message(session_id, input=body, context=context, user_id=self._user_id)
         )
+        self._in_flight = request
+        try:
+            return await request
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+            if (
+                self._cancelled_by_exit
+                and request.cancelled()
+                and (cancelling is None or not cancelling())
+            ):
+                # Our exit cancelled the request, not the caller's task being cancelled.
+                raise ClientClosedError(_CLOSED) from None
+            raise
+        finally:
+            self._in_flight = None
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClientClosedError(_CLOSED)
 
     async def _start_session(self) -> SessionResponse:
         analytics = self._analytics.to_dict() if self._analytics is not None else None
-        session = await self._assistant.create_session(analytics=analytics)
+        # Shielded: a caller cancelled while the service creates the session still
+        # learns its id, to delete it; the wait is bounded by the client's timeout.
+        creating = asyncio.ensure_future(self._assistant.create_session(analytics=analytics))
+        try:
+            session = await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            await self._discard(creating)
+            raise
+        if self._closed:  # exit ran while a renewal created this one
+            await self._discard(creating)
+            raise ClientClosedError(_CLOSED)
         self._session_id = session.session_id
         return session
+
+    async def _discard(self, creating: asyncio.Future[SessionResponse]) -> None:
+        """Delete the session ``creating`` creates, once it is known (failures logged)."""
+        try:
+            session_id = (await creating).session_id
+            await self._assistant.delete_session(session_id)
+        except asyncio.CancelledError:
+            creating.cancel()
+            raise
+        except Exception as failure:
+            _log.warning("could not delete a session created for a closed call: %r", failure)
 
     async def _renew(self, expired: str) -> str:
         # Until a new session exists the expired one stays current: a failure here is

@@ -15,7 +15,6 @@ from fakes import ManualClock as Clock
 
 from watson_async import (
     AssistantClient,
-    IAMAuthenticator,
     MessageInput,
     PermissionDeniedError,
     RequestAnalytics,
@@ -34,7 +33,6 @@ from watson_async.conversation import (
 from watson_async.testing import FakeAssistant
 from watson_async.testing._script import ASK_DESTINATION, GREETING_TEXT
 
-VERSION = "2024-08-25"
 TIMEOUT = 60.0
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "conversations.md"
 INVALID_SESSION = {"error": "Invalid Session", "code": 404}
@@ -49,23 +47,6 @@ def clock() -> Clock:
 async def fake(clock: Clock) -> AsyncIterator[FakeAssistant]:
     async with FakeAssistant(clock=clock, session_timeout=TIMEOUT) as fake:
         yield fake
-
-
-@pytest.fixture
-async def client(fake: FakeAssistant) -> AsyncIterator[AssistantClient]:
-    # No retries: a fault enqueued on the fake is what the conversation sees.
-    async with AssistantClient(
-        VERSION,
-        IAMAuthenticator(fake.apikey, url=fake.iam_url),
-        service_url=fake.service_url,
-        retry=None,
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def assistant(fake: FakeAssistant, client: AssistantClient) -> Assistant:
-    return client.assistant(fake.assistant_id, fake.environment_id)
 
 
 def messages(fake: FakeAssistant) -> list[Any]:
