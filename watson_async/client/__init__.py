@@ -232,7 +232,7 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         elif rate_limit_gate is False:
             self._gate = None
         elif isinstance(rate_limit_gate, Gate) and not isinstance(rate_limit_gate, type):
-            self._gate = rate_limit_gate.bind(self._report_gate_wait, self._report_fleet)
+            self._gate = rate_limit_gate.bind(self._report_gate_wait, self._report)
         else:
             raise ValueError(
                 "rate_limit_gate must be True, False or a gate such as RateLimitGate() or "
@@ -242,7 +242,7 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         if on_event is not None:
             self.add_listener(on_event)
         if isinstance(authenticator, TokenAuthenticator):
-            authenticator.add_refresh_listener(self._report_refresh)
+            authenticator.add_refresh_listener(self._report)
             if isinstance(transport, AiohttpTransport):
                 authenticator._use_connection_settings(transport._settings)
         self._life = _Lifecycle()  # shared with views from with_options()
@@ -391,7 +391,7 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         if self._gate is not None:
             self._gate.close()
         if isinstance(self._authenticator, TokenAuthenticator):
-            self._authenticator.remove_refresh_listener(self._report_refresh)
+            self._authenticator.remove_refresh_listener(self._report)
         try:
             await self._authenticator.aclose()
         finally:

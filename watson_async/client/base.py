@@ -418,10 +418,8 @@ class _BaseClient:
             self._on_gate_wait(event)
         self._listeners.emit(event)
 
-    def _report_refresh(self, event: RefreshEvent) -> None:
-        self._listeners.emit(event)
-
-    def _report_fleet(self, event: FleetEvent) -> None:
+    def _report(self, event: RefreshEvent | FleetEvent) -> None:
+        """Token refreshes and a shared gate's fleet events: to the listeners as they are."""
         self._listeners.emit(event)
 
     # --- pagination ----------------------------------------------------------------

@@ -227,8 +227,7 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
         self._done: dict[str, int] = {}  # of those, answered but not yet told to Redis
         self._granted: dict[str, int] = {}  # admitted by Redis, not yet handed out
         self._bindings: weakref.WeakSet[Binding] = weakref.WeakSet()
-        self._merges: set[asyncio.Task[None]] = set()
-        self._merging: dict[str, set[asyncio.Task[None]]] = {}  # the same, per family
+        self._merging: dict[str, set[asyncio.Task[None]]] = {}  # per family, unfinished
 
     def key(self, family: str) -> str:
         """The Redis key of ``family``'s shared state."""
@@ -237,13 +236,13 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
     async def aclose(self) -> None:
         """Wait for the pending merges (each bounded by ``op_timeout``), then close the
         Redis client if this gate made it (:meth:`from_url`)."""
-        while self._merges:
-            merges = set(self._merges)
+        while merges := {task for tasks in self._merging.values() for task in tasks}:
             # Removed here, not only by their done callbacks: when every merge has
             # already finished, gather completes without yielding (Python 3.12's eager
             # gather), the callbacks never get to run, and the loop would spin.
             await asyncio.gather(*merges)
-            self._merges -= merges
+            for tasks in self._merging.values():
+                tasks -= merges
         await self._close_owned()
 
     def bind(
@@ -366,8 +365,6 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
             self._fallback_ms,
         ]
         task = asyncio.ensure_future(self._merge(family, done, args))
-        self._merges.add(task)
-        task.add_done_callback(self._merges.discard)
         merging = self._merging.setdefault(family, set())
         merging.add(task)
         task.add_done_callback(merging.discard)
