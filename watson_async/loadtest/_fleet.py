@@ -72,7 +72,8 @@ def check_redis_url(url: str) -> None:
     try:
         parse_url(url)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"--redis {url!r} is not a usable Redis URL: {exc}") from None
+        # Not echoed: a Redis URL may carry a password.
+        raise ValueError(f"--redis is not a usable Redis URL: {exc}") from None
 
 
 async def redis_problem(url: str, timeout: float = 2.0) -> str | None:

@@ -119,7 +119,7 @@ def test_progress_adds_counts_and_keeps_the_highest_latency() -> None:
     ("args", "message"),
     [
         (["--processes", "2", "--redis", "http://x"], "is not a usable Redis URL"),
-        (["--processes", "2", "--redis", "redis://h:port/0"], "is not a usable Redis URL"),
+        (["--processes", "2", "--redis", "redis://u:s3cret@h:port/0"], "is not a usable Redis URL"),
         (["--processes", "11"], "users (10) is the fleet's total"),
         (["--processes", "2", "--fake-error-rate", "0.5"], "can't be combined"),
     ],
@@ -131,6 +131,7 @@ def test_bad_fleet_arguments_exit_2_before_anything_starts(
     err = capsys.readouterr().err
     assert "watson-async loadtest: error:" in err
     assert message in err
+    assert "s3cret" not in err  # a Redis URL's password is never echoed
 
 
 def test_processes_must_be_a_positive_integer(capsys: pytest.CaptureFixture[str]) -> None:
