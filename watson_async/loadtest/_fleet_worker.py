@@ -38,7 +38,7 @@ class WorkerSpec:
     config: LoadTestConfig
     endpoint: FakeEndpoint | None
     """The parent's fake; ``None`` for the real target."""
-    redis_url: str | None
+    redis_url: str | None = attrs.field(repr=False)  # may carry a password
     namespace: str
     start_timeout: float
     progress_interval: float = 0.5

@@ -15,6 +15,7 @@ from watson_async.cli.main import main
 from watson_async.loadtest import LoadTestConfig
 from watson_async.loadtest._fleet import split
 from watson_async.loadtest._fleet_runner import _sum_snapshots
+from watson_async.loadtest._fleet_worker import WorkerSpec
 from watson_async.loadtest._recorder import Recorder
 
 
@@ -155,3 +156,9 @@ def test_the_report_json_has_a_fleet_section() -> None:
     assert data["passed"] is False  # a lost process fails the run
     assert fleet.exit_code == 1
     assert "process 1 sent no report (killed)" in fleet.failures
+
+
+def test_a_worker_spec_never_shows_its_redis_url() -> None:
+    spec = WorkerSpec(0, LoadTestConfig(), None, "redis://u:s3cret@h:6379/0", "ns", 1.0)
+    assert "s3cret" not in repr(spec)
+    assert spec.redis_url == "redis://u:s3cret@h:6379/0"
