@@ -42,6 +42,7 @@ class ProcessReport:
     """Why it sent no report (it failed, or was killed after the grace period)."""
 
     def to_dict(self) -> dict[str, Any]:
+        """This process's row of the ``fleet.per_process`` JSON section."""
         data = attrs.asdict(self)
         data["share"] = dict(self.share)
         return data
@@ -106,6 +107,7 @@ class FleetReport:
         return data
 
     def write_json(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_dict` to ``path`` as indented JSON."""
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
     def write_csv(self, path: str | os.PathLike[str]) -> None:
