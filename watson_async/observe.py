@@ -25,8 +25,9 @@ Logging follows the same events, quiet by default (the ``watson_async`` logger h
 a ``NullHandler``): ``watson_async.client`` logs every attempt and call at ``DEBUG``,
 ``watson_async.resilience.retry`` every retry at ``INFO`` and gate hold at ``DEBUG``,
 ``watson_async.auth`` failed token requests at ``WARNING``, ``watson_async.webhooks``
-every webhook request at ``DEBUG`` and every refused or failed one at ``WARNING``. Log lines carry route
-templates, statuses, durations and transaction IDs, never tokens, API keys or bodies.
+every webhook request at ``DEBUG`` and every refused or failed one at ``WARNING``. Log
+lines carry route templates, statuses, durations and transaction IDs, never tokens, API
+keys or bodies.
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ class WebhookCallEvent:
     """Seconds from then to the answer."""
 
 
-Event: TypeAlias = AttemptEvent | CallEvent | RetryEvent | GateEvent | RefreshEvent | FleetEvent | WebhookCallEvent  # noqa: E501
+_CallEvents: TypeAlias = AttemptEvent | CallEvent | RetryEvent | GateEvent | RefreshEvent
+Event: TypeAlias = _CallEvents | FleetEvent | WebhookCallEvent
 """Everything a listener receives."""
 
 Listener: TypeAlias = Callable[[Event], None]

@@ -141,9 +141,7 @@ class WebhookHandler(Generic[Req, Rep]):
         )
         return response
 
-    async def _answer(
-        self, body: bytes, headers: Mapping[str, str]
-    ) -> tuple[WebhookResponse, str]:
+    async def _answer(self, body: bytes, headers: Mapping[str, str]) -> tuple[WebhookResponse, str]:
         try:
             verify(self.auth, headers, now=self._clock())
         except WebhookAuthError as exc:
