@@ -173,6 +173,8 @@ def _verify_jwt(value: str, auth: JwtAuth, now: float) -> None:
     # IBM's docs pass the header's value straight to a JWT library, so the token comes
     # bare; a ``Bearer`` prefix is accepted too.
     token = value[7:] if value[:7].lower() == "bearer " else value
+    claims: dict[str, object] = {}
+    problem = None
     try:
         with _any_key_length():
             claims = jwt.decode(
@@ -188,7 +190,10 @@ def _verify_jwt(value: str, auth: JwtAuth, now: float) -> None:
                 },
             )
     except jwt.InvalidTokenError as exc:
-        raise WebhookAuthError(f"the JWT is not valid ({type(exc).__name__})") from None
+        problem = f"the JWT is not valid ({type(exc).__name__})"
+    if problem is not None:
+        # Raised out here, so PyJWT's frames (which hold the key) are not its context.
+        raise WebhookAuthError(problem)
     # Times are checked here, on the caller's clock, rather than by PyJWT on time.time().
     exp = claims.get("exp")
     if exp is not None:
