@@ -19,10 +19,10 @@ from watson_async.webhooks import (
     JwtAuth,
     NoAuth,
     WebhookAuthError,
+    _auth,
     authorization_headers,
     verify,
 )
-from watson_async.webhooks import _auth
 
 SECRET = "purple unicorn"  # IBM's example secret: 14 bytes, under PyJWT's 32-byte advice
 NOW = 1_800_000_000.0
@@ -160,18 +160,18 @@ def test_every_comparison_is_constant_time(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @pytest.mark.parametrize(
-    "build",
+    ("build", "match"),
     [
-        lambda: JwtAuth(""),
-        lambda: JwtAuth(SECRET, leeway=-1),
-        lambda: BearerAuth(""),
-        lambda: BasicAuth("a:b", "p"),
-        lambda: ApiKeyAuth("Bad:Header", "k"),
-        lambda: ApiKeyAuth("", "k"),
+        (lambda: JwtAuth(""), "non-empty"),
+        (lambda: JwtAuth(SECRET, leeway=-1), "leeway"),
+        (lambda: BearerAuth(""), "non-empty"),
+        (lambda: BasicAuth("a:b", "p"), "cannot contain"),
+        (lambda: ApiKeyAuth("Bad:Header", "k"), "header name"),
+        (lambda: ApiKeyAuth("", "k"), "header name"),
     ],
 )
-def test_bad_settings_are_refused_at_construction(build: Any) -> None:
-    with pytest.raises(ValueError):
+def test_bad_settings_are_refused_at_construction(build: Any, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
         build()
 
 

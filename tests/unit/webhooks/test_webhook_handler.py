@@ -231,13 +231,18 @@ async def test_log_handler() -> None:
 
 
 @pytest.mark.parametrize(
-    "options",
-    [{"deadline": 0}, {"deadline": 30}, {"max_body_bytes": 0}, {"fallback": "echo"}],
+    ("options", "match"),
+    [
+        ({"deadline": 0}, "deadline"),
+        ({"deadline": 30}, "deadline"),
+        ({"max_body_bytes": 0}, "max_body_bytes"),
+        ({"fallback": "echo"}, "fallback"),
+    ],
 )
-def test_bad_options_are_refused(options: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):
+def test_bad_options_are_refused(options: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
         pre_message_handler(_shout, auth=NoAuth(), **options)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="callable"):
         pre_message_handler("not callable", auth=NoAuth())  # type: ignore[arg-type]
 
 

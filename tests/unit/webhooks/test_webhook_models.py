@@ -40,12 +40,15 @@ def test_sample_round_trips(name: str) -> None:
 
 def test_the_samples_read_as_typed_models() -> None:
     pre = PreMessageRequest.from_dict(load("pre_message_request.json", WEBHOOKS))
-    assert pre.event is not None and pre.event.name == "message_received"
-    assert pre.payload.input is not None and pre.payload.input.text == "Buenos días"
+    assert pre.event is not None
+    assert pre.event.name == "message_received"
+    assert pre.payload.input is not None
+    assert pre.payload.input.text == "Buenos días"
     post = PostMessageRequest.from_dict(load("post_message_request.json", WEBHOOKS))
     assert post.options == {}
     assert post.payload.text == "Hello. Good evening"
-    assert post.payload.context is not None and post.payload.context.global_ is not None
+    assert post.payload.context is not None
+    assert post.payload.context.global_ is not None
     assert post.payload.context.global_.session_id == "sxxx"
     reply = PostMessageReply.from_dict(load("post_message_reply.json", WEBHOOKS))
     assert isinstance((reply.payload.output.generic or [])[0], GenericText)
@@ -55,7 +58,8 @@ def test_a_log_event_reads_as_a_message_log_or_a_cdr() -> None:
     message = LogEvent.from_dict(load("log_message_logged.json", WEBHOOKS))
     log = message.message_log
     assert isinstance(log, Log)
-    assert log.request is not None and log.request.input is not None
+    assert log.request is not None
+    assert log.request.input is not None
     assert log.request.input.text == "Hello"
     cdr = LogEvent.from_dict(load("log_cdr_logged.json", WEBHOOKS))
     assert cdr.name == "cdr_logged"
