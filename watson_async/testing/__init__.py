@@ -15,11 +15,13 @@ rate limiting (:data:`RATE_LIMIT_FAMILIES`, ``date_skew``), fault injection
 It also serves the authoring API (environments, releases with export/import, skills,
 providers, bulk classify), message logs with ``delete_user_data``, and
 ``message_stream`` server-sent events, and calls your pre-message, post-message and log
-webhooks (:class:`WebhookTarget`; see :class:`FakeAssistant`).
+webhooks (:class:`WebhookTarget`; see :class:`FakeAssistant`); :class:`AsgiServer`
+serves an ASGI webhook app (FastAPI) on loopback for it to call.
 The pytest plugin (``watson_async.testing.pytest_plugin``) provides the
 ``fake_assistant`` fixture.
 """
 
+from ._asgi import AsgiServer
 from ._records import RecordedAnalytics, RecordedRequest, RecordedUpload
 from ._script import BotState
 from ._segment import DEFAULT_WRITE_KEY, FakeSegment, RecordedBatch
@@ -40,6 +42,7 @@ __all__ = [
     "DEFAULT_INSTANCE_ID",
     "DEFAULT_WRITE_KEY",
     "RATE_LIMIT_FAMILIES",
+    "AsgiServer",
     "BotState",
     "FakeAssistant",
     "FakeSegment",
