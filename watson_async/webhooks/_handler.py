@@ -77,6 +77,15 @@ def _echo_post(request: PostMessageRequest) -> PostMessageReply:
     return PostMessageReply(payload=request.payload)
 
 
+#: Per kind: the request model, the reply model (None: the reply is ``{}``) and the
+#: event name a request must carry if it names one.
+_KINDS: dict[str, tuple[Any, type[Model] | None, str | None]] = {
+    "pre_message": (PreMessageRequest, PreMessageReply, MESSAGE_RECEIVED),
+    "post_message": (PostMessageRequest, PostMessageReply, MESSAGE_PROCESSED),
+    "log": (LogEvent, None, None),
+}
+
+
 class WebhookHandler(Generic[Req, Rep]):
     """One webhook endpoint: verification, parsing, your function, the reply.
 
@@ -91,9 +100,6 @@ class WebhookHandler(Generic[Req, Rep]):
         kind: str,
         func: Callable[[Req], Awaitable[Rep]],
         *,
-        request_model: type[Req],
-        reply_model: type[Model] | None,
-        event_name: str | None,
         auth: WebhookAuth,
         deadline: float,
         fallback: Callable[[Req], Rep] | None,
@@ -101,6 +107,8 @@ class WebhookHandler(Generic[Req, Rep]):
         on_event: Listener | None,
         clock: Callable[[], float],
     ) -> None:
+        if kind not in _KINDS:
+            raise ValueError(f"kind must be one of {', '.join(_KINDS)}, got {kind!r}")
         if not callable(func):
             raise ValueError(f"the {kind} webhook function must be callable")
         if not 0 < deadline <= _MAX_DEADLINE:
@@ -114,9 +122,9 @@ class WebhookHandler(Generic[Req, Rep]):
         self.deadline = deadline
         self.max_body_bytes = max_body_bytes
         self._func = func
-        self._request_model = request_model
-        self._reply_model = reply_model
-        self._event_name = event_name
+        spec = _KINDS[kind]
+        self._request_model: type[Req] = spec[0]
+        self._reply_model, self._event_name = spec[1], spec[2]
         self._fallback = fallback
         self._clock = clock
         self._listeners = Listeners()
@@ -229,9 +237,6 @@ def pre_message_handler(
     return WebhookHandler(
         "pre_message",
         func,
-        request_model=PreMessageRequest,
-        reply_model=PreMessageReply,
-        event_name=MESSAGE_RECEIVED,
         auth=auth,
         deadline=deadline,
         fallback=fallback,
@@ -257,9 +262,6 @@ def post_message_handler(
     return WebhookHandler(
         "post_message",
         func,
-        request_model=PostMessageRequest,
-        reply_model=PostMessageReply,
-        event_name=MESSAGE_PROCESSED,
         auth=auth,
         deadline=deadline,
         fallback=fallback,
@@ -283,9 +285,6 @@ def log_handler(
     return WebhookHandler(
         "log",
         func,
-        request_model=LogEvent,
-        reply_model=None,
-        event_name=None,
         auth=auth,
         deadline=deadline,
         fallback=None,
