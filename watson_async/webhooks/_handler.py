@@ -20,6 +20,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from watson_async.models import Model
 from watson_async.observe import Listener, Listeners, WebhookCallEvent
 from watson_async.protocol.codec import dumps, loads
+from watson_async.protocol.validation import check_text, check_user_id
 
 from ._auth import WebhookAuth, WebhookAuthError, verify
 from ._models import (
@@ -213,6 +214,16 @@ def _reply_problem(reply: Any, model: type[Model]) -> str | None:
         dumps(data)
     except Exception as exc:
         return f"{model.__name__} does not round-trip ({type(exc).__name__})"
+    if isinstance(reply, PreMessageReply):
+        # The service would refuse these ("Error validating webhook response").
+        payload = reply.payload
+        try:
+            if payload.input is not None and payload.input.text is not None:
+                check_text(payload.input.text)
+            if payload.user_id is not None:
+                check_user_id(payload.user_id)
+        except ValueError as exc:
+            return str(exc)
     return None
 
 

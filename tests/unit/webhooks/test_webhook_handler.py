@@ -179,6 +179,9 @@ async def test_code_that_raises_gets_500_and_a_log_line(caplog: pytest.LogCaptur
         None,
         PostMessageReply.from_dict({"payload": {"output": {"generic": []}}}),
         PreMessageReply.from_dict({"payload": {"input": {"text": "x"}}, "bad": {1, 2}}),
+        PreMessageReply(payload=MessageRequest(input=MessageInput(text="two\nlines"))),
+        PreMessageReply(payload=MessageRequest(input=MessageInput(text="x" * 2049))),
+        PreMessageReply(payload=MessageRequest(user_id="")),
     ],
 )
 async def test_a_reply_that_breaks_the_schema_is_not_sent(
