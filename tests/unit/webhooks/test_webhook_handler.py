@@ -253,3 +253,14 @@ def test_the_handler_repr_shows_no_secret() -> None:
     handler, _ = _pre()
     assert SECRET not in repr(handler)
     assert SECRET not in repr(vars(handler))
+
+
+async def test_a_late_log_function_gets_503() -> None:
+    async def slow(event: LogEvent) -> None:
+        await asyncio.Event().wait()
+
+    events: list[Any] = []
+    handler = log_handler(slow, auth=NoAuth(), deadline=0.05, on_event=events.append)
+    body = json.dumps(load("log_message_logged.json", WEBHOOKS)).encode()
+    assert (await handler.handle(body, {})).status == 503
+    assert events[0].outcome == "late"
