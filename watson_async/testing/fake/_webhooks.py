@@ -70,12 +70,15 @@ class WebhookTarget:
 
 @dataclass(slots=True)
 class WebhookCall:
-    """One webhook call the fake made."""
+    """One webhook call the fake made: ``kind`` (``pre_message``, ``post_message``,
+    ``log``), the JSON body sent, the answer's ``status`` (``None``: no answer in time or
+    no connection), the parsed reply, and the ``outcome``: ``ok``, ``no_answer``,
+    ``status`` (not 2xx), ``invalid_json`` or ``invalid_payload``."""
 
-    kind: str  # "pre_message", "post_message" or "log"
+    kind: str
     request: dict[str, Any]
-    status: int | None  # None: no answer (timeout, connection refused)
-    outcome: str  # "ok", or what the fake's reply to the client makes of the failure
+    status: int | None
+    outcome: str
     reply: Any = field(default=None, repr=False)
 
 
