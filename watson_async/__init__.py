@@ -67,7 +67,7 @@ if TYPE_CHECKING:
         StatelessMessageInput,
         StatelessMessageResponse,
     )
-    from watson_async.observe import AttemptEvent, CallEvent, Event, Listener
+    from watson_async.observe import AttemptEvent, CallEvent, Event, Listener, WebhookCallEvent
     from watson_async.protocol.wire import RateLimit
     from watson_async.resilience.gates import FleetEvent, Gate, GateBinding
     from watson_async.resilience.retry import (
@@ -149,6 +149,7 @@ _WHERE = {
     "TransportError": "watson_async.errors",
     "USER_AGENT": "watson_async.client",
     "WatsonError": "watson_async.errors",
+    "WebhookCallEvent": "watson_async.observe",
     "derive_session_started": "watson_async.analytics",
     "derive_turn": "watson_async.analytics",
     "is_testing": "watson_async.resilience.retry",
@@ -221,6 +222,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "WatsonError",
+    "WebhookCallEvent",
     "__version__",
     "derive_session_started",
     "derive_turn",

@@ -48,6 +48,7 @@ EXPECTED = {
     "GateEvent",
     "AttemptEvent",
     "CallEvent",
+    "WebhookCallEvent",
     "Event",
     "Listener",
     "RateLimitGate",
