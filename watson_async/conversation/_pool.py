@@ -11,9 +11,9 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from watson_async._lifecycle import AsyncClosing
 from watson_async.protocol.validation import check_user_id
 
 from ..errors import ClientClosedError, PoolFullError
@@ -75,7 +75,7 @@ class _Entry:
         self.lock = asyncio.Lock()  # one lease (so one turn) at a time
 
 
-class ConversationPool:
+class ConversationPool(AsyncClosing):
     """One stateful :class:`Conversation` per user ID, for web backends.
 
     ``async with pool.lease(user_id) as conv:`` gives the user's conversation, opened
@@ -357,18 +357,6 @@ class ConversationPool:
         return None
 
     # --- lifecycle -------------------------------------------------------------
-
-    async def __aenter__(self) -> ConversationPool:
-        self._check_open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """End every conversation (concurrently) and stop the pool's tasks; returns once

@@ -153,6 +153,7 @@ async def test_an_idle_user_is_evicted_after_idle_timeout(
         await pool.send("carol", "hi")
         await time_.until_sleeping()
         time_.advance(99)
+        assert time_.sleepers == 1  # not due yet: the sweeper sleeps on
         assert "carol" in pool
         assert stub.live == {"session-1"}
         time_.advance(1)
