@@ -33,8 +33,8 @@ _Kind = Literal["opened", "evicted", "closed"]
 _Reason = Literal["idle", "capacity"]
 
 #: Seconds a user may stay idle before the pool ends their conversation: a little under
-#: five minutes, the session inactivity timeout of ``FakeAssistant`` and a common
-#: environment setting, so the pool deletes a session before the service drops it.
+#: five minutes (``FakeAssistant``'s session inactivity timeout), so that the pool
+#: deletes a session before the service drops it.
 DEFAULT_IDLE_TIMEOUT = 270.0
 #: How many users' conversations a pool holds at most by default.
 DEFAULT_MAX_USERS = 10_000
@@ -106,8 +106,11 @@ class ConversationPool(AsyncClosing):
         on_event: Called with each :class:`PoolEvent`.
         clock: The monotonic clock idle time is measured with.
         sleep: What the eviction task waits with.
-        analytics, restore, on_renewal, history_limit, events: Passed to each
-            :class:`Conversation`.
+        analytics: Passed to each :class:`Conversation` (as are the next four).
+        restore: See :class:`Conversation`.
+        on_renewal: See :class:`Conversation`.
+        history_limit: See :class:`Conversation`.
+        events: See :class:`Conversation`.
     """
 
     def __init__(
