@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 from fakes import Events, VirtualTime
 
+from watson_async import AssistantClient, ClientClosedError, IAMAuthenticator
 from watson_async.conversation import Assistant, ConversationPool
 from watson_async.testing import FakeAssistant
 
@@ -100,3 +101,32 @@ async def test_an_idle_user_is_evicted_and_its_session_deleted_on_the_service(
         assert "awake" in pool
         assert "sleepy" not in pool
     assert fake.sessions == frozenset()
+
+
+async def test_aclose_ends_a_turn_in_flight_and_leaves_no_session() -> None:
+    release = asyncio.Event()
+    parked = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:  # the fake's: a delayed request waits here
+        if seconds:
+            parked.set()
+            await release.wait()
+
+    async with (
+        FakeAssistant(sleep=sleep) as fake,
+        AssistantClient(
+            "2024-08-25",
+            IAMAuthenticator(fake.apikey, url=fake.iam_url),
+            service_url=fake.service_url,
+        ) as client,
+    ):
+        pool = client.assistant(fake.assistant_id, fake.environment_id).conversation_pool()
+        await pool.send("idle", "hello")
+        fake.enqueue_delay(1.0, path_contains="/message")
+        turn = asyncio.create_task(pool.send("busy", "hello"))
+        await parked.wait()  # busy's turn is on the wire
+        await pool.aclose()
+        with pytest.raises(ClientClosedError):
+            await turn
+        assert fake.sessions == frozenset()
+        release.set()
