@@ -35,12 +35,12 @@ from ._format import (
     Target,
     UnmatchedRequestError,
     _canonical,
-    _drop,
     dump,
     kept_headers,
     load,
     parse_body,
     same_service,
+    scrub_chunk,
     scrub_reply,
     scrub_request,
 )
@@ -218,11 +218,15 @@ class Cassette:
     def _find(self, method: str, target: Target, body: Any) -> Recorded | None:
         """The first unused recorded reply for this request (the same path first, so each
         session's turns replay in its own order), or None."""
-        if not self._replaying:
+        if not self._replaying or (self.records and not target.is_service):
+            # Recording, a recorded (scrubbed) token would only earn 401s: fetch a real one.
             return None
         self._check_target(target)
-        key = (method, target.route, _canonical(_drop(body, self._ignored)))
-        matches = [i for i, e in enumerate(self._recorded) if e.key(self._ignored) == key]
+        matches = [
+            i
+            for i, e in enumerate(self._recorded)
+            if e.matches(method, target.route, body, self._ignored)
+        ]
         fresh = [i for i in matches if not self._used[i]]
         same_path = [i for i in fresh if self._recorded[i].path == target.path]
         chosen = (same_path or fresh or (matches[-1:] if self._allow_repeats else []))[:1]
@@ -252,6 +256,10 @@ class Cassette:
     ) -> None:
         self._check_target(target)
         exchange = Exchange(method, target.path, target.route, target.query, body, reply)
+        if not target.is_service and any(
+            e.matches(method, target.route, body, self._ignored) for e in self.exchanges
+        ):
+            return  # a token request recorded already: one is enough to replay
         self._new.append((order, exchange))
 
 
@@ -352,13 +360,8 @@ class CassetteTransport:
         scrubbers = self._cassette._scrubbers
         whole = b"".join(data)
         if streamed and "event-stream" in headers.get("Content-Type", ""):
-            texts = [chunk.decode(errors="replace") for chunk in data]
-            return Recorded(
-                response.status,
-                response.reason,
-                headers,
-                chunks=tuple(scrub_reply(text, scrubbers) for text in texts),
-            )
+            chunks = tuple(scrub_chunk(c.decode(errors="replace"), scrubbers) for c in data)
+            return Recorded(response.status, response.reason, headers, chunks=chunks)
         body = scrub_reply(parse_body(whole, response.headers), scrubbers)
         return Recorded(response.status, response.reason, headers, body)
 

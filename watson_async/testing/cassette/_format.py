@@ -37,6 +37,7 @@ __all__ = [
     "header",
     "load",
     "redact_keys",
+    "scrub_chunk",
 ]
 
 FORMAT = 1
@@ -51,8 +52,8 @@ _SECRET_KEYS = frozenset(
 #: Reply keys holding a token: IAM's, and Cloud Pak for Data's ``token`` (a JWT whose
 #: lifetime the authenticator reads from its claims, so a claims-only JWT replaces it).
 _TOKEN_KEYS = frozenset({"access_token", "refresh_token", "delegated_refresh_token"})
-#: Reply headers worth keeping: the rest (``Date``, transaction IDs, cookies, lengths the
-#: replay recomputes) change every run or must never be written.
+#: Reply headers worth keeping: the rest (``Date``, transaction IDs, rate-limit reset
+#: times, cookies, lengths the replay recomputes) change every run or must never be written.
 _KEPT_HEADERS = ("content-type", "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining")
 #: Request body keys ignored when matching: they change every run.
 DEFAULT_IGNORED_KEYS = frozenset({"timestamp", "transaction_id", "request_timestamp"})
@@ -179,9 +180,26 @@ class Exchange:
     """The normalised, scrubbed request body (parsed JSON or form, text, or None)."""
     response: Recorded
 
-    def key(self, ignored: frozenset[str]) -> tuple[str, str, str]:
-        """What a live request must equal: method, route and body (ignored keys dropped)."""
-        return self.method, self.route, _canonical(_drop(self.body, ignored))
+    def matches(self, method: str, route: str, body: Any, ignored: frozenset[str]) -> bool:
+        """Whether a request is this one: method, route and body equal, ``ignored`` keys
+        left out; a scrubbed value matches any value (the replay needs no scrubbers)."""
+        return (
+            self.method == method
+            and self.route == route
+            and _same(_drop(self.body, ignored), _drop(body, ignored))
+        )
+
+
+def _same(recorded: Any, live: Any) -> bool:
+    if recorded == SCRUBBED:
+        return True
+    if isinstance(recorded, dict) and isinstance(live, dict):
+        return recorded.keys() == live.keys() and all(
+            _same(value, live[key]) for key, value in recorded.items()
+        )
+    if isinstance(recorded, list) and isinstance(live, list):
+        return len(recorded) == len(live) and all(map(_same, recorded, live))
+    return bool(recorded == live)
 
 
 # --- scrubbing ----------------------------------------------------------------------
@@ -255,6 +273,31 @@ def scrub_reply(body: Any, scrubbers: Sequence[Scrubber]) -> Any:
     return body
 
 
+def scrub_chunk(text: str, scrubbers: Sequence[Scrubber]) -> str:
+    """One chunk of an event stream with each whole ``data:`` line's JSON scrubbed (a
+    line the chunk splits goes to the user's scrubbers as text)."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if not line.startswith("data:"):
+            continue
+        try:
+            data = json.loads(line[5:])
+        except ValueError:
+            lines[i] = _scrub_text(line, scrubbers)
+            continue
+        scrubbed = scrub_reply(data, scrubbers)
+        if scrubbed != data:
+            lines[i] = "data: " + json.dumps(scrubbed, ensure_ascii=False, separators=(",", ":"))
+    return "\n".join(lines)
+
+
+def _scrub_text(text: str, scrubbers: Sequence[Scrubber]) -> str:
+    for scrubber in scrubbers:
+        scrubbed = scrubber(text)
+        text = scrubbed if isinstance(scrubbed, str) else text
+    return text
+
+
 # --- bodies ---------------------------------------------------------------------------
 
 
@@ -303,9 +346,9 @@ def _encode(body: Any, kind: str) -> bytes:
 def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The reply headers a cassette keeps (see ``_KEPT_HEADERS``)."""
     kept = {
-        key: str(value)
+        str(key): str(value)  # aiohttp's keys are ``istr``, which YAML can't write
         for key, value in headers.items()
-        if key.lower() in _KEPT_HEADERS or key.lower().startswith("x-ratelimit-")
+        if key.lower() in _KEPT_HEADERS
     }
     return dict(sorted(kept.items()))
 

@@ -1,0 +1,165 @@
+"""Cassettes against FakeAssistant: record (IAM, a session, a turn, a streamed turn),
+then replay with the fake stopped, so nothing can reach the network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import yaml
+
+from watson_async import AssistantClient, IAMAuthenticator
+from watson_async.testing import FakeAssistant
+from watson_async.testing.cassette import (
+    SCRUBBED,
+    Cassette,
+    CassetteMismatchError,
+    RecordMode,
+    UnmatchedRequestError,
+    redact_keys,
+)
+from watson_async.transport import AiohttpTransport
+
+VERSION = "2024-08-25"
+
+
+def client_for(cassette: Cassette, service_url: str, iam_url: str, apikey: str) -> AssistantClient:
+    """A client whose service and IAM requests both go through the cassette."""
+    inner = AiohttpTransport(proxy_from_env=False)
+    token_inner = AiohttpTransport(proxy_from_env=False)
+    return AssistantClient(
+        VERSION,
+        IAMAuthenticator(apikey, url=iam_url, transport=cassette.transport(token_inner)),
+        service_url=service_url,
+        transport=cassette.transport(inner),
+    )
+
+
+async def converse(client: AssistantClient, aid: str, eid: str) -> dict[str, Any]:
+    """One session: a plain turn, a streamed turn (frames and their chunks), delete."""
+    session = await client.create_session(aid, eid)
+    reply = await client.message(
+        aid, eid, session.session_id, input={"text": "hello"}, user_id="alice@example.com"
+    )
+    frames = []
+    async with await client.message_stream(
+        aid, eid, session.session_id, input={"text": "book a trip"}
+    ) as stream:
+        async for frame in stream:
+            frames.append(type(frame).__name__)
+    await client.delete_session(aid, eid, session.session_id)
+    return {"session": session.session_id, "reply": reply.to_dict()["output"], "frames": frames}
+
+
+@attrs.frozen
+class Stopped:
+    """Where a fake that is now stopped listened: nothing answers there any more."""
+
+    service_url: str
+    iam_url: str
+    assistant_id: str
+    environment_id: str
+    apikey: str
+
+
+async def record(path: Path, **options: Any) -> tuple[dict[str, Any], Stopped]:
+    async with FakeAssistant() as fake, Cassette(path, RecordMode.ONCE, **options) as cassette:
+        async with client_for(cassette, fake.service_url, fake.iam_url, fake.apikey) as client:
+            seen = await converse(client, fake.assistant_id, fake.environment_id)
+        assert fake.iam_calls == 1
+        where = Stopped(
+            fake.service_url, fake.iam_url, fake.assistant_id, fake.environment_id, fake.apikey
+        )
+    assert not fake.started
+    return seen, where
+
+
+async def test_recorded_conversation_replays_without_the_fake(tmp_path: Path) -> None:
+    path = tmp_path / "conversation.yaml"
+    recorded, fake = await record(path, scrubbers=[redact_keys("user_id")])
+
+    text = path.read_text()
+    assert fake.apikey not in text
+    assert "alice@example.com" not in text
+    assert "Authorization" not in text
+    document = yaml.safe_load(text)
+    assert document["version"] == VERSION
+    routes = [i["request"]["route"] for i in document["interactions"]]
+    assert routes[0] == "/identity/token"
+    assert routes[1].endswith("/sessions")
+    token_reply = document["interactions"][0]["response"]["body"]
+    assert token_reply["access_token"] == SCRUBBED
+    assert document["interactions"][0]["request"]["body"]["apikey"] == SCRUBBED
+    streamed = document["interactions"][3]["response"]
+    assert len(streamed["chunks"]) > 2  # the chunk boundaries as the fake wrote them
+
+    # The fake is stopped: any request that left the cassette would fail to connect.
+    async with (
+        Cassette(path) as cassette,
+        client_for(cassette, fake.service_url, fake.iam_url, "any-key") as client,
+    ):
+        replayed = await converse(client, fake.assistant_id, fake.environment_id)
+        assert cassette.played == len(document["interactions"])
+    assert replayed == recorded
+
+
+async def test_replay_names_the_unmatched_request(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    _, fake = await record(path)
+    async with (
+        Cassette(path) as cassette,
+        client_for(cassette, fake.service_url, fake.iam_url, "k") as client,
+    ):
+        session = await client.create_session(fake.assistant_id, fake.environment_id)
+        with pytest.raises(UnmatchedRequestError) as caught:
+            await client.message(
+                fake.assistant_id, fake.environment_id, session.session_id, input={"text": "bye"}
+            )
+    message = str(caught.value)
+    assert "POST /v2/assistants/{assistant_id}/environments/{environment_id}/sessions/" in message
+    assert '"text":"bye"' in message
+    assert '"text":"hello"' in message  # what was recorded for that route
+
+
+async def test_another_api_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    _, fake = await record(path)
+    async with Cassette(path) as cassette:
+        client = AssistantClient(
+            "2023-06-15",
+            IAMAuthenticator("k", url=fake.iam_url, transport=cassette.transport()),
+            service_url=fake.service_url,
+            transport=cassette.transport(),
+        )
+        async with client:
+            with pytest.raises(CassetteMismatchError, match="API version 2024-08-25"):
+                await client.create_session(fake.assistant_id, fake.environment_id)
+
+
+async def test_another_service_url_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    _, fake = await record(path)
+    async with (
+        Cassette(path) as cassette,
+        client_for(cassette, "https://elsewhere.example", fake.iam_url, "k") as client,
+    ):
+        with pytest.raises(CassetteMismatchError, match=r"not https://elsewhere\.example"):
+            await client.create_session(fake.assistant_id, fake.environment_id)
+
+
+async def test_new_episodes_replays_the_old_and_records_the_new(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    await record(path)
+    before = len(yaml.safe_load(path.read_text())["interactions"])
+    async with (
+        FakeAssistant() as fake,
+        Cassette(path, "new_episodes") as cassette,
+        client_for(cassette, fake.service_url, fake.iam_url, fake.apikey) as client,
+    ):
+        await client.list_assistants()
+        assert fake.iam_calls == 1  # recording: a real token, not the scrubbed one
+    document = yaml.safe_load(path.read_text())
+    assert len(document["interactions"]) == before + 1
+    assert document["interactions"][-1]["request"]["route"] == "/v2/assistants"
