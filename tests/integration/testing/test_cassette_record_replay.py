@@ -3,6 +3,7 @@ then replay with the fake stopped, so nothing can reach the network."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -64,14 +65,18 @@ class Stopped:
     apikey: str
 
 
+def stopped(fake: FakeAssistant) -> Stopped:
+    return Stopped(
+        fake.service_url, fake.iam_url, fake.assistant_id, fake.environment_id, fake.apikey
+    )
+
+
 async def record(path: Path, **options: Any) -> tuple[dict[str, Any], Stopped]:
     async with FakeAssistant() as fake, Cassette(path, RecordMode.ONCE, **options) as cassette:
         async with client_for(cassette, fake.service_url, fake.iam_url, fake.apikey) as client:
             seen = await converse(client, fake.assistant_id, fake.environment_id)
         assert fake.iam_calls == 1
-        where = Stopped(
-            fake.service_url, fake.iam_url, fake.assistant_id, fake.environment_id, fake.apikey
-        )
+        where = stopped(fake)
     assert not fake.started
     return seen, where
 
@@ -102,7 +107,41 @@ async def test_recorded_conversation_replays_without_the_fake(tmp_path: Path) ->
     ):
         replayed = await converse(client, fake.assistant_id, fake.environment_id)
         assert cassette.played == len(document["interactions"])
+    # The session ID is written as an alias, so recording again changes no line for it.
+    assert replayed.pop("session") == "session-1"
+    assert recorded.pop("session") not in text
     assert replayed == recorded
+
+
+async def test_interleaved_sessions_each_replay_their_own_turns(tmp_path: Path) -> None:
+    """Two conversations recorded one after the other replay concurrently: each
+    session's turns match its own recording, whatever order they arrive in."""
+    path = tmp_path / "two.yaml"
+    texts = {"a": ("hello", "book a trip", "Paris"), "b": ("hello", "book a trip", "Rome")}
+
+    async def talk(client: AssistantClient, where: Any, name: str) -> list[str]:
+        session = await client.create_session(where.assistant_id, where.environment_id)
+        said = []
+        for text in texts[name]:
+            reply = await client.message(
+                where.assistant_id, where.environment_id, session.session_id, input={"text": text}
+            )
+            said.append(reply.output.generic[0].text)
+        return said
+
+    async with FakeAssistant() as fake, Cassette(path, "once") as cassette:
+        async with client_for(cassette, fake.service_url, fake.iam_url, fake.apikey) as client:
+            first = [await talk(client, fake, name) for name in ("a", "b")]
+        where = stopped(fake)
+    assert first[1][-1] == "Booked a trip to Rome."
+    async with (
+        Cassette(path) as cassette,
+        client_for(cassette, where.service_url, where.iam_url, "k") as client,
+    ):
+        # b starts first: it gets session-1's create reply, yet its turns are b's.
+        b_task = asyncio.ensure_future(talk(client, where, "b"))
+        replayed = await asyncio.gather(talk(client, where, "a"), b_task)
+    assert list(replayed) == first
 
 
 async def test_replay_names_the_unmatched_request(tmp_path: Path) -> None:

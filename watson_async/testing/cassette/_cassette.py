@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from watson_async.transport import (
@@ -43,11 +44,13 @@ from ._format import (
     scrub_chunk,
     scrub_reply,
     scrub_request,
+    with_aliases,
 )
 
 __all__ = ["Cassette", "CassetteTransport", "RecordMode"]
 
 _SUMMARY = 120
+_SESSIONS = "/sessions"
 
 
 class RecordMode(str, enum.Enum):
@@ -118,6 +121,12 @@ class Cassette:
         self._new: list[tuple[int, Exchange]] = []
         self._order = itertools.count()
         self._transports: list[CassetteTransport] = []
+        # Session IDs as written: real ID -> ``session-N``, so that recording again changes
+        # no line that only carries an ID. A replay hands out the written ones.
+        self._aliases: dict[str, str] = {}
+        self._loaded_sessions = sum(
+            1 for e in self._recorded if e.method == "POST" and e.route.endswith(_SESSIONS)
+        )
 
     def __repr__(self) -> str:
         return f"Cassette({str(self._path)!r}, mode={self._mode.value!r})"
@@ -255,7 +264,23 @@ class Cassette:
         self, order: int, method: str, target: Target, body: Any, reply: Recorded
     ) -> None:
         self._check_target(target)
-        exchange = Exchange(method, target.path, target.route, target.query, body, reply)
+        if target.route.endswith(_SESSIONS) and method == "POST" and isinstance(reply.body, dict):
+            real = reply.body.get("session_id")
+            if isinstance(real, str) and real not in self._aliases:
+                self._aliases[real] = f"session-{len(self._aliases) + self._loaded_sessions + 1}"
+        aliases = self._aliases
+        exchange = Exchange(
+            method,
+            with_aliases(target.path, aliases),
+            target.route,
+            target.query,
+            with_aliases(body, aliases),
+            attrs.evolve(
+                reply,
+                body=with_aliases(reply.body, aliases),
+                chunks=with_aliases(reply.chunks, aliases),
+            ),
+        )
         if not target.is_service and any(
             e.matches(method, target.route, body, self._ignored) for e in self.exchanges
         ):

@@ -38,6 +38,7 @@ __all__ = [
     "load",
     "redact_keys",
     "scrub_chunk",
+    "with_aliases",
 ]
 
 FORMAT = 1
@@ -296,6 +297,22 @@ def _scrub_text(text: str, scrubbers: Sequence[Scrubber]) -> str:
         scrubbed = scrubber(text)
         text = scrubbed if isinstance(scrubbed, str) else text
     return text
+
+
+def with_aliases(value: Any, aliases: Mapping[str, str]) -> Any:
+    """``value`` with every real ID in ``aliases`` replaced by its alias (in strings,
+    paths and chunks too)."""
+    if not aliases:
+        return value
+    if isinstance(value, str):
+        for real, alias in aliases.items():
+            value = value.replace(real, alias)
+        return value
+    if isinstance(value, dict):
+        return {key: with_aliases(item, aliases) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(with_aliases(item, aliases) for item in value)
+    return value
 
 
 # --- bodies ---------------------------------------------------------------------------
