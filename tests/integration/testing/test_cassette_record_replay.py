@@ -202,3 +202,36 @@ async def test_new_episodes_replays_the_old_and_records_the_new(tmp_path: Path) 
     document = yaml.safe_load(path.read_text())
     assert len(document["interactions"]) == before + 1
     assert document["interactions"][-1]["request"]["route"] == "/v2/assistants"
+
+
+async def test_client_replays_with_no_credentials_at_all(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    recorded, where = await record(path)
+    async with Cassette(path) as cassette, cassette.client(VERSION) as client:
+        assert client.service_url == where.service_url  # the recorded one
+        replayed = await converse(client, where.assistant_id, where.environment_id)
+    assert replayed.pop("session") == "session-1"
+    recorded.pop("session")
+    assert replayed == recorded
+
+
+async def test_client_records_with_the_environment_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with FakeAssistant() as fake:
+        for key, value in {
+            "ASSISTANT_URL": fake.service_url,
+            "ASSISTANT_AUTH_TYPE": "iam",
+            "ASSISTANT_APIKEY": fake.apikey,
+            "ASSISTANT_AUTH_URL": fake.iam_url,
+        }.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("IBM_CREDENTIALS_FILE", raising=False)
+        monkeypatch.chdir(tmp_path)  # no ./ibm-credentials.env
+        async with (
+            Cassette(tmp_path / "c.yaml", "once") as cassette,
+            cassette.client(VERSION, proxy_from_env=False) as client,
+        ):
+            await client.list_assistants()
+        service_url = fake.service_url
+    assert yaml.safe_load((tmp_path / "c.yaml").read_text())["service_url"] == service_url

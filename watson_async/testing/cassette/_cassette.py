@@ -18,6 +18,8 @@ from typing import Any
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from watson_async.auth import Authenticator, NoAuthAuthenticator
+from watson_async.client import AssistantClient
 from watson_async.transport import (
     AiohttpTransport,
     HttpResponse,
@@ -175,6 +177,24 @@ class Cassette:
         made = CassetteTransport(self, inner)
         self._transports.append(made)
         return made
+
+    def client(
+        self, version: str, authenticator: Authenticator | None = None, **options: Any
+    ) -> AssistantClient:
+        """An :class:`AssistantClient` sending through this cassette.
+
+        Without an ``authenticator``: replaying, no credentials at all (nothing is sent)
+        and the recorded service URL; recording, the ``ASSISTANT_*`` settings of
+        :meth:`AssistantClient.from_env`. ``options`` go to the client.
+        """
+        options["transport"] = self.transport()
+        if authenticator is not None:
+            return AssistantClient(version, authenticator, **options)
+        if self.records:
+            return AssistantClient.from_env(version, **options)
+        if self._service_url is not None:
+            options.setdefault("service_url", self._service_url)
+        return AssistantClient(version, NoAuthAuthenticator(), **options)
 
     def save(self) -> None:
         """Write the file when anything new was recorded."""
