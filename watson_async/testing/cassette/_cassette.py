@@ -197,8 +197,9 @@ class Cassette:
         return AssistantClient(version, NoAuthAuthenticator(), **options)
 
     def save(self) -> None:
-        """Write the file when anything new was recorded."""
-        if self._new or (self._mode is RecordMode.ALL and not self._path.exists()):
+        """Write the file: always when recording it whole (``all``, ``once`` without a
+        file), for ``new_episodes`` when anything new was recorded."""
+        if self._new or (self.records and self._mode is not RecordMode.NEW_EPISODES):
             dump(self._path, self.exchanges, self._service_url, self._version)
 
     async def aclose(self) -> None:

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import attrs
-import yaml
+
+if TYPE_CHECKING:
+    import yaml
 
 from watson_async.protocol.compression import BodyEncodingError, decode_body
 from watson_async.protocol.routes import ENDPOINTS
@@ -374,16 +377,22 @@ def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
 # --- files ----------------------------------------------------------------------------
 
 
-class _Dumper(yaml.SafeDumper):
-    """Multi-line strings (SSE chunks, long texts) as literal blocks."""
+@functools.cache
+def _dumper() -> type[yaml.SafeDumper]:
+    """A YAML dumper writing multi-line strings (SSE chunks, long texts) as literal
+    blocks. Made on first use: PyYAML is imported only when a cassette is read or
+    written, so the pytest plugin loads without the ``testing`` extra."""
+    import yaml
 
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in value else None  # the emitter falls back when it can't
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None  # the emitter falls back when it can't
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    class Dumper(yaml.SafeDumper):
+        pass
 
-
-_Dumper.add_representer(str, _str)
+    Dumper.add_representer(str, text)
+    return Dumper
 
 
 def dump(
@@ -397,7 +406,9 @@ def dump(
         "interactions": [_exchange_dict(e) for e in exchanges],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.dump(document, Dumper=_Dumper, sort_keys=True, allow_unicode=True, width=100)
+    import yaml
+
+    text = yaml.dump(document, Dumper=_dumper(), sort_keys=True, allow_unicode=True, width=100)
     path.write_text(text, encoding="utf-8")
 
 
@@ -424,6 +435,8 @@ def _exchange_dict(exchange: Exchange) -> dict[str, Any]:
 
 def load(path: Path) -> tuple[list[Exchange], str | None, str | None]:
     """Read a cassette file: its exchanges, service URL and API version."""
+    import yaml
+
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
