@@ -128,7 +128,8 @@ def _loader() -> type[yaml.SafeLoader]:
 
 
 def load_dialogues(path: Path) -> list[Dialogue]:
-    """The dialogues of one file; :class:`DialogueError` for the first problem found."""
+    """The dialogues of one file; :class:`DialogueError` for the first problem found
+    (names unique across files are checked by the command, which reads them all)."""
     import yaml
 
     try:
@@ -151,12 +152,7 @@ def load_dialogues(path: Path) -> list[Dialogue]:
         raise DialogueError(
             f"{path}:1: expected a dialogue (a mapping with 'turns') or a list of them"
         )
-    dialogues = [_dialogue(path, item, i, len(items)) for i, item in enumerate(items)]
-    names = [d.name for d in dialogues]
-    for d in dialogues:
-        if names.count(d.name) > 1:
-            raise DialogueError(f"{path}:{d.line}: another dialogue is also named {d.name!r}")
-    return dialogues
+    return [_dialogue(path, item, i, len(items)) for i, item in enumerate(items)]
 
 
 def _dialogue(path: Path, item: Any, index: int, count: int) -> Dialogue:
