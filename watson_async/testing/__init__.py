@@ -16,12 +16,21 @@ It also serves the authoring API (environments, releases with export/import, ski
 providers, bulk classify), message logs with ``delete_user_data``, and
 ``message_stream`` server-sent events (see :class:`FakeAssistant`).
 The pytest plugin (``watson_async.testing.pytest_plugin``) provides the
-``fake_assistant`` fixture.
+``fake_assistant`` and ``watson_cassette`` fixtures. :class:`Cassette` records a
+client's exchanges with a real instance and replays them (``watson_async.testing.cassette``).
 """
 
 from ._records import RecordedAnalytics, RecordedRequest, RecordedUpload
 from ._script import BotState
 from ._segment import DEFAULT_WRITE_KEY, FakeSegment, RecordedBatch
+from .cassette import (
+    Cassette,
+    CassetteError,
+    CassetteMismatchError,
+    RecordMode,
+    UnmatchedRequestError,
+    redact_keys,
+)
 from .fake import FakeAssistant
 from .fake._assistant import (
     DEFAULT_APIKEY,
@@ -39,10 +48,16 @@ __all__ = [
     "DEFAULT_WRITE_KEY",
     "RATE_LIMIT_FAMILIES",
     "BotState",
+    "Cassette",
+    "CassetteError",
+    "CassetteMismatchError",
     "FakeAssistant",
     "FakeSegment",
+    "RecordMode",
     "RecordedAnalytics",
     "RecordedBatch",
     "RecordedRequest",
     "RecordedUpload",
+    "UnmatchedRequestError",
+    "redact_keys",
 ]
