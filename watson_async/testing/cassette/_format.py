@@ -377,6 +377,17 @@ def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
 # --- files ----------------------------------------------------------------------------
 
 
+def _yaml() -> Any:
+    """PyYAML, or a :class:`CassetteError` saying which extra brings it."""
+    try:
+        import yaml
+    except ImportError:
+        raise CassetteError(
+            "cassette files need PyYAML: pip install 'watson-async[testing]'"
+        ) from None
+    return yaml
+
+
 @functools.cache
 def _dumper() -> type[yaml.SafeDumper]:
     """A YAML dumper writing multi-line strings (SSE chunks, long texts) as literal
@@ -406,7 +417,7 @@ def dump(
         "interactions": [_exchange_dict(e) for e in exchanges],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    import yaml
+    yaml = _yaml()
 
     text = yaml.dump(document, Dumper=_dumper(), sort_keys=True, allow_unicode=True, width=100)
     path.write_text(text, encoding="utf-8")
@@ -435,7 +446,7 @@ def _exchange_dict(exchange: Exchange) -> dict[str, Any]:
 
 def load(path: Path) -> tuple[list[Exchange], str | None, str | None]:
     """Read a cassette file: its exchanges, service URL and API version."""
-    import yaml
+    yaml = _yaml()
 
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
