@@ -5,6 +5,7 @@ then replayed with nothing listening."""
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from pathlib import Path
 from xml.etree import ElementTree
@@ -125,3 +126,17 @@ def test_usage_errors(dialogues: Path, capsys: pytest.CaptureFixture[str]) -> No
     args = ["test", "--cassette", "c", "--record", "--repeat", "2", str(dialogues)]
     assert main(args) == 2
     assert "leave out --repeat" in capsys.readouterr().err
+
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "testing-your-assistant.md"
+
+
+def test_the_dialogues_in_the_docs_pass_against_the_fake(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocks = re.findall(r"^```yaml\n(.*?)^```", DOC.read_text(encoding="utf-8"), re.S | re.M)
+    dialogues = [block for block in blocks if "\nturns:" in block]
+    assert dialogues
+    for i, block in enumerate(dialogues):
+        (tmp_path / f"doc-{i}.yaml").write_text(block)
+    assert main(["test", "--fake", str(tmp_path)]) == 0, capsys.readouterr().out
