@@ -21,9 +21,13 @@ from xml.etree import ElementTree
 
 import attrs
 
-from watson_async._version import DEFAULT_API_VERSION
-from watson_async.cli.argtypes import positive_int, version_date
-from watson_async.cli.chat import ASSISTANT_ID_ENV, ENVIRONMENT_ID_ENV, _ids
+from watson_async.cli.argtypes import positive_int
+from watson_async.cli.chat import (
+    ASSISTANT_ID_ENV,
+    ENVIRONMENT_ID_ENV,
+    _ids,
+    add_target_arguments,
+)
 from watson_async.cli.dialogues import (
     Dialogue,
     DialogueError,
@@ -315,17 +319,7 @@ def add_test_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("dialogues", nargs="+", type=Path, metavar="DIALOGUES")
-    parser.add_argument("--assistant-id", help=f"the assistant's ID (default: ${ASSISTANT_ID_ENV})")
-    parser.add_argument(
-        "--environment-id", help=f"the environment's ID (default: ${ENVIRONMENT_ID_ENV})"
-    )
-    parser.add_argument(
-        "--version-date",
-        type=version_date,
-        default=DEFAULT_API_VERSION,
-        help=f"API version date (default {DEFAULT_API_VERSION})",
-    )
-    parser.add_argument("--fake", action="store_true", help="run against the embedded fake")
+    add_target_arguments(parser, fake_help="run against the embedded fake")
     parser.add_argument(
         "--cassette", type=Path, metavar="DIR", help="one cassette per dialogue in DIR"
     )

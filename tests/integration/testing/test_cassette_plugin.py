@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import textwrap
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 import yaml
-
-import watson_async
-
-PLUGIN = "watson_async.testing.pytest_plugin"
+from _pytest_subprocess import run_pytest_in
 
 TEST_FILE = textwrap.dedent(
     """
@@ -62,21 +57,8 @@ def run_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "asyncio_default_fixture_loop_scope = function\n"
     )
     (tmp_path / "test_recorded.py").write_text(TEST_FILE)
-    env = {**os.environ, "PYTHONPATH": str(Path(watson_async.__file__).parents[1])}
-    for key in [k for k in env if k.startswith("ASSISTANT_")]:
-        del env[key]
-    plugin_args: list[str] = []
-    if not any(ep.value == PLUGIN for ep in entry_points(group="pytest11")):
-        plugin_args = ["-p", PLUGIN]
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *plugin_args, *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    return run_pytest_in(tmp_path, *args, env=env)
 
 
 @pytest.mark.slow

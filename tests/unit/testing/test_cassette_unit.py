@@ -12,6 +12,7 @@ import pytest
 import yaml
 from fakes import ScriptedTransport, response
 
+from watson_async import ClientClosedError
 from watson_async.testing.cassette import (
     SCRUBBED,
     Cassette,
@@ -225,3 +226,17 @@ async def test_gzipped_request_bodies_are_matched_decoded(tmp_path: Path) -> Non
     assert yaml.safe_load(path.read_text())["interactions"][0]["request"]["body"] == {
         "input": {"text": "a"}
     }
+
+
+async def test_a_closed_transport_answers_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    async with Cassette(path, "all") as cassette:
+        await send(cassette, ScriptedTransport(response(200, {"n": 1})), "a")
+    async with Cassette(path) as cassette:
+        transport = cassette.transport()
+        await transport.aclose()
+        with pytest.raises(ClientClosedError):
+            await transport.send("POST", MESSAGE, JSON, b'{"input":{"text":"a"}}', None)
+        with pytest.raises(ClientClosedError):
+            async with transport.stream("POST", MESSAGE, JSON, b"{}", None):
+                pass

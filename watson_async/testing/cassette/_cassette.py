@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -18,8 +18,10 @@ from typing import Any
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from watson_async._lifecycle import AsyncClosing
 from watson_async.auth import Authenticator, NoAuthAuthenticator
 from watson_async.client import AssistantClient
+from watson_async.errors import ClientClosedError
 from watson_async.transport import (
     AiohttpTransport,
     HttpResponse,
@@ -68,7 +70,7 @@ class RecordMode(str, enum.Enum):
     """Send everything and record it again, replacing the file."""
 
 
-class Cassette:
+class Cassette(AsyncClosing):
     """Recorded exchanges with the service (and its token endpoint) in a YAML file.
 
     Args:
@@ -207,16 +209,13 @@ class Cassette:
         for made in self._transports:
             await made.aclose()
 
-    async def __aenter__(self) -> Cassette:
-        return self
-
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        await super().__aexit__(exc_type, exc, tb)
         if exc_type is None:
             self.save()
 
@@ -329,8 +328,6 @@ class CassetteTransport:
         return f"CassetteTransport({self._cassette!r})"
 
     def _forward(self) -> Transport:
-        if self._closed:
-            raise CassetteError("the cassette transport is closed")
         if self._inner is None:
             self._inner = AiohttpTransport()
         return self._inner
@@ -344,6 +341,8 @@ class CassetteTransport:
         timeout: float | None,
     ) -> HttpResponse:
         """Answer from the cassette, or (recording) send through the inner transport."""
+        if self._closed:  # as a closed AiohttpTransport: nothing answers any more
+            raise ClientClosedError()
         cassette = self._cassette
         target = Target.of(url)
         matched = cassette._request_body(body, headers)
@@ -357,19 +356,8 @@ class CassetteTransport:
         )
         return response
 
-    def stream(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: RequestBody,
-        timeout: float | None,
-    ) -> AbstractAsyncContextManager[StreamingResponse]:
-        """Answer chunk by chunk as recorded, or (recording) keep each chunk sent on."""
-        return self._stream(method, url, headers, body, timeout)
-
     @asynccontextmanager
-    async def _stream(
+    async def stream(
         self,
         method: str,
         url: str,
@@ -377,6 +365,9 @@ class CassetteTransport:
         body: RequestBody,
         timeout: float | None,
     ) -> AsyncIterator[StreamingResponse]:
+        """Answer chunk by chunk as recorded, or (recording) keep each chunk passed on."""
+        if self._closed:  # as a closed AiohttpTransport: nothing answers any more
+            raise ClientClosedError()
         cassette = self._cassette
         target = Target.of(url)
         matched = cassette._request_body(body, headers)
@@ -387,15 +378,17 @@ class CassetteTransport:
         order = next(cassette._order)
         async with self._forward().stream(method, url, headers, body, timeout) as response:
             chunks: list[bytes] = []
+            tee = _tee(response.chunks, chunks)
             try:
                 yield StreamingResponse(
                     response.status,
                     response.reason,
                     response.headers,
-                    _tee(response.chunks, chunks),
+                    tee,
                     _tee_read(response, chunks),
                 )
             finally:
+                await tee.aclose()
                 reply = self._recorded(response, chunks, True)
                 cassette._remember(order, method, target, matched, reply)
 
@@ -437,7 +430,7 @@ def _replayed_stream(found: Recorded) -> StreamingResponse:
     return StreamingResponse(found.status, found.reason, _headers(found), iterator, read)
 
 
-async def _tee(source: AsyncIterator[bytes], into: list[bytes]) -> AsyncIterator[bytes]:
+async def _tee(source: AsyncIterator[bytes], into: list[bytes]) -> AsyncGenerator[bytes, None]:
     async for chunk in source:
         into.append(chunk)
         yield chunk
