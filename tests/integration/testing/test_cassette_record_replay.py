@@ -11,7 +11,7 @@ import attrs
 import pytest
 import yaml
 
-from watson_async import AssistantClient, IAMAuthenticator
+from watson_async import AssistantClient, CloudPakForDataAuthenticator, IAMAuthenticator
 from watson_async.testing import FakeAssistant
 from watson_async.testing.cassette import (
     SCRUBBED,
@@ -235,3 +235,39 @@ async def test_client_records_with_the_environment_settings(
             await client.list_assistants()
         service_url = fake.service_url
     assert yaml.safe_load((tmp_path / "c.yaml").read_text())["service_url"] == service_url
+
+
+async def test_cloud_pak_for_data_password_and_token_are_scrubbed(tmp_path: Path) -> None:
+    path = tmp_path / "cp4d.yaml"
+
+    def client(cassette: Cassette, cp4d_url: str, password: str, service_url: str) -> Any:
+        auth = CloudPakForDataAuthenticator(
+            cp4d_url,
+            "admin",
+            password,
+            transport=cassette.transport(AiohttpTransport(proxy_from_env=False)),
+        )
+        return AssistantClient(
+            VERSION,
+            auth,
+            service_url=service_url,
+            transport=cassette.transport(AiohttpTransport(proxy_from_env=False)),
+        )
+
+    async with FakeAssistant(cp4d_password="s3cret-pw") as fake, Cassette(path, "once") as cassette:
+        async with client(cassette, fake.cp4d_url, fake.cp4d_password, fake.service_url) as c:
+            await c.list_assistants()
+        where = stopped(fake)
+        cp4d_url, password = fake.cp4d_url, fake.cp4d_password
+    document = yaml.safe_load(path.read_text())
+    token = document["interactions"][0]
+    assert token["request"]["body"]["password"] == SCRUBBED
+    assert password not in path.read_text()
+    assert token["response"]["body"]["token"].endswith(".scrubbed")  # claims only, unsigned
+    # The replayed token still tells the authenticator its lifetime.
+    async with (
+        Cassette(path) as cassette,
+        client(cassette, cp4d_url, "not-the-password", where.service_url) as c,
+    ):
+        assistants = await c.list_assistants()
+    assert assistants.assistants
