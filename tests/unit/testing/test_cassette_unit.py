@@ -97,14 +97,16 @@ def exchange(body: Any, path: str = "/v2/x", route: str = "/v2/x") -> Exchange:
     return Exchange("POST", path, route, {}, body, Recorded(200, "OK", {}, {"ok": True}))
 
 
-def test_matching_ignores_timestamps_and_treats_scrubbed_as_anything() -> None:
+def test_matching_ignores_timestamps_and_the_version_and_treats_scrubbed_as_anything() -> None:
     recorded = exchange({"input": {"text": "hi"}, "user_id": SCRUBBED, "timestamp": "t1"})
     ignored = frozenset({"timestamp"})
     live = {"input": {"text": "hi"}, "user_id": "bob", "timestamp": "t2"}
-    assert recorded.matches("POST", "/v2/x", live, ignored)
-    assert not recorded.matches("POST", "/v2/x", {**live, "input": {"text": "ho"}}, ignored)
-    assert not recorded.matches("GET", "/v2/x", live, ignored)
-    assert not recorded.matches("POST", "/v2/y", live, ignored)
+    x = Target.of(f"{BASE}/v2/x?version=2020-01-01")
+    assert recorded.matches("POST", x, live, ignored)
+    assert not recorded.matches("POST", x, {**live, "input": {"text": "ho"}}, ignored)
+    assert not recorded.matches("GET", x, live, ignored)
+    assert not recorded.matches("POST", Target.of(f"{BASE}/v2/y"), live, ignored)
+    assert not recorded.matches("POST", Target.of(f"{BASE}/v2/x?cursor=2"), live, ignored)
 
 
 def test_the_file_round_trips_and_is_sorted_yaml(tmp_path: Path) -> None:

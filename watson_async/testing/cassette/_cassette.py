@@ -254,7 +254,7 @@ class Cassette(AsyncClosing):
         matches = [
             i
             for i, e in enumerate(self._recorded)
-            if e.matches(method, target.route, body, self._ignored)
+            if e.matches(method, target, body, self._ignored)
         ]
         fresh = [i for i in matches if not self._used[i]]
         same_path = [i for i in fresh if self._recorded[i].path == target.path]
@@ -271,6 +271,8 @@ class Cassette(AsyncClosing):
         head = f"no recorded exchange in {self._path} for {method} {target.route}"
         if target.route != target.path:
             head += f" ({target.path})"
+        if target.query:
+            head += f" query {target.query}"
         head += f" with body {_clip(said)}"
         if used_up:
             return head + ": every recorded match has been replayed already"
@@ -302,7 +304,7 @@ class Cassette(AsyncClosing):
             ),
         )
         if not target.is_service and any(
-            e.matches(method, target.route, body, self._ignored) for e in self.exchanges
+            e.matches(method, target, body, self._ignored) for e in self.exchanges
         ):
             return  # a token request recorded already: one is enough to replay
         self._new.append((order, exchange))

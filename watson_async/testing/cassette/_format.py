@@ -184,12 +184,14 @@ class Exchange:
     """The normalised, scrubbed request body (parsed JSON or form, text, or None)."""
     response: Recorded
 
-    def matches(self, method: str, route: str, body: Any, ignored: frozenset[str]) -> bool:
-        """Whether a request is this one: method, route and body equal, ``ignored`` keys
-        left out; a scrubbed value matches any value (the replay needs no scrubbers)."""
+    def matches(self, method: str, target: Target, body: Any, ignored: frozenset[str]) -> bool:
+        """Whether a request is this one: method, route, query (``version`` aside) and
+        body equal, ``ignored`` keys left out of the body; a scrubbed value matches any
+        value (the replay needs no scrubbers)."""
         return (
             self.method == method
-            and self.route == route
+            and self.route == target.route
+            and self.query == target.query
             and _same(_drop(self.body, ignored), _drop(body, ignored))
         )
 
