@@ -141,8 +141,12 @@ def test_replay_only_needs_the_file(tmp_path: Path) -> None:
 def test_a_bad_mode_or_scrubber_is_a_value_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="mode must be one of none, once, new_episodes, all"):
         Cassette(tmp_path / "c.yaml", "sometimes")
-    with pytest.raises(ValueError, match="scrubbers must be callables"):
+    with pytest.raises(ValueError, match="scrubbers must be a list of callables"):
         Cassette(tmp_path / "c.yaml", "all", scrubbers=["email"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="scrubbers must be a list of callables"):
+        Cassette(tmp_path / "c.yaml", "all", scrubbers=redact_keys("email"))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="ignore_keys must be a list of keys, got 'ts'"):
+        Cassette(tmp_path / "c.yaml", "all", ignore_keys="ts")
 
 
 async def send(cassette: Cassette, inner: ScriptedTransport, text: str) -> Any:

@@ -86,7 +86,8 @@ class Cassette(AsyncClosing):
             requests sent any number of times, such as polling).
 
     Use ``async with Cassette(...) as cassette:``; leaving the block closes the
-    transports it made and, when it recorded anything, writes the file.
+    transports it made and, unless the block raised, writes what it recorded
+    (:meth:`save`).
     """
 
     def __init__(
@@ -103,8 +104,10 @@ class Cassette(AsyncClosing):
         except ValueError:
             choices = ", ".join(m.value for m in RecordMode)
             raise ValueError(f"mode must be one of {choices}, got {mode!r}") from None
-        if any(not callable(s) for s in scrubbers):
-            raise ValueError("scrubbers must be callables taking a body and returning it")
+        if callable(scrubbers) or any(not callable(s) for s in scrubbers):
+            raise ValueError("scrubbers must be a list of callables taking a body and returning it")
+        if isinstance(ignore_keys, str):
+            raise ValueError(f"ignore_keys must be a list of keys, got {ignore_keys!r}")
         self._path = Path(path)
         self._scrubbers = tuple(scrubbers)
         self._ignored = DEFAULT_IGNORED_KEYS | frozenset(ignore_keys)
