@@ -165,8 +165,13 @@ async def run_dialogues(
     gate = asyncio.Semaphore(concurrency)
 
     async def one(dialogue: Dialogue) -> RunOutcome:
-        async with gate, clients(dialogue) as client:
-            return await run_dialogue(client, assistant_id, environment_id, dialogue)
+        async with gate:
+            try:
+                async with clients(dialogue) as client:
+                    return await run_dialogue(client, assistant_id, environment_id, dialogue)
+            except (*_FAILURES, ValueError) as exc:  # no client: an unreadable cassette, a bad ID
+                failed = TurnOutcome(dialogue.turns[0], error=_describe(exc))
+                return RunOutcome(dialogue, (failed,), 0.0)
 
     runs = [dialogue for dialogue in dialogues for _ in range(repeat)]
     return list(await asyncio.gather(*(one(d) for d in runs)))

@@ -86,6 +86,12 @@ def test_record_cassettes_then_replay_with_nothing_listening(
     # No --fake, no credentials, no IDs: the cassette answers everything.
     assert main(["test", "--cassette", str(cassettes), booking]) == 0
     assert "3 turns: 3 passed" in capsys.readouterr().out
+    # An unreadable cassette fails its dialogue's first turn, saying why.
+    (cassettes / "booking.yaml").write_text("format: 99\n")
+    assert main(["test", "--cassette", str(cassettes), booking]) == 1
+    out = capsys.readouterr().out
+    assert "CassetteError: cassette" in out
+    assert "is not a format 1 watson_async cassette" in out
     # A dialogue without its cassette is named before anything runs.
     assert main(["test", "--cassette", str(cassettes), str(dialogues)]) == 2
     err = capsys.readouterr().err
