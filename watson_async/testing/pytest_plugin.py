@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Generator
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -36,17 +37,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(hookwrapper=True)  # not wrapper=True: that needs pluggy 1.2 (pytest 8)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+) -> Generator[None, Any, None]:
     """Note a failed test, whose cassette is then not written."""
-    report = yield
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
     if report.when == "call" and report.failed:
         from watson_async.testing.cassette._pytest import CALL_FAILED
 
         item.stash[CALL_FAILED] = True
-    return report
 
 
 def pytest_configure(config: pytest.Config) -> None:
