@@ -97,6 +97,15 @@ def exchange(body: Any, path: str = "/v2/x", route: str = "/v2/x") -> Exchange:
     return Exchange("POST", path, route, {}, body, Recorded(200, "OK", {}, {"ok": True}))
 
 
+def test_a_segment_batch_matches_whatever_its_message_ids(tmp_path: Path) -> None:
+    cassette = Cassette(tmp_path / "c.yaml", "all")
+    batch = [{"type": "track", "event": "Turn", "messageId": "m1", "timestamp": "t1"}]
+    recorded = exchange({"batch": batch, "sentAt": "s1"}, "/v1/batch", "/v1/batch")
+    live = {"batch": [{**batch[0], "messageId": "m2", "timestamp": "t2"}], "sentAt": "s2"}
+    target = Target.of("https://segment.example/v1/batch")
+    assert recorded.matches("POST", target, live, cassette._ignored)
+
+
 def test_matching_ignores_timestamps_and_the_version_and_treats_scrubbed_as_anything() -> None:
     recorded = exchange({"input": {"text": "hi"}, "user_id": SCRUBBED, "timestamp": "t1"})
     ignored = frozenset({"timestamp"})

@@ -81,7 +81,8 @@ class Cassette(AsyncClosing):
             ``Authorization``, cookies, the IAM API key, Cloud Pak for Data passwords and
             token replies are always scrubbed: request headers are never written.
         ignore_keys: Request body keys left out of matching, anywhere in the body (on
-            top of ``timestamp``, ``transaction_id`` and ``request_timestamp``).
+            top of ``timestamp``, ``transaction_id``, ``request_timestamp`` and a
+            Segment batch's ``messageId`` and ``sentAt``).
         allow_repeats: Replay an exchange again once every match has been used (for
             requests sent any number of times, such as polling).
 

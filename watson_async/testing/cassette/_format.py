@@ -59,8 +59,11 @@ _TOKEN_KEYS = frozenset({"access_token", "refresh_token", "delegated_refresh_tok
 #: Reply headers worth keeping: the rest (``Date``, transaction IDs, rate-limit reset
 #: times, cookies, lengths the replay recomputes) change every run or must never be written.
 _KEPT_HEADERS = ("content-type", "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining")
-#: Request body keys ignored when matching: they change every run.
-DEFAULT_IGNORED_KEYS = frozenset({"timestamp", "transaction_id", "request_timestamp"})
+#: Request body keys ignored when matching: they change every run (the last three are
+#: a Segment batch's).
+DEFAULT_IGNORED_KEYS = frozenset(
+    {"timestamp", "transaction_id", "request_timestamp", "messageId", "sentAt"}
+)
 _LIMIT = 64 * 1024 * 1024
 
 Scrubber = Callable[[Any], Any]
