@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from watson_async.testing.cassette._format import (
     scrub_reply,
     scrub_request,
 )
+from watson_async.transport import StreamingResponse
 
 BASE = "https://api.example.test/instances/i1"
 MESSAGE = f"{BASE}/v2/assistants/a1/environments/e1/sessions/s1/message?version=2024-08-25"
@@ -255,3 +258,47 @@ async def test_a_closed_transport_answers_nothing(tmp_path: Path) -> None:
         with pytest.raises(ClientClosedError):
             async with transport.stream("POST", MESSAGE, JSON, b"{}", None):
                 pass
+
+
+class StreamingInner:
+    """Answers a stream with these chunks (as a server writing them one by one would)."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.closed = False
+
+    def stream(self, method: str, url: str, headers: Any, body: Any, timeout: Any) -> Any:
+        chunks = self.chunks
+
+        @contextlib.asynccontextmanager
+        async def opened() -> AsyncIterator[StreamingResponse]:
+            async def each() -> AsyncIterator[bytes]:
+                for chunk in chunks:
+                    yield chunk
+
+            async def read() -> bytes:
+                return b"".join(chunks)
+
+            yield StreamingResponse(200, "OK", {"Content-Type": "text/event-stream"}, each(), read)
+
+        return opened()
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+async def test_a_stream_replays_chunk_by_chunk_as_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    chunks = [b'event: message\ndata: {"a":', b" 1}\n\n", b'data: {"email":"x@y.z"}\n\n']
+    stream_url = MESSAGE.replace("/message?", "/message_stream?")
+    async with Cassette(path, "once", scrubbers=[redact_keys("email")]) as cassette:
+        transport = cassette.transport(StreamingInner(chunks))  # type: ignore[arg-type]
+        async with transport.stream("POST", stream_url, JSON, b"{}", None) as response:
+            assert [c async for c in response.chunks] == chunks  # passed on as they come
+    async with (
+        Cassette(path) as cassette,
+        cassette.transport().stream("POST", stream_url, JSON, b"{}", None) as response,
+    ):
+        replayed = [c async for c in response.chunks]
+    assert replayed[:2] == chunks[:2]  # the boundaries, even mid-line
+    assert replayed[2] == b'data: {"email":"<scrubbed>"}\n\n'
