@@ -454,7 +454,9 @@ def load(path: Path) -> tuple[list[Exchange], str | None, str | None]:
     yaml = _yaml()
 
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader when PyYAML has it: about ten times faster.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as exc:
         raise CassetteError(f"cassette {path} is not valid YAML: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
