@@ -33,6 +33,7 @@ from watson_async.models.message import StatefulMessageResponse
 
 __all__ = [
     "add_chat_parser",
+    "add_target_arguments",
     "chat_main",
     "run_chat",
 ]
@@ -334,6 +335,18 @@ def add_chat_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
         epilog="Commands during the chat: /restart, /quit, /help. A number picks a choice.",
     )
+    add_target_arguments(parser, fake_help="start the embedded fake service and chat with it")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="also show intents, entities and the actions and steps visited",
+    )
+    return parser
+
+
+def add_target_arguments(parser: argparse.ArgumentParser, *, fake_help: str) -> None:
+    """What to talk to: ``--assistant-id``, ``--environment-id``, ``--version-date`` and
+    ``--fake`` (shared by ``chat`` and ``test``)."""
     parser.add_argument("--assistant-id", help=f"the assistant's ID (default: ${ASSISTANT_ID_ENV})")
     parser.add_argument(
         "--environment-id",
@@ -345,15 +358,7 @@ def add_chat_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=DEFAULT_API_VERSION,
         help=f"API version date (default {DEFAULT_API_VERSION})",
     )
-    parser.add_argument(
-        "--fake", action="store_true", help="start the embedded fake service and chat with it"
-    )
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        help="also show intents, entities and the actions and steps visited",
-    )
-    return parser
+    parser.add_argument("--fake", action="store_true", help=fake_help)
 
 
 def _ids(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[str, str] | str:

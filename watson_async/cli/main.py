@@ -1,5 +1,6 @@
 """The ``watson-async`` command: ``demo``, ``chat`` (an interactive chat, see
-``watson_async.cli.chat``) and ``fake-server``."""
+``watson_async.cli.chat``), ``test`` (scripted dialogues, see
+``watson_async.cli.dialogue_run``) and ``fake-server``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from watson_async._version import DEFAULT_API_VERSION, __version__
 from watson_async.auth import IAMAuthenticator
 from watson_async.cli.argtypes import positive_int, positive_seconds
 from watson_async.cli.chat import add_chat_parser, chat_main
+from watson_async.cli.dialogue_run import add_test_parser, dialogue_test_main
 from watson_async.cli.render import render_generic
 from watson_async.client import AssistantClient
 from watson_async.errors import WatsonError
@@ -199,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
 
     add_chat_parser(sub)
+    add_test_parser(sub)
 
     fake = sub.add_parser("fake-server", help="run the fake Watson Assistant service")
     fake.add_argument("--host", default="127.0.0.1")
@@ -233,6 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return chat_main(args)
         if args.command == "loadtest":
             return loadtest_main(args)
+        if args.command == "test":
+            return dialogue_test_main(args)
         return asyncio.run(
             run_fake_server(
                 args.host,

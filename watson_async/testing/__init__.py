@@ -18,13 +18,22 @@ providers, bulk classify), message logs with ``delete_user_data``, and
 webhooks (:class:`WebhookTarget`; see :class:`FakeAssistant`); :class:`AsgiServer`
 serves an ASGI webhook app (FastAPI) on loopback for it to call.
 The pytest plugin (``watson_async.testing.pytest_plugin``) provides the
-``fake_assistant`` fixture.
+``fake_assistant`` and ``watson_cassette`` fixtures. :class:`Cassette` records a
+client's exchanges with a real instance and replays them (``watson_async.testing.cassette``).
 """
 
 from ._asgi import AsgiServer
 from ._records import RecordedAnalytics, RecordedRequest, RecordedUpload
 from ._script import BotState
 from ._segment import DEFAULT_WRITE_KEY, FakeSegment, RecordedBatch
+from .cassette import (
+    Cassette,
+    CassetteError,
+    CassetteMismatchError,
+    RecordMode,
+    UnmatchedRequestError,
+    redact_keys,
+)
 from .fake import FakeAssistant
 from .fake._assistant import (
     DEFAULT_APIKEY,
@@ -44,12 +53,18 @@ __all__ = [
     "RATE_LIMIT_FAMILIES",
     "AsgiServer",
     "BotState",
+    "Cassette",
+    "CassetteError",
+    "CassetteMismatchError",
     "FakeAssistant",
     "FakeSegment",
+    "RecordMode",
     "RecordedAnalytics",
     "RecordedBatch",
     "RecordedRequest",
     "RecordedUpload",
+    "UnmatchedRequestError",
     "WebhookCall",
     "WebhookTarget",
+    "redact_keys",
 ]

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from .cassette import Cassette
+from .cassette._pytest import use_cassette
 from .fake import FakeAssistant
 
-__all__ = ["fake_assistant", "fake_assistant_factory"]
+__all__ = ["fake_assistant", "fake_assistant_factory", "watson_cassette"]
 
 
 @pytest_asyncio.fixture
@@ -42,3 +44,13 @@ async def fake_assistant_factory() -> AsyncIterator[Callable[..., Awaitable[Fake
     finally:
         for fake in reversed(started):
             await fake.stop()
+
+
+@pytest_asyncio.fixture
+async def watson_cassette(request: pytest.FixtureRequest) -> AsyncIterator[Cassette]:
+    """The test's :class:`~watson_async.testing.cassette.Cassette`, in the mode of
+    ``--watson-record-mode`` (default ``none``: replay only), written after a passing
+    test that recorded. ``@pytest.mark.watson_cassette("name", **options)`` names it
+    (default: the test's name) and passes :class:`Cassette` options."""
+    async for cassette in use_cassette(request):
+        yield cassette

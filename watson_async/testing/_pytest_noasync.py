@@ -6,10 +6,10 @@ from typing import NoReturn
 
 import pytest
 
-__all__ = ["fake_assistant", "fake_assistant_factory"]
+__all__ = ["fake_assistant", "fake_assistant_factory", "watson_cassette"]
 
 _REASON = (
-    "the fake_assistant fixtures are async and need pytest-asyncio "
+    "the fake_assistant and watson_cassette fixtures are async and need pytest-asyncio "
     "(pip install pytest-asyncio, and do not disable it with -p no:asyncio)"
 )
 
@@ -21,4 +21,9 @@ def fake_assistant() -> NoReturn:
 
 @pytest.fixture
 def fake_assistant_factory() -> NoReturn:
+    pytest.skip(_REASON)
+
+
+@pytest.fixture
+def watson_cassette() -> NoReturn:
     pytest.skip(_REASON)

@@ -20,7 +20,8 @@ same for readers):
 * **Tests in examples**: zero-argument ``test_*`` functions a block defines are called
   (awaited when async); a ``fake_assistant`` or ``fake_assistant_factory`` parameter
   gets what the pytest plugin's fixture gives, honouring
-  ``@pytest.mark.fake_assistant(...)``.
+  ``@pytest.mark.fake_assistant(...)``; ``watson_cassette`` gets a recording cassette
+  (mode ``once``) named by ``@pytest.mark.watson_cassette(...)``.
 * **Output**: a ```` ```text ```` block right after a Python block (blank lines between
   allowed) is its expected standard output, compared exactly.
 * **No network**: resolving or connecting to anything but loopback fails.
@@ -73,7 +74,7 @@ FRAGMENT_NAMES = (
     "release",
 )
 #: Fixtures a ``test_*`` function in an example may ask for.
-FIXTURES = ("fake_assistant", "fake_assistant_factory")
+FIXTURES = ("fake_assistant", "fake_assistant_factory", "watson_cassette")
 #: At most this many blocks may opt out of running.
 MAX_NO_RUN = 4
 #: Seconds one block may take before the test run is aborted with a traceback.
@@ -362,6 +363,14 @@ async def _call_test(function: Callable[..., Any]) -> None:
                 return await stack.enter_async_context(FakeAssistant(**options))
 
             kwargs["fake_assistant_factory"] = factory
+        if "watson_cassette" in parameters:
+            # As the fixture with --watson-record-mode=once in a fresh folder: it records.
+            from watson_async.testing import Cassette
+
+            named = [m for m in getattr(function, "pytestmark", []) if m.name == "watson_cassette"]
+            name = named[0].args[0] if named and named[0].args else function.__name__
+            cassette = Cassette(Path("cassettes") / f"{name}.yaml", "once")
+            kwargs["watson_cassette"] = await stack.enter_async_context(cassette)
         result = function(**kwargs)
         if inspect.isawaitable(result):
             await result

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Awaitable, Callable
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import aiohttp
 import pytest
+from _pytest_subprocess import run_pytest_in
 
-import watson_async
 from watson_async.testing import FakeAssistant
-
-PLUGIN = "watson_async.testing.pytest_plugin"
 
 
 async def test_fixture_is_started(fake_assistant: FakeAssistant) -> None:
@@ -61,19 +56,7 @@ def run_pytest(
             """
         )
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(watson_async.__file__).parents[1])}
-    plugin_args: list[str] = []
-    if not any(ep.value == PLUGIN for ep in entry_points(group="pytest11")):
-        plugin_args = ["-p", PLUGIN]
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider", *plugin_args, *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
+    return run_pytest_in(tmp_path, *args)
 
 
 @pytest.mark.slow

@@ -169,3 +169,19 @@ def test_redis_names_are_exactly_these_and_documented() -> None:
         for attr, member in vars(cls).items():
             if not attr.startswith("_") and callable(member):
                 assert inspect.getdoc(member), f"redis.{name}.{attr} has no docstring"
+
+
+def test_cassette_names_are_exactly_these_and_documented() -> None:
+    import watson_async.testing
+    import watson_async.testing.cassette as cassette
+
+    names = {"Cassette", "CassetteError", "CassetteMismatchError", "RecordMode"}
+    names |= {"UnmatchedRequestError", "redact_keys"}
+    assert names <= set(watson_async.testing.__all__)
+    assert set(cassette.__all__) == names | {"CassetteTransport", "SCRUBBED", "Scrubber"}
+    for name in names | {"CassetteTransport"}:
+        obj = getattr(cassette, name)
+        assert inspect.getdoc(obj), f"cassette.{name} has no docstring"
+        for attr, member in vars(obj).items() if inspect.isclass(obj) else ():
+            if not attr.startswith("_") and callable(member):
+                assert inspect.getdoc(member), f"cassette.{name}.{attr} has no docstring"
