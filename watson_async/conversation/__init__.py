@@ -6,7 +6,8 @@ runtime methods without the repeated IDs. On top of it:
 * :class:`Conversation` (``async with assistant.conversation() as conv``) owns one
   stateful session: created on enter, deleted on exit, renewed transparently when it
   expires (optionally carrying the dialog state over), with ``user_id`` and analytics
-  sent on every turn;
+  sent on every turn; ``await conv.stream(...)`` streams a turn with the same
+  guarantees (a :class:`ConversationStream`);
 * :class:`StatelessConversation` threads the ``context`` of ``message_stateless`` from
   turn to turn and serializes to JSON between HTTP requests.
 
@@ -16,10 +17,12 @@ See ``docs/conversations.md``.
 from ._assistant import Assistant, StatelessConversation
 from ._common import EventHook, Renewal, Turn
 from ._stateful import Conversation
+from ._stream import ConversationStream
 
 __all__ = [
     "Assistant",
     "Conversation",
+    "ConversationStream",
     "EventHook",
     "Renewal",
     "StatelessConversation",

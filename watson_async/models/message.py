@@ -331,11 +331,28 @@ def _button_option(button: GenericButton) -> DialogNodeOutputOptionsElement:
 
 
 class _ReplyHelpers:
-    """Read-only conveniences over ``output``, shared by both message responses."""
+    """Read-only conveniences over ``output``: ``text``, ``options``, ``top_intent``,
+    ``entities_by_name``, ``is_fallback`` and ``agent_requested``.
+
+    A base of both message responses and of a stream's final response
+    (``frame.final_response``), so a streamed reply reads like a sent one. A missing
+    ``output`` reads as an empty one.
+    """
 
     __slots__ = ()
 
-    output: MessageOutput
+    #: A streamed final response may lack it; the replies of ``message`` always have it.
+    output: MessageOutput | None
+
+    @property
+    def _generic(self) -> list[RuntimeResponseGeneric]:
+        output = self.output
+        return (output.generic if output is not None else None) or []
+
+    @property
+    def _intents(self) -> list[RuntimeIntent]:
+        output = self.output
+        return (output.intents if output is not None else None) or []
 
     @property
     def text(self) -> str:
@@ -344,7 +361,7 @@ class _ReplyHelpers:
         panels included (:func:`iter_generic`). Other response types are left out."""
         return "\n".join(
             item.text
-            for item in iter_generic(self.output.generic or ())
+            for item in iter_generic(self._generic)
             if isinstance(item, GenericText) and item.text is not None
         )
 
@@ -354,7 +371,7 @@ class _ReplyHelpers:
         included), in order: ``label`` is what to show and ``value.input`` the input to
         send back when the user picks it (a button without one sends its label)."""
         found: list[DialogNodeOutputOptionsElement] = []
-        for item in iter_generic(self.output.generic or ()):
+        for item in iter_generic(self._generic):
             if isinstance(item, GenericOption):
                 found.extend(item.options or ())
             elif isinstance(item, GenericButton) and item.button_type == "post_back":
@@ -365,7 +382,7 @@ class _ReplyHelpers:
     def top_intent(self) -> RuntimeIntent | None:
         """The recognized intent with the highest confidence (the first one on a tie or
         when no confidence is given), or ``None`` when no intent was recognized."""
-        named = [i for i in self.output.intents or () if i.intent]
+        named = [i for i in self._intents if i.intent]
         if not named:
             return None
         return max(named, key=lambda i: -1.0 if i.confidence is None else i.confidence)
@@ -374,7 +391,8 @@ class _ReplyHelpers:
     def entities_by_name(self) -> dict[str, list[RuntimeEntity]]:
         """The recognized entities grouped by ``entity`` name, each list in input order."""
         grouped: dict[str, list[RuntimeEntity]] = {}
-        for entity in self.output.entities or ():
+        output = self.output
+        for entity in (output.entities if output is not None else None) or ():
             if entity.entity:
                 grouped.setdefault(entity.entity, []).append(entity)
         return grouped
@@ -394,7 +412,7 @@ class _ReplyHelpers:
         is also the case when the user answers a step's question (a destination, a
         date): ask for debug output when that difference matters.
         """
-        debug = self.output.debug
+        debug = self.output.debug if self.output is not None else None
         if debug is not None and (debug.turn_events or debug.nodes_visited):
             if any(_is_fallback_event(event) for event in debug.turn_events or ()):
                 return True
@@ -402,13 +420,13 @@ class _ReplyHelpers:
                 (node.conditions or "").strip() == _ANYTHING_ELSE
                 for node in debug.nodes_visited or ()
             )
-        return not any(i.intent for i in self.output.intents or ())
+        return not any(i.intent for i in self._intents)
 
     @property
     def agent_requested(self) -> bool:
         """Whether the reply asks for a transfer to a human agent (a ``connect_to_agent``
         item in ``output.generic``)."""
-        return any(isinstance(item, GenericConnectToAgent) for item in self.output.generic or ())
+        return any(isinstance(item, GenericConnectToAgent) for item in self._generic)
 
 
 @attrs.define(kw_only=True)

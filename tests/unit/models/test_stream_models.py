@@ -60,14 +60,29 @@ def test_all_lists_the_classes_and_the_two_unions() -> None:
     assert others == {"MessageStreamResponse", "StatelessMessageStreamResponse"}
 
 
-def test_every_field_is_optional() -> None:
+def test_only_the_key_that_selects_a_frame_is_required() -> None:
+    # The union picks a frame class by its key, so that payload is never None there
+    # (issue 17 item 4: ``frame.partial_item.text`` needs no ``is not None`` check).
     required = [
         (cls.__name__, a.name)
         for cls in classes()
         for a in attrs.fields(cls)
         if a.default is attrs.NOTHING
     ]
-    assert required == []
+    assert sorted(required) == [
+        ("MessageStreamCompleteItem", "complete_item"),
+        ("MessageStreamPartialItem", "partial_item"),
+        ("StatefulMessageStreamFinalResponse", "final_response"),
+        ("StatelessMessageStreamFinalResponse", "final_response"),
+    ]
+
+
+@pytest.mark.parametrize("union", sorted(UNIONS))
+@pytest.mark.parametrize("key", ["partial_item", "complete_item", "final_response"])
+def test_a_null_payload_is_an_unknown_frame(union: str, key: str) -> None:
+    parsed = frame({key: None}, UNIONS[union])
+    assert type(parsed) is MessageStreamUnknown
+    assert parsed.extra == {key: None}
 
 
 # --- dispatch -------------------------------------------------------------------------------
@@ -138,9 +153,7 @@ def test_key_order_decides_when_several_keys_are_present() -> None:
     assert parsed.extra == {"final_response": {}}
 
 
-def test_null_payload_and_non_object_frames() -> None:
-    parsed = frame({"final_response": None})
-    assert parsed == StatefulMessageStreamFinalResponse()
+def test_non_object_frames() -> None:
     with pytest.raises(TypeError):
         frame([{"partial_item": {}}])
     with pytest.raises(TypeError):
