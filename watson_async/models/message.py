@@ -42,6 +42,8 @@ __all__ = [
     "MessageOutputDebug",
     "MessageOutputLLMMetadata",
     "MessageOutputSpelling",
+    "ReplyOption",
+    "ReplyOptionValue",
     "RuntimeEntity",
     "RuntimeEntityAlternative",
     "RuntimeEntityInterpretation",
@@ -325,9 +327,38 @@ def _is_fallback_event(event: MessageOutputDebugTurnEvent) -> bool:
     return False
 
 
-def _button_option(button: GenericButton) -> DialogNodeOutputOptionsElement:
-    value = DialogNodeOutputOptionsElementValue(input=button.post_back_input())
-    return DialogNodeOutputOptionsElement(label=button.label, value=value)
+@attrs.define(kw_only=True)
+class ReplyOptionValue(DialogNodeOutputOptionsElementValue):
+    """What to send back when the user picks a :class:`ReplyOption`: ``input``, always set."""
+
+    input: dict[str, Any]
+
+
+@attrs.define(kw_only=True)
+class ReplyOption(DialogNodeOutputOptionsElement):
+    """One choice of ``reply.options``: ``label`` to show, ``value.input`` to send back.
+
+    Both are always set (typed without ``None``): an option without an input sends its
+    label as text (as web chat does), one without a label shows ``""``. So
+    ``[o.label for o in reply.options]`` is a ``list[str]`` and
+    ``await conv.send(reply.options[0].value.input)`` needs no check.
+    """
+
+    label: str
+    value: ReplyOptionValue
+
+
+def _reply_option(option: DialogNodeOutputOptionsElement) -> ReplyOption:
+    value = option.value
+    given = value.input if value is not None else None
+    return ReplyOption(
+        label=option.label or "",
+        value=ReplyOptionValue(
+            input=dict(given) if given else {"text": option.label or ""},
+            extra=value.extra if value is not None else None,
+        ),
+        extra=option.extra,
+    )
 
 
 class _ReplyHelpers:
@@ -366,16 +397,18 @@ class _ReplyHelpers:
         )
 
     @property
-    def options(self) -> list[DialogNodeOutputOptionsElement]:
+    def options(self) -> list[ReplyOption]:
         """The choices of every ``option`` item and ``post_back`` button (nested ones
         included), in order: ``label`` is what to show and ``value.input`` the input to
-        send back when the user picks it (a button without one sends its label)."""
-        found: list[DialogNodeOutputOptionsElement] = []
+        send back when the user picks it (an option or button without one sends its
+        label), both always set (:class:`ReplyOption`)."""
+        found: list[ReplyOption] = []
         for item in iter_generic(self._generic):
             if isinstance(item, GenericOption):
-                found.extend(item.options or ())
+                found.extend(_reply_option(option) for option in item.options or ())
             elif isinstance(item, GenericButton) and item.button_type == "post_back":
-                found.append(_button_option(item))
+                value = ReplyOptionValue(input=item.post_back_input())
+                found.append(ReplyOption(label=item.label or "", value=value))
         return found
 
     @property
