@@ -18,6 +18,7 @@ __all__ = [
     "BadRequestError",
     "ClientClosedError",
     "ConflictError",
+    "DeadlineExceededError",
     "IncompleteStreamError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -88,6 +89,21 @@ class ClientClosedError(WatsonError, RuntimeError):
     def __init__(self, message: str = "this client is closed; create a new one") -> None:
         super().__init__(message)
         self.message = message
+
+
+class DeadlineExceededError(WatsonError, TimeoutError):
+    """A call did not finish within the ``deadline`` of ``client.with_options(deadline=...)``.
+
+    The deadline covers the whole call: the rate-limit gate's hold, every attempt and the
+    waits between them (for a stream, until its response starts). When it passes, the
+    call is abandoned (its request, if one is in flight, is cancelled) and this is raised
+    instead; a stateful turn may or may not have reached the service. It is a
+    ``TimeoutError`` too.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        super().__init__(f"the call did not finish within its deadline of {deadline:g} s")
+        self.deadline = deadline
 
 
 class ApiError(WatsonError):

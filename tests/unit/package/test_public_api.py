@@ -71,6 +71,7 @@ EXPECTED = {
     "NotFoundError",
     "SessionNotFoundError",
     "ConflictError",
+    "DeadlineExceededError",
     "RateLimitError",
     "ServerError",
     "TransportError",
