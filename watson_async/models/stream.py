@@ -63,10 +63,13 @@ class MessageStreamMetadata(Model):
 
 @attrs.define(kw_only=True)
 class PartialItem(Model):
-    """A chunk of a response item; append the ``text`` of chunks with the same id."""
+    """A chunk of a response item; append the ``text`` of chunks with the same id.
 
+    ``text`` is required (as in IBM's SDK): a chunk is its text.
+    """
+
+    text: str
     response_type: str | None = None
-    text: str | None = None
     streaming_metadata: Metadata | None = None
 
 

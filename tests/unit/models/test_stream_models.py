@@ -72,6 +72,7 @@ def test_only_the_key_that_selects_a_frame_is_required() -> None:
     assert sorted(required) == [
         ("MessageStreamCompleteItem", "complete_item"),
         ("MessageStreamPartialItem", "partial_item"),
+        ("PartialItem", "text"),  # required by IBM's SDK too: a chunk is its text
         ("StatefulMessageStreamFinalResponse", "final_response"),
         ("StatelessMessageStreamFinalResponse", "final_response"),
     ]
@@ -215,11 +216,11 @@ def test_complete_item_as_generic() -> None:
 
 @given(
     response_type=st.one_of(st.none(), st.sampled_from(["text", "conversational_search"])),
-    text=st.one_of(st.none(), st.text(max_size=40)),
+    text=st.text(max_size=40),
     item_id=st.one_of(st.none(), st.integers(min_value=0, max_value=2**31)),
 )
 def test_partial_item_round_trips(
-    response_type: str | None, text: str | None, item_id: int | None
+    response_type: str | None, text: str, item_id: int | None
 ) -> None:
     item = PartialItem(
         response_type=response_type, text=text, streaming_metadata=Metadata(id=item_id)
