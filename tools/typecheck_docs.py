@@ -66,13 +66,8 @@ def module_name(block: Block, index: int) -> str:
     return f"doc_{index:03d}_{stem}_L{block.line}"
 
 
-def main(mypy_args: list[str]) -> int:
-    blocks = [
-        block
-        for path in DOC_FILES
-        for block in parse_blocks(path)
-        if block.language == "python" and block.no_run is None
-    ]
+def check(blocks: list[Block], mypy_args: list[str]) -> tuple[list[str], int]:
+    """mypy's report on ``blocks`` (each error at its Markdown line) and its exit status."""
     with tempfile.TemporaryDirectory(prefix="docs-mypy-") as tmp:
         where: dict[str, tuple[Block, int]] = {}
         for index, block in enumerate(blocks):
@@ -80,30 +75,37 @@ def main(mypy_args: list[str]) -> int:
             name = module_name(block, index)
             (Path(tmp) / f"{name}.py").write_text(source, encoding="utf-8")
             where[name] = (block, first)
+        files = sorted(str(Path(tmp) / f"{name}.py") for name in where)
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mypy",
-                "--strict",
-                *mypy_args,
-                *sorted(str(Path(tmp) / f"{name}.py") for name in where),
-            ],
+            [sys.executable, "-m", "mypy", "--strict", *mypy_args, *files],
             capture_output=True,
             text=True,
             cwd=ROOT,
             check=False,
         )
+    lines = []
     for line in result.stdout.splitlines():
         match = _MYPY_LINE.match(line)
         if match is not None and Path(match["file"]).stem in where:
             block, first = where[Path(match["file"]).stem]
             markdown_line = block.line + int(match["line"]) - first + 1
             line = f"{block.path.relative_to(ROOT)}:{markdown_line}:{match['rest']}"
-        print(line)
+        lines.append(line)
+    lines.extend(result.stderr.splitlines())
+    return lines, result.returncode
+
+
+def main(mypy_args: list[str]) -> int:
+    blocks = [
+        block
+        for path in DOC_FILES
+        for block in parse_blocks(path)
+        if block.language == "python" and block.no_run is None
+    ]
+    lines, status = check(blocks, mypy_args)
+    print("\n".join(lines))
     print(f"{len(blocks)} examples checked", file=sys.stderr)
-    sys.stderr.write(result.stderr)
-    return result.returncode
+    return status
 
 
 if __name__ == "__main__":
