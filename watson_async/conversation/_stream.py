@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -52,7 +53,8 @@ class ConversationStream(AsyncClosing, Generic[F]):
     def __del__(self) -> None:
         # Dropped without being read or closed: give the turn back (the transport closes
         # the connection of a stream dropped unclosed).
-        self._release()
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            self._release()
 
     @property
     def closed(self) -> bool:
