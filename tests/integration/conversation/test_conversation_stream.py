@@ -228,6 +228,24 @@ async def test_exit_ends_a_stream_being_read(
     await fake.wait_streams_idle()
 
 
+async def test_exit_ends_a_stream_still_opening(
+    fake: FakeAssistant, assistant: Assistant, chunks: ChunkGate
+) -> None:
+    chunks.release.clear()
+    fake.enqueue_delay(PAUSE, method="POST", path_contains="/message_stream")
+    async with assistant.conversation() as conv:
+        opening = asyncio.ensure_future(conv.stream("hello"))
+        await chunks.parked.wait()  # the request is in the fake, no response yet
+    with pytest.raises(ClientClosedError):
+        await opening
+    chunks.release.set()
+    assert fake.sessions == frozenset()
+    assert conv.turns == 0
+    assert conv.renewals == 0
+    with pytest.raises(ClientClosedError):
+        await conv.stream("after close")
+
+
 async def test_exit_ends_a_stream_nobody_reads(fake: FakeAssistant, assistant: Assistant) -> None:
     async with assistant.conversation() as conv:
         stream = await conv.stream("hello")
