@@ -64,6 +64,8 @@ class Conversation(_ConversationBase):
     dialog starts over on the new session.
 
     Turns of one conversation run one at a time (concurrent ``send`` calls queue).
+    :meth:`stream` sends a turn whose reply is streamed, with the same guarantees; its
+    stream holds the turn until it is read, closed or dropped.
 
     Leaving the block closes the conversation for good. A turn still in flight (sent
     from another task) is cancelled, as :meth:`AssistantClient.aclose` cancels calls
