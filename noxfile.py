@@ -31,10 +31,12 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package and the example apps under examples/."""
+    """mypy --strict on the package, the example apps under examples/, then on the Python
+    examples of README.md and docs/."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "typecheck"))
     session.run("mypy", "--strict", "watson_async")
     session.run("mypy", "--strict", "examples")
+    session.run("python", "tools/typecheck_docs.py")
 
 
 @nox.session

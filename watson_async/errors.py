@@ -18,6 +18,7 @@ __all__ = [
     "BadRequestError",
     "ClientClosedError",
     "ConflictError",
+    "DeadlineExceededError",
     "IncompleteStreamError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -98,6 +99,20 @@ class PoolFullError(WatsonError):
     Raised at once, before anything is sent: a web backend answers 503 and lets the
     client retry.
     """
+
+class DeadlineExceededError(WatsonError, TimeoutError):
+    """A call did not finish within the ``deadline`` of ``client.with_options(deadline=...)``.
+
+    The deadline covers the whole call: the rate-limit gate's hold, every attempt and the
+    waits between them (for a stream, until its response starts). When it passes, the
+    call is abandoned (its request, if one is in flight, is cancelled) and this is raised
+    instead; a stateful turn may or may not have reached the service. It is a
+    ``TimeoutError`` too.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        super().__init__(f"the call did not finish within its deadline of {deadline:g} s")
+        self.deadline = deadline
 
 
 class ApiError(WatsonError):

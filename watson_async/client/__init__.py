@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import enum
+import math
 import platform
 import re
 import ssl
@@ -88,6 +89,20 @@ class _Keep(enum.Enum):
 
 
 _KEEP: Final = _Keep.KEEP
+
+
+def _check_deadline(deadline: object) -> float | None:
+    """``with_options(deadline=)``: ``None`` or a finite number of seconds above 0."""
+    if deadline is None:
+        return None
+    if (
+        isinstance(deadline, bool)
+        or not isinstance(deadline, (int, float))
+        or not math.isfinite(deadline)
+        or deadline <= 0
+    ):
+        raise ValueError(f"deadline must be a number of seconds above 0 or None, got {deadline!r}")
+    return float(deadline)
 
 
 class AssistantClient(ManagementMethods, AsyncClosing):
@@ -247,6 +262,8 @@ class AssistantClient(ManagementMethods, AsyncClosing):
                 authenticator._use_connection_settings(transport._settings)
         self._life = _Lifecycle()  # shared with views from with_options()
         self._is_view = False
+        self._deadline = None
+        self._unbounded = self
 
     @classmethod
     def from_env(
@@ -324,6 +341,7 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         retry: RetryPolicy | _Keep | None = _KEEP,
         gzip_requests: bool | _Keep = _KEEP,
         gzip_min_bytes: int | _Keep = _KEEP,
+        deadline: float | _Keep | None = _KEEP,
     ) -> AssistantClient:
         """A view of this client with other options, sharing its connections and gate.
 
@@ -331,6 +349,12 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         retries; ``client.with_options(gzip_requests=True).import_skills(...)`` sends that
         one gzipped. An option not given keeps this client's value. Closing a view does
         nothing; close the client itself.
+
+        ``deadline`` (seconds, ``None``: none, the default) bounds each whole call of the
+        view: the rate-limit gate's hold, every attempt and the waits between them (a
+        stream: until its response starts). Past it the call is cancelled and
+        :class:`~watson_async.DeadlineExceededError` raised. For an interactive endpoint:
+        ``await client.with_options(deadline=5).message(...)``.
         """
         if retry is _KEEP:
             retry = self._retry
@@ -344,6 +368,13 @@ class AssistantClient(ManagementMethods, AsyncClosing):
         )
         view._retry = retry
         view._is_view = True
+        if deadline is not _KEEP:
+            view._deadline = _check_deadline(deadline)
+        view._unbounded = view
+        if view._deadline is not None:
+            view._unbounded = copy.copy(view)
+            view._unbounded._deadline = None
+            view._unbounded._unbounded = view._unbounded
         return view
 
     def _set_gzip(self, enabled: bool, min_bytes: int) -> None:

@@ -22,7 +22,7 @@ import attrs
 from watson_async.auth import Authenticator, RefreshEvent
 from watson_async.client.response import capture
 from watson_async.client.streams import read_at_most
-from watson_async.errors import ClientClosedError, WatsonError
+from watson_async.errors import ClientClosedError, DeadlineExceededError, WatsonError
 from watson_async.observe import AttemptEvent, CallEvent, Listeners, route_template
 from watson_async.protocol import compression as _compression
 from watson_async.protocol import endpoints as _endpoints
@@ -61,6 +61,8 @@ class _BaseClient:
     _on_gate_wait: Callable[[GateEvent], None] | None
     _max_response_bytes: int
     _gzip_min_bytes: int | None  # None: bodies go uncompressed
+    _deadline: float | None  # with_options(deadline=): seconds for a whole call
+    _unbounded: _BaseClient  # the same client without the deadline (its calls run inside it)
 
     # --- plumbing --------------------------------------------------------------
     #
@@ -138,6 +140,12 @@ class _BaseClient:
         :class:`CallEvent` when anyone listens."""
         if self._life.closed:
             raise ClientClosedError()
+        if self._deadline is not None:
+            unbounded: Any = self._unbounded  # the same _call, its overloads aside
+            return await self._within_deadline(
+                self._deadline,
+                unbounded._call(request, model, headers, timeout, retry=retry, stream=stream),
+            )
         if self._gzip_min_bytes is not None:
             # Once per call: every attempt sends these same compressed bytes.
             request = _compression.gzip_request(request, self._gzip_min_bytes, headers)
@@ -163,6 +171,27 @@ class _BaseClient:
         if trace is not None:
             self._call_done(request, trace, None)
         return response
+
+    async def _within_deadline(self, deadline: float, call: Coroutine[Any, Any, T]) -> T:
+        """``call``, or :class:`DeadlineExceededError` once ``deadline`` seconds (through
+        the client's ``sleep``) have passed; then ``call`` is cancelled and awaited, so
+        nothing of it runs on and its cancellation never reaches the caller."""
+        running = asyncio.ensure_future(call)
+        timer = asyncio.ensure_future(self._sleep(deadline))
+        try:
+            await asyncio.wait((running, timer), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the caller was cancelled: so is the call
+            running.cancel()
+            await asyncio.wait((running,))
+            raise
+        finally:
+            timer.cancel()
+        if not running.done():
+            running.cancel()
+            await asyncio.wait((running,))
+            if running.cancelled():
+                raise DeadlineExceededError(deadline)
+        return running.result()  # done just in time (or refused to be cancelled)
 
     def _send(
         self,

@@ -6,7 +6,8 @@ runtime methods without the repeated IDs. On top of it:
 * :class:`Conversation` (``async with assistant.conversation() as conv``) owns one
   stateful session: created on enter, deleted on exit, renewed transparently when it
   expires (optionally carrying the dialog state over), with ``user_id`` and analytics
-  sent on every turn;
+  sent on every turn; ``await conv.stream(...)`` streams a turn with the same
+  guarantees (a :class:`ConversationStream`);
 * :class:`ConversationPool` (``assistant.conversation_pool()``) keeps one
   :class:`Conversation` per user ID for web backends: one turn at a time per user,
   idle users evicted, bounded size, every session deleted on close;
@@ -21,11 +22,13 @@ from ._assistant import Assistant, StatelessConversation
 from ._common import EventHook, Renewal, Turn
 from ._pool import ConversationPool, PoolEvent
 from ._stateful import Conversation
+from ._stream import ConversationStream
 
 __all__ = [
     "Assistant",
     "Conversation",
     "ConversationPool",
+    "ConversationStream",
     "EventHook",
     "PoolEvent",
     "PoolFullError",

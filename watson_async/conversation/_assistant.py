@@ -24,7 +24,11 @@ from ..models.message import (
     StatelessMessageResponse,
 )
 from ..models.session import RequestAnalytics, SessionResponse
-from ..models.stream import MessageStreamResponse, StatelessMessageStreamResponse
+from ..models.stream import (
+    MessageStreamResponse,
+    StatelessMessageStreamFinalResponse,
+    StatelessMessageStreamResponse,
+)
 from ._common import (
     EventHook,
     Renewal,
@@ -36,6 +40,7 @@ from ._common import (
 )
 from ._pool import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_USERS, ConversationPool, PoolEvent
 from ._stateful import Conversation
+from ._stream import ConversationStream
 
 if TYPE_CHECKING:
     from ..client import AssistantClient
@@ -43,6 +48,10 @@ if TYPE_CHECKING:
 #: ``dumps()`` format marker and version of :class:`StatelessConversation`.
 _DUMP_KIND = "watson_async.StatelessConversation"
 _DUMP_VERSION = 1
+
+
+def _is_stateless_final(frame: StatelessMessageStreamResponse) -> bool:
+    return isinstance(frame, StatelessMessageStreamFinalResponse)
 
 
 # --------------------------------------------------------------------------- the handle
@@ -332,10 +341,42 @@ class StatelessConversation(_ConversationBase):
             reply = await self._assistant.message_stateless(
                 input=body, context=context, user_id=self._user_id
             )
-            if reply.context is not None:
-                self._context = reply.context.to_dict()
-            self._turns += 1
+            self._record(reply.context)
             return reply
+
+    async def stream(
+        self,
+        input: str | StatelessMessageInput | MessageInput | Mapping[str, Any] | None = None,
+        *,
+        options: StatelessMessageInputOptions | Mapping[str, Any] | None = None,
+    ) -> ConversationStream[StatelessMessageStreamResponse]:
+        """:meth:`send`, streamed: ``async with await conv.stream("hi") as stream: async
+        for frame in stream: ...`` (see :class:`ConversationStream`). The final frame's
+        context becomes the next turn's; other turns wait until the stream is read,
+        closed or dropped."""
+        body = _input_json(input, options, self._analytics, export=False)
+        await self._lock.acquire()
+        try:
+            context = self._context
+            _check_context_size(context, "the conversation context")
+            opened = await self._assistant.message_stream_stateless(
+                input=body, context=context, user_id=self._user_id
+            )
+        except BaseException:
+            self._lock.release()
+            raise
+
+        async def on_final(frame: StatelessMessageStreamResponse) -> None:
+            assert isinstance(frame, StatelessMessageStreamFinalResponse)
+            self._record(frame.final_response.context)
+
+        return ConversationStream(opened, _is_stateless_final, on_final, self._lock.release)
+
+    def _record(self, context: StatelessMessageContext | None) -> None:
+        """A turn got its reply: its context is the next turn's."""
+        if context is not None:
+            self._context = context.to_dict()
+        self._turns += 1
 
     def dumps(self) -> str:
         """The conversation as JSON (IDs, ``user_id``, analytics, turns and context)."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from watson_async.protocol.validation import check_user_id
 
@@ -16,6 +17,7 @@ from ..errors import ClientClosedError, SessionNotFoundError
 from ..models.context import MessageContext
 from ..models.message import MessageInput, MessageInputOptions, StatefulMessageResponse
 from ..models.session import RequestAnalytics, SessionResponse
+from ..models.stream import MessageStreamResponse, StatefulMessageStreamFinalResponse
 from ._common import (
     EventHook,
     Renewal,
@@ -27,12 +29,18 @@ from ._common import (
     _object_json,
     _with_states,
 )
+from ._stream import CLOSED as _CLOSED
+from ._stream import ConversationStream
 
 if TYPE_CHECKING:
     from ._assistant import Assistant
 
 _log = logging.getLogger("watson_async.conversation")
-_CLOSED = "the conversation is closed; create a new one"
+R = TypeVar("R")
+
+
+def _is_final(frame: MessageStreamResponse) -> bool:
+    return isinstance(frame, StatefulMessageStreamFinalResponse)
 
 
 class Conversation(_ConversationBase):
@@ -56,6 +64,8 @@ class Conversation(_ConversationBase):
     dialog starts over on the new session.
 
     Turns of one conversation run one at a time (concurrent ``send`` calls queue).
+    :meth:`stream` sends a turn whose reply is streamed, with the same guarantees; its
+    stream holds the turn until it is read, closed or dropped.
 
     Leaving the block closes the conversation for good. A turn still in flight (sent
     from another task) is cancelled, as :meth:`AssistantClient.aclose` cancels calls
@@ -111,6 +121,8 @@ class Conversation(_ConversationBase):
         self._state_pending = False  # send the states with the next turn
         self._lock = asyncio.Lock()
         self._in_flight: asyncio.Future[Any] | None = None  # the request of the current turn
+        # The open stream holding the turn; weak, so that dropping it gives the turn back.
+        self._stream: weakref.ref[ConversationStream[MessageStreamResponse]] | None = None
         self._cancelled_by_exit = False
 
     def __repr__(self) -> str:
@@ -178,6 +190,9 @@ class Conversation(_ConversationBase):
             # budget; like aclose(), closing ends the calls in flight instead.
             self._cancelled_by_exit = True
             self._in_flight.cancel()
+        stream = self._stream() if self._stream is not None else None
+        if stream is not None:  # a streamed turn being read: end it too
+            await stream._end()
         try:
             await self._lock.acquire()  # the turn unwinds; turns queued behind it see closed
         except asyncio.CancelledError as cancelled:
@@ -227,46 +242,111 @@ class Conversation(_ConversationBase):
         body = _input_json(input, options, self._analytics, export=self._restore)
         context_json = _object_json("context", context)
         async with self._lock:
-            self._check_open()
-            session_id = self._session_id
-            if session_id is None:
-                raise RuntimeError(
-                    "enter the conversation first: async with assistant.conversation() as c"
-                )
-            reply: StatefulMessageResponse | None
-            try:
-                reply = await self._message(session_id, body, context_json)
-            except SessionNotFoundError:
-                self._check_open()  # the 404 may be our own exit's delete: never renew
-                reply = None
-            renewed = reply is None
-            if reply is None:  # outside the except block: a new failure is not "during" the 404
-                session_id = await self._renew(session_id)
-                reply = await self._message(session_id, body, context_json)
-            self._state_pending = False
-            if self._restore:
-                self._keep_state(reply)
-            turn = Turn(
-                input=_as_message_input(body), reply=reply, session_id=session_id, renewed=renewed
+            reply, session_id, renewed = await self._exchange(
+                self._assistant.message, body, context_json
             )
-            self._turns += 1
-            self._last_turn = turn
-            self._history.append(turn)
-            if self._events is not None:
-                await self._report(self._events.message_handled, self, turn.input, reply)
+            await self._record(body, reply, session_id, renewed)
             return reply
 
-    async def _message(
-        self, session_id: str, body: dict[str, Any], context: dict[str, Any] | None
-    ) -> StatefulMessageResponse:
+    async def stream(
+        self,
+        input: str | MessageInput | Mapping[str, Any] | None = None,
+        *,
+        context: MessageContext | Mapping[str, Any] | None = None,
+        options: MessageInputOptions | Mapping[str, Any] | None = None,
+    ) -> ConversationStream[MessageStreamResponse]:
+        """Send one turn and stream its reply: ``async with await conv.stream("hi") as
+        stream: async for frame in stream: ...`` (see :class:`ConversationStream`).
+
+        The arguments and guarantees are :meth:`send`'s: ``ValueError`` before sending;
+        an expired session (404 before any frame) is renewed, with the saved state when
+        ``restore=True``, and the turn sent once more; the final response is recorded
+        as a turn (history, ``last_turn``, saved state, ``message_handled``). The turn
+        holds the conversation until the stream is read, closed or dropped.
+        """
+        body = _input_json(input, options, self._analytics, export=self._restore)
+        context_json = _object_json("context", context)
+        await self._lock.acquire()
+        try:
+            opened, session_id, renewed = await self._exchange(
+                self._assistant.message_stream, body, context_json
+            )
+        except BaseException:
+            self._lock.release()
+            raise
+
+        async def on_final(frame: MessageStreamResponse) -> None:
+            assert isinstance(frame, StatefulMessageStreamFinalResponse)
+            reply = StatefulMessageResponse.from_dict(
+                {"output": {}, **frame.final_response.to_dict()}
+            )
+            await self._record(body, reply, session_id, renewed)
+
+        stream = ConversationStream(opened, _is_final, on_final, self._stream_closed)
+        self._stream = weakref.ref(stream)
+        return stream
+
+    def _stream_closed(self) -> None:
+        self._stream = None
+        self._lock.release()
+
+    async def _exchange(
+        self,
+        call: Callable[..., Awaitable[R]],
+        body: dict[str, Any],
+        context: dict[str, Any] | None,
+    ) -> tuple[R, str, bool]:
+        """With the turn lock held: ``call`` (``message`` or ``message_stream``) on the
+        session, renewed once if it expired; the result, its session, and whether the
+        session was renewed."""
+        self._check_open()
+        session_id = self._session_id
+        if session_id is None:
+            raise RuntimeError(
+                "enter the conversation first: async with assistant.conversation() as c"
+            )
+        try:
+            return await self._request(call, session_id, body, context), session_id, False
+        except SessionNotFoundError:
+            self._check_open()  # the 404 may be our own exit's delete: never renew
+        # Outside the except block: a new failure is not "during" the 404.
+        session_id = await self._renew(session_id)
+        return await self._request(call, session_id, body, context), session_id, True
+
+    async def _record(
+        self,
+        body: dict[str, Any],
+        reply: StatefulMessageResponse,
+        session_id: str,
+        renewed: bool,
+    ) -> None:
+        """Keep a turn that got its reply: saved state, history, the event."""
+        if self._restore:
+            self._keep_state(reply)
+        turn = Turn(
+            input=_as_message_input(body), reply=reply, session_id=session_id, renewed=renewed
+        )
+        self._turns += 1
+        self._last_turn = turn
+        self._history.append(turn)
+        if self._events is not None:
+            await self._report(self._events.message_handled, self, turn.input, reply)
+
+    async def _request(
+        self,
+        call: Callable[..., Awaitable[R]],
+        session_id: str,
+        body: dict[str, Any],
+        context: dict[str, Any] | None,
+    ) -> R:
         if self._state_pending and self._states:
             context = _with_states(context, self._states)
         request = asyncio.ensure_future(
-            self._assistant.message(session_id, input=body, context=context, user_id=self._user_id)
+            call(session_id, input=body, context=context, user_id=self._user_id)
         )
         self._in_flight = request
         try:
-            return await request
+            result = await request
         except asyncio.CancelledError:
             task = asyncio.current_task()
             cancelling = getattr(task, "cancelling", None)  # Python 3.11+
@@ -280,6 +360,8 @@ class Conversation(_ConversationBase):
             raise
         finally:
             self._in_flight = None
+        self._state_pending = False  # the service has the turn (and the state it carried)
+        return result
 
     def _check_open(self) -> None:
         if self._closed:

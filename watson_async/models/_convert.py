@@ -440,7 +440,8 @@ def register_keyed_union(union: Any, keys: Mapping[str, type], fallback: type) -
     """Structure ``union`` by which key the object carries (a ``oneOf`` without a tag).
 
     ``keys`` maps a JSON key to the class to use when that key is present; the first
-    match in ``keys`` order wins, and an object with none of them becomes ``fallback``.
+    match in ``keys`` order wins, and an object with none of them (or only ``null``
+    under them) becomes ``fallback``, so the chosen class may require its key.
     Stream frames (``partial_item`` / ``complete_item`` / ``final_response``) and
     provider authentication variants are shaped like this.
     """
@@ -450,7 +451,7 @@ def register_keyed_union(union: Any, keys: Mapping[str, type], fallback: type) -
     def pick(value: Any) -> type:
         if not isinstance(value, Mapping):
             raise TypeError(f"expected a JSON object, got {type(value).__name__}")
-        return next((c for key, c in order if key in value), fallback)
+        return next((c for key, c in order if value.get(key) is not None), fallback)
 
     _register_union(union, pick)
 

@@ -42,6 +42,8 @@ __all__ = [
     "MessageOutputDebug",
     "MessageOutputLLMMetadata",
     "MessageOutputSpelling",
+    "ReplyOption",
+    "ReplyOptionValue",
     "RuntimeEntity",
     "RuntimeEntityAlternative",
     "RuntimeEntityInterpretation",
@@ -325,17 +327,61 @@ def _is_fallback_event(event: MessageOutputDebugTurnEvent) -> bool:
     return False
 
 
-def _button_option(button: GenericButton) -> DialogNodeOutputOptionsElement:
-    value = DialogNodeOutputOptionsElementValue(input=button.picked_input())
-    return DialogNodeOutputOptionsElement(label=button.label, value=value)
+@attrs.define(kw_only=True)
+class ReplyOptionValue(DialogNodeOutputOptionsElementValue):
+    """What to send back when the user picks a :class:`ReplyOption`: ``input``, always set."""
+
+    input: dict[str, Any]
+
+
+@attrs.define(kw_only=True)
+class ReplyOption(DialogNodeOutputOptionsElement):
+    """One choice of ``reply.options``: ``label`` to show, ``value.input`` to send back.
+
+    Both are always set (typed without ``None``): an option without an input sends its
+    label as text (as web chat does), one without a label shows ``""``. So
+    ``[o.label for o in reply.options]`` is a ``list[str]`` and
+    ``await conv.send(reply.options[0].value.input)`` needs no check.
+    """
+
+    label: str
+    value: ReplyOptionValue
+
+
+def _reply_option(choice: DialogNodeOutputOptionsElement | GenericButton) -> ReplyOption:
+    value = choice.value
+    return ReplyOption(
+        label=choice.label or "",
+        value=ReplyOptionValue(
+            input=choice.picked_input(), extra=value.extra if value is not None else None
+        ),
+        extra=choice.extra if isinstance(choice, DialogNodeOutputOptionsElement) else None,
+    )
 
 
 class _ReplyHelpers:
-    """Read-only conveniences over ``output``, shared by both message responses."""
+    """Read-only conveniences over ``output``: ``text``, ``options``, ``top_intent``,
+    ``entities_by_name``, ``is_fallback`` and ``agent_requested``.
+
+    A base of both message responses and of a stream's final response
+    (``frame.final_response``), so a streamed reply reads like a sent one. A missing
+    ``output`` reads as an empty one.
+    """
 
     __slots__ = ()
 
-    output: MessageOutput
+    #: A streamed final response may lack it; the replies of ``message`` always have it.
+    output: MessageOutput | None
+
+    @property
+    def _generic(self) -> list[RuntimeResponseGeneric]:
+        output = self.output
+        return (output.generic if output is not None else None) or []
+
+    @property
+    def _intents(self) -> list[RuntimeIntent]:
+        output = self.output
+        return (output.intents if output is not None else None) or []
 
     @property
     def text(self) -> str:
@@ -344,28 +390,29 @@ class _ReplyHelpers:
         panels included (:func:`iter_generic`). Other response types are left out."""
         return "\n".join(
             item.text
-            for item in iter_generic(self.output.generic or ())
+            for item in iter_generic(self._generic)
             if isinstance(item, GenericText) and item.text is not None
         )
 
     @property
-    def options(self) -> list[DialogNodeOutputOptionsElement]:
+    def options(self) -> list[ReplyOption]:
         """The choices of every ``option`` item and ``post_back`` button (nested ones
         included), in order: ``label`` is what to show and ``value.input`` the input to
-        send back when the user picks it (a button without one sends its label)."""
-        found: list[DialogNodeOutputOptionsElement] = []
-        for item in iter_generic(self.output.generic or ()):
+        send back when the user picks it (``picked_input()``: an option or button without
+        one sends its label), both always set (:class:`ReplyOption`)."""
+        found: list[ReplyOption] = []
+        for item in iter_generic(self._generic):
             if isinstance(item, GenericOption):
-                found.extend(item.options or ())
+                found.extend(_reply_option(option) for option in item.options or ())
             elif isinstance(item, GenericButton) and item.button_type == "post_back":
-                found.append(_button_option(item))
+                found.append(_reply_option(item))
         return found
 
     @property
     def top_intent(self) -> RuntimeIntent | None:
         """The recognized intent with the highest confidence (the first one on a tie or
         when no confidence is given), or ``None`` when no intent was recognized."""
-        named = [i for i in self.output.intents or () if i.intent]
+        named = [i for i in self._intents if i.intent]
         if not named:
             return None
         return max(named, key=lambda i: -1.0 if i.confidence is None else i.confidence)
@@ -374,7 +421,8 @@ class _ReplyHelpers:
     def entities_by_name(self) -> dict[str, list[RuntimeEntity]]:
         """The recognized entities grouped by ``entity`` name, each list in input order."""
         grouped: dict[str, list[RuntimeEntity]] = {}
-        for entity in self.output.entities or ():
+        output = self.output
+        for entity in (output.entities if output is not None else None) or ():
             if entity.entity:
                 grouped.setdefault(entity.entity, []).append(entity)
         return grouped
@@ -394,7 +442,7 @@ class _ReplyHelpers:
         is also the case when the user answers a step's question (a destination, a
         date): ask for debug output when that difference matters.
         """
-        debug = self.output.debug
+        debug = self.output.debug if self.output is not None else None
         if debug is not None and (debug.turn_events or debug.nodes_visited):
             if any(_is_fallback_event(event) for event in debug.turn_events or ()):
                 return True
@@ -402,13 +450,13 @@ class _ReplyHelpers:
                 (node.conditions or "").strip() == _ANYTHING_ELSE
                 for node in debug.nodes_visited or ()
             )
-        return not any(i.intent for i in self.output.intents or ())
+        return not any(i.intent for i in self._intents)
 
     @property
     def agent_requested(self) -> bool:
         """Whether the reply asks for a transfer to a human agent (a ``connect_to_agent``
         item in ``output.generic``)."""
-        return any(isinstance(item, GenericConnectToAgent) for item in self.output.generic or ())
+        return any(isinstance(item, GenericConnectToAgent) for item in self._generic)
 
 
 @attrs.define(kw_only=True)

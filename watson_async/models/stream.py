@@ -22,7 +22,7 @@ from watson_async.models._convert import converter, register_keyed_union
 from ._base import Model
 from .context import MessageContext, StatelessMessageContext
 from .generic import RuntimeResponseGeneric
-from .message import MessageInput, MessageOutput
+from .message import MessageInput, MessageOutput, _ReplyHelpers
 
 __all__ = [
     "CompleteItem",
@@ -63,10 +63,13 @@ class MessageStreamMetadata(Model):
 
 @attrs.define(kw_only=True)
 class PartialItem(Model):
-    """A chunk of a response item; append the ``text`` of chunks with the same id."""
+    """A chunk of a response item; append the ``text`` of chunks with the same id.
 
+    ``text`` is required (as in IBM's SDK): a chunk is its text.
+    """
+
+    text: str
     response_type: str | None = None
-    text: str | None = None
     streaming_metadata: Metadata | None = None
 
 
@@ -111,8 +114,9 @@ class StatelessFinalResponseOutput(MessageOutput):
 
 
 @attrs.define(kw_only=True)
-class FinalResponse(Model):
-    """The whole reply of ``message_stream`` (same content as a ``message`` reply)."""
+class FinalResponse(_ReplyHelpers, Model):
+    """The whole reply of ``message_stream``: the content and the helpers (``text``,
+    ``options``, ...) of a ``message`` reply."""
 
     output: FinalResponseOutput | None = None
     #: Present only when ``input.options.return_context`` was set.
@@ -125,8 +129,9 @@ class FinalResponse(Model):
 
 
 @attrs.define(kw_only=True)
-class StatelessFinalResponse(Model):
-    """The whole reply of ``message_stream_stateless``; send ``context`` back next turn."""
+class StatelessFinalResponse(_ReplyHelpers, Model):
+    """The whole reply of ``message_stream_stateless`` (with the helpers of a reply);
+    send ``context`` back next turn."""
 
     output: StatelessFinalResponseOutput | None = None
     context: StatelessMessageContext | None = None
@@ -145,28 +150,28 @@ class StatelessFinalResponse(Model):
 class MessageStreamPartialItem(Model):
     """A frame carrying a chunk: ``{"partial_item": {...}}``."""
 
-    partial_item: PartialItem | None = None
+    partial_item: PartialItem
 
 
 @attrs.define(kw_only=True)
 class MessageStreamCompleteItem(Model):
     """A frame carrying a finished item: ``{"complete_item": {...}}``."""
 
-    complete_item: CompleteItem | None = None
+    complete_item: CompleteItem
 
 
 @attrs.define(kw_only=True)
 class StatefulMessageStreamFinalResponse(Model):
     """The last frame of ``message_stream``: ``{"final_response": {...}}``."""
 
-    final_response: FinalResponse | None = None
+    final_response: FinalResponse
 
 
 @attrs.define(kw_only=True)
 class StatelessMessageStreamFinalResponse(Model):
     """The last frame of ``message_stream_stateless``: ``{"final_response": {...}}``."""
 
-    final_response: StatelessFinalResponse | None = None
+    final_response: StatelessFinalResponse
 
 
 @attrs.define(kw_only=True)

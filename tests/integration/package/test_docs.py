@@ -46,21 +46,18 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import _sdk
 import pytest
+from _doc_blocks import ANY_NO_RUN, DOC_FILES, NO_RUN, ROOT, Block, parse_blocks
 
 import watson_async.auth._iam
 import watson_async.resilience.retry
 from watson_async import AssistantClient, IAMAuthenticator
 from watson_async.protocol.routes import BY_NAME
 from watson_async.testing import FakeAssistant
-
-ROOT = Path(__file__).resolve().parents[3]
-DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 #: The API key real-instance examples use; the module's fake accepts it.
 EXAMPLE_APIKEY = "my-apikey"
@@ -79,79 +76,6 @@ FIXTURES = ("fake_assistant", "fake_assistant_factory", "watson_cassette")
 MAX_NO_RUN = 4
 #: Seconds one block may take before the test run is aborted with a traceback.
 BLOCK_TIMEOUT = 60
-
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
-_NO_RUN = re.compile(r"^<!--\s*no-run:\s*(?P<reason>\S.*?)\s*-->$")
-_ANY_NO_RUN = re.compile(r"^\s*<!--\s*no[-_ ]?run\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Block:
-    """One fenced code block of a Markdown file."""
-
-    path: Path
-    line: int  # 1-based line of the opening fence
-    language: str
-    code: str
-    before: str  # the nearest non-blank line above the fence ("" at the top)
-    expected_output: str | None = None
-
-    @property
-    def id(self) -> str:
-        return f"{self.path.relative_to(ROOT)}:{self.line}"
-
-    @property
-    def no_run(self) -> str | None:
-        """The reason given by a ``<!-- no-run: reason -->`` line right above, if any."""
-        match = _NO_RUN.match(self.before.strip())
-        return match.group("reason") if match else None
-
-
-def parse_blocks(path: Path) -> list[Block]:
-    """The fenced code blocks of ``path`` in order; ``text`` blocks that follow a Python
-    block become its ``expected_output`` (and are not listed)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    blocks: list[Block] = []
-    last_nonblank = ""
-    previous_end = -1
-    index = 0
-    while index < len(lines):
-        match = _FENCE.match(lines[index])
-        if match is None:
-            if lines[index].strip():
-                last_nonblank = lines[index]
-            index += 1
-            continue
-        indent, fence = match.group("indent"), match.group("fence")
-        words = match.group("info").split()
-        language = words[0].lower() if words else ""
-        body: list[str] = []
-        end = index + 1
-        while end < len(lines):
-            closing = lines[end].strip()
-            if closing.startswith(fence[0] * len(fence)) and not closing.strip(fence[0]):
-                break
-            body.append(lines[end][len(indent) :] if lines[end].startswith(indent) else lines[end])
-            end += 1
-        else:
-            raise AssertionError(f"{path}:{index + 1}: code block never closed")
-        code = "\n".join(body) + "\n"
-        previous = blocks[-1] if blocks else None
-        if (
-            language == "text"
-            and previous is not None
-            and previous.language == "python"
-            and previous.expected_output is None
-            and all(not line.strip() for line in lines[previous_end + 1 : index])
-        ):
-            blocks[-1] = replace(previous, expected_output=code)
-        else:
-            blocks.append(Block(path, index + 1, language, code, last_nonblank))
-        previous_end = end
-        last_nonblank = lines[end]
-        index = end + 1
-    return blocks
-
 
 ALL_BLOCKS = [block for path in DOC_FILES for block in parse_blocks(path)]
 PYTHON_BLOCKS = [block for block in ALL_BLOCKS if block.language == "python"]
@@ -422,8 +346,8 @@ def test_no_run_blocks_are_few_and_explained() -> None:
     for path in DOC_FILES:
         lines = path.read_text(encoding="utf-8").splitlines()
         for number, line in enumerate(lines, 1):
-            if _ANY_NO_RUN.search(line):
-                assert _NO_RUN.match(line.strip()), (
+            if ANY_NO_RUN.search(line):
+                assert NO_RUN.match(line.strip()), (
                     f"{path}:{number}: write the marker as <!-- no-run: reason -->"
                 )
                 marked = [b for b in ALL_BLOCKS if b.path == path and b.before == line]

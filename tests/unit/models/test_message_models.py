@@ -167,6 +167,10 @@ def test_every_other_field_is_optional() -> None:
         ("SessionResponse", "session_id"),
         ("StatefulMessageResponse", "output"),
         ("StatelessMessageResponse", "output"),
+        # what reply.options builds (never parsed), typed so common use needs no checks
+        ("ReplyOption", "label"),
+        ("ReplyOption", "value"),
+        ("ReplyOptionValue", "input"),
     }
 
 

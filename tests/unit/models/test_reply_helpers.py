@@ -7,7 +7,13 @@ from typing import Any
 import attrs
 import pytest
 
-from watson_async.models.message import StatefulMessageResponse, StatelessMessageResponse
+from watson_async.models.message import (
+    ReplyOption,
+    ReplyOptionValue,
+    StatefulMessageResponse,
+    StatelessMessageResponse,
+)
+from watson_async.models.stream import FinalResponse, StatelessFinalResponse
 
 REPLIES = [StatefulMessageResponse, StatelessMessageResponse]
 Reply = type[StatefulMessageResponse] | type[StatelessMessageResponse]
@@ -71,6 +77,35 @@ def test_options_flatten_every_option_item(cls: Reply) -> None:
     assert first.input == {"text": "yes"}
     assert reply(cls, generic=[{"response_type": "option", "title": "empty"}]).options == []
     assert reply(cls).options == []
+
+
+def test_options_always_carry_a_label_and_an_input(cls: Reply) -> None:
+    # issue 17 item 4: typed without None, so `[o.label for o in reply.options]` is a
+    # list[str] and `send(option.value.input)` needs no check.
+    r = reply(
+        cls,
+        generic=[
+            {
+                "response_type": "option",
+                "title": "Pick",
+                "options": [
+                    {"label": "Rome", "hint": "kept"},  # no value: its label is sent
+                    {"value": {"input": {"intents": [{"intent": "x"}]}, "tag": 1}},
+                ],
+            }
+        ],
+    )
+    rome, unlabelled = r.options
+    assert isinstance(rome, ReplyOption)
+    assert (rome.label, rome.value.input, rome.extra) == (
+        "Rome",
+        {"text": "Rome"},
+        {"hint": "kept"},
+    )
+    assert unlabelled.label == ""
+    assert unlabelled.value.input == {"intents": [{"intent": "x"}]}  # as given, no text added
+    assert unlabelled.value.extra == {"tag": 1}
+    assert isinstance(unlabelled.value, ReplyOptionValue)
 
 
 def test_top_intent(cls: Reply) -> None:
@@ -231,3 +266,25 @@ def test_options_include_post_back_buttons_in_order(cls: Reply) -> None:
     inputs = [o.value.input if o.value else None for o in r.options]
     # a button without value.input sends its label, as web chat does
     assert inputs == [{"text": "yes"}, {"text": "book paris"}, {"text": "Later"}]
+
+
+@pytest.mark.parametrize("final", [FinalResponse, StatelessFinalResponse])
+def test_a_streams_final_response_has_the_same_helpers(final: Any, cls: Reply) -> None:
+    output = {
+        "generic": [text("Hi"), option("Yes")],
+        "intents": [{"intent": "greet", "confidence": 0.9}],
+        "entities": [{"entity": "city", "value": "Rome"}],
+    }
+    streamed, sent = final.from_dict({"output": output}), reply(cls, **output)
+    helpers = ("text", "options", "top_intent", "entities_by_name", "is_fallback")
+    assert [getattr(streamed, h) for h in helpers] == [getattr(sent, h) for h in helpers]
+    assert streamed.agent_requested is sent.agent_requested is False
+    empty = final.from_dict({})  # a final response may come without output
+    assert (empty.text, empty.options, empty.top_intent, empty.entities_by_name) == (
+        "",
+        [],
+        None,
+        {},
+    )
+    assert empty.is_fallback is True
+    assert empty.agent_requested is False

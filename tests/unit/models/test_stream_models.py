@@ -60,14 +60,30 @@ def test_all_lists_the_classes_and_the_two_unions() -> None:
     assert others == {"MessageStreamResponse", "StatelessMessageStreamResponse"}
 
 
-def test_every_field_is_optional() -> None:
+def test_only_the_key_that_selects_a_frame_is_required() -> None:
+    # The union picks a frame class by its key, so that payload is never None there
+    # (issue 17 item 4: ``frame.partial_item.text`` needs no ``is not None`` check).
     required = [
         (cls.__name__, a.name)
         for cls in classes()
         for a in attrs.fields(cls)
         if a.default is attrs.NOTHING
     ]
-    assert required == []
+    assert sorted(required) == [
+        ("MessageStreamCompleteItem", "complete_item"),
+        ("MessageStreamPartialItem", "partial_item"),
+        ("PartialItem", "text"),  # required by IBM's SDK too: a chunk is its text
+        ("StatefulMessageStreamFinalResponse", "final_response"),
+        ("StatelessMessageStreamFinalResponse", "final_response"),
+    ]
+
+
+@pytest.mark.parametrize("union", sorted(UNIONS))
+@pytest.mark.parametrize("key", ["partial_item", "complete_item", "final_response"])
+def test_a_null_payload_is_an_unknown_frame(union: str, key: str) -> None:
+    parsed = frame({key: None}, UNIONS[union])
+    assert type(parsed) is MessageStreamUnknown
+    assert parsed.extra == {key: None}
 
 
 # --- dispatch -------------------------------------------------------------------------------
@@ -138,9 +154,7 @@ def test_key_order_decides_when_several_keys_are_present() -> None:
     assert parsed.extra == {"final_response": {}}
 
 
-def test_null_payload_and_non_object_frames() -> None:
-    parsed = frame({"final_response": None})
-    assert parsed == StatefulMessageStreamFinalResponse()
+def test_non_object_frames() -> None:
     with pytest.raises(TypeError):
         frame([{"partial_item": {}}])
     with pytest.raises(TypeError):
@@ -202,11 +216,11 @@ def test_complete_item_as_generic() -> None:
 
 @given(
     response_type=st.one_of(st.none(), st.sampled_from(["text", "conversational_search"])),
-    text=st.one_of(st.none(), st.text(max_size=40)),
+    text=st.text(max_size=40),
     item_id=st.one_of(st.none(), st.integers(min_value=0, max_value=2**31)),
 )
 def test_partial_item_round_trips(
-    response_type: str | None, text: str | None, item_id: int | None
+    response_type: str | None, text: str, item_id: int | None
 ) -> None:
     item = PartialItem(
         response_type=response_type, text=text, streaming_metadata=Metadata(id=item_id)

@@ -74,6 +74,7 @@ EXPECTED = {
     "NotFoundError",
     "SessionNotFoundError",
     "ConflictError",
+    "DeadlineExceededError",
     "RateLimitError",
     "ServerError",
     "TransportError",
