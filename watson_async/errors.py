@@ -100,6 +100,7 @@ class PoolFullError(WatsonError):
     client retry.
     """
 
+
 class DeadlineExceededError(WatsonError, TimeoutError):
     """A call did not finish within the ``deadline`` of ``client.with_options(deadline=...)``.
 
