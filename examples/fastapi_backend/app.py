@@ -1,7 +1,8 @@
 """A FastAPI chat backend: one AssistantClient and one ConversationPool per process.
 
 POST /chat {"user_id": ..., "text": ...} sends one turn of that user's conversation and
-answers {"text": ..., "options": [...]}. Configuration comes from the environment
+answers {"text": ..., "options": [...]}; POST /chat/stream sends it as a stream and
+answers with the reply's text as it is generated. Configuration comes from the environment
 (``AssistantClient.from_env``: ASSISTANT_APIKEY, ASSISTANT_URL, ...) plus
 ASSISTANT_ID and ASSISTANT_ENVIRONMENT_ID. Run it with ``uvicorn app:app``; see
 README.md next to this file and docs/backends.md.
@@ -12,16 +13,18 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
+from starlette.background import BackgroundTask
 
 from watson_async import (
     AssistantClient,
     ClientClosedError,
+    DeadlineExceededError,
     PoolFullError,
     RateLimitError,
     RetryPolicy,
@@ -29,6 +32,7 @@ from watson_async import (
     WatsonError,
 )
 from watson_async.conversation import ConversationPool
+from watson_async.models import MessageStreamPartialItem
 
 VERSION = "2024-08-25"
 #: An interactive request gives up after about 10 s instead of the default minute, and
@@ -56,7 +60,10 @@ def create_app(environ: Mapping[str, str] | None = None) -> FastAPI:
         client = AssistantClient.from_env(
             VERSION, environ=env, retry=INTERACTIVE, timeout=float(env.get("CHAT_TIMEOUT", 30))
         )
-        assistant = client.assistant(env["ASSISTANT_ID"], env.get("ASSISTANT_ENVIRONMENT_ID"))
+        # No call of a request (the rate-limit gate's hold, retries, the send) takes
+        # longer than the deadline: past it the browser gets 504.
+        interactive = client.with_options(deadline=float(env.get("CHAT_DEADLINE", 15)))
+        assistant = interactive.assistant(env["ASSISTANT_ID"], env.get("ASSISTANT_ENVIRONMENT_ID"))
         pool = assistant.conversation_pool(
             max_users=int(env.get("CHAT_MAX_USERS", 10_000)),
             idle_timeout=float(env.get("CHAT_IDLE_TIMEOUT", 240)),
@@ -74,6 +81,25 @@ def create_app(environ: Mapping[str, str] | None = None) -> FastAPI:
         reply = await pool.send(body.user_id, body.text)
         labels = [option.label for option in reply.options if option.label is not None]
         return ChatReply(text=reply.text, options=labels)
+
+    @app.post("/chat/stream")
+    async def chat_stream(body: ChatRequest, pool: Pool) -> StreamingResponse:
+        # Opened here, so that an error before the first frame still gets its status
+        # from error_response; then the response owns the lease and the stream.
+        async with AsyncExitStack() as opening:
+            conv = await opening.enter_async_context(pool.lease(body.user_id))
+            stream = await opening.enter_async_context(await conv.stream(body.text))
+            held = opening.pop_all()
+
+        async def chunks() -> AsyncIterator[str]:
+            async with held:
+                async for frame in stream:
+                    if isinstance(frame, MessageStreamPartialItem):
+                        yield frame.partial_item.text
+
+        return StreamingResponse(
+            chunks(), media_type="text/plain", background=BackgroundTask(held.aclose)
+        )
 
     return app
 
@@ -99,7 +125,7 @@ def error_response(request: Request, exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, (PoolFullError, ClientClosedError)):  # busy, or shutting down
         return JSONResponse({"error": "busy"}, status_code=503, headers={"Retry-After": "1"})
-    if isinstance(exc, TransportError) and exc.timeout:
+    if isinstance(exc, DeadlineExceededError) or (isinstance(exc, TransportError) and exc.timeout):
         return JSONResponse({"error": "assistant timed out"}, status_code=504)
     return JSONResponse({"error": "assistant failed"}, status_code=502)
 

@@ -145,3 +145,41 @@ async def test_a_full_pool_is_503(fake_assistant_factory: Factory) -> None:
         assert (await busy).status_code == 200
     assert refused.status_code == 503
     assert refused.headers["Retry-After"] == "1"
+
+
+async def test_a_streamed_turn_is_the_text_and_the_dialog_goes_on(
+    fake_assistant: FakeAssistant,
+) -> None:
+    async with served(fake_assistant) as http:
+        async with http.stream(
+            "POST", "/chat/stream", json={"user_id": "ivan", "text": "book a trip"}
+        ) as response:
+            assert response.status_code == 200
+            pieces = [piece async for piece in response.aiter_text() if piece]
+        # (httpx.ASGITransport hands the body over whole: the pieces are joined here)
+        assert "".join(pieces) == "Where would you like to go?"
+        after = await chat(http, "ivan", "Oslo")  # the streamed turn is the dialog's
+        assert after.json()["text"] == "Booked a trip to Oslo."
+    assert fake_assistant.sessions == frozenset()
+
+
+async def test_a_stream_refused_before_its_first_frame_gets_the_errors_status(
+    fake_assistant: FakeAssistant,
+) -> None:
+    async with served(fake_assistant) as http:
+        fake_assistant.enqueue_error(429, headers={"Retry-After": "7"}, path_contains=MESSAGE)
+        response = await http.post("/chat/stream", json={"user_id": "judy", "text": "hi"})
+        assert (response.status_code, response.headers["Retry-After"]) == (429, "7")
+        again = await chat(http, "judy", "hello")  # the lease was given back
+        assert again.status_code == 200
+
+
+async def test_a_call_past_the_deadline_is_504(fake_assistant_factory: Factory) -> None:
+    hold = Hold()
+    fake = await fake_assistant_factory(sleep=hold.sleep)
+    async with served(fake, CHAT_DEADLINE="0.2") as http:
+        fake.enqueue_delay(1.0, path_contains=MESSAGE)
+        response = await chat(http, "kim", "hello")
+        hold.release.set()
+    assert response.status_code == 504
+    assert response.json() == {"error": "assistant timed out"}
