@@ -15,7 +15,16 @@ from typing import Literal
 
 import attrs
 
-__all__ = ["BY_NAME", "ENDPOINTS", "ID_AFTER", "RUNTIME_PREFIX", "Endpoint", "template_ids"]
+__all__ = [
+    "BY_NAME",
+    "ENDPOINTS",
+    "ID_AFTER",
+    "RUNTIME_PREFIX",
+    "Endpoint",
+    "path_template",
+    "template_ids",
+    "url_route",
+]
 
 BodyKind = Literal["none", "json", "upload"]
 
@@ -164,3 +173,23 @@ def _id_after() -> dict[str, str]:
 
 #: Collections whose next path segment is an ID, and that ID's ``{placeholder}``.
 ID_AFTER: dict[str, str] = _id_after()
+
+
+def path_template(path: str) -> str:
+    """``path`` with every ID (the segment after a collection of :data:`ID_AFTER`)
+    replaced by its ``{placeholder}``."""
+    parts = path.split("/")
+    for i in range(1, len(parts)):
+        name = ID_AFTER.get(parts[i - 1])
+        if name is not None and parts[i]:
+            parts[i] = name
+    return "/".join(parts)
+
+
+def url_route(url: str) -> str:
+    """What an error message shows of a request's URL: for the v2 API, the path from
+    ``/v2/`` as a template (no host, instance, ID or query); any other URL (a token
+    service's) without its query."""
+    url = url.partition("?")[0]
+    start = url.find("/v2/")
+    return url if start < 0 else path_template(url[start:])
