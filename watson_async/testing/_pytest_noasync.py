@@ -6,7 +6,7 @@ from typing import NoReturn
 
 import pytest
 
-__all__ = ["fake_assistant", "fake_assistant_factory"]
+__all__ = ["fake_assistant", "fake_assistant_env", "fake_assistant_factory"]
 
 _REASON = (
     "the fake_assistant fixtures are async and need pytest-asyncio "
@@ -21,4 +21,9 @@ def fake_assistant() -> NoReturn:
 
 @pytest.fixture
 def fake_assistant_factory() -> NoReturn:
+    pytest.skip(_REASON)
+
+
+@pytest.fixture
+def fake_assistant_env() -> NoReturn:
     pytest.skip(_REASON)

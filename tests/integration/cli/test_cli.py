@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -104,3 +107,88 @@ def test_fake_server_on_a_taken_port_says_so_in_one_line(
     assert err.count("\n") == 1, err  # one line, no traceback
     assert err.startswith(f"watson-async fake-server: can't listen on 127.0.0.1:{port}: ")
     assert "address already in use" in err.lower()
+
+
+async def test_fake_server_prints_an_export_block_and_applies_its_fault_options() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "watson_async.cli.main",
+        "fake-server",
+        *("--error-rate", "1", "--fault", "rate-limit", "--latency", "0.01"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        while not any(line.startswith("export ASSISTANT_ENVIRONMENT_ID=") for line in lines):
+            line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+            assert line, "fake-server exited before printing its export block"
+            lines.append(line.rstrip("\n"))
+        assert "  latency         0.01 s per request" in lines
+        assert "  error rate      1 of API requests get rate-limit" in lines
+        block = "\n".join(line for line in lines if line.startswith("export "))
+        # A shell can eval the block as printed.
+        shell = await asyncio.create_subprocess_exec(
+            *("sh", "-c", 'eval "$1"; printf "%s %s" "$ASSISTANT_ID" "$ASSISTANT_URL"', "sh"),
+            block,
+            stdout=asyncio.subprocess.PIPE,
+            env={"PATH": os.environ.get("PATH", "")},
+        )
+        out, _ = await asyncio.wait_for(shell.communicate(), 20)
+        assert shell.returncode == 0
+        assistant_id, service_url = out.decode().split()
+        environ = dict(
+            shlex.split(line.removeprefix("export "))[0].split("=", 1)
+            for line in block.splitlines()
+        )
+        assert environ["ASSISTANT_ID"] == assistant_id
+        assert environ["ASSISTANT_URL"] == service_url
+        async with AssistantClient.from_env(
+            "2024-08-25", environ=environ, retry=None, rate_limit_gate=False
+        ) as client:
+            with pytest.raises(RateLimitError):  # --error-rate 1 --fault rate-limit
+                await client.create_session(assistant_id, environ["ASSISTANT_ENVIRONMENT_ID"])
+        proc.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(proc.wait(), 20) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["--latency", "61"], "--latency: must be at most 60 seconds"),
+        (["--latency", "-1"], "--latency: must be a finite number >= 0"),
+        (["--error-rate", "1.5"], "--error-rate: must be between 0 and 1"),
+        (["--fault", "gremlins"], "--fault: invalid choice: 'gremlins'"),
+        (["--fault", "disconnect"], "--fault needs --error-rate"),
+        (["--rate-limit", "0"], "--rate-limit: must be at least 1"),
+    ],
+)
+def test_fake_server_refuses_bad_options(
+    argv: list[str], complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["fake-server", *argv])
+    assert exited.value.code == 2
+    assert complaint in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["fake-server", "loadtest"])
+def test_every_rate_limit_option_states_its_unit(command: str) -> None:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {
+        option: action.help or ""
+        for action in sub.choices[command]._actions
+        for option in action.option_strings
+        if "rate-limit" in option or "rate-window" in option
+    }
+    assert len(helps) == 2, helps
+    for option, text in helps.items():
+        assert "per minute" in text or "60" in text, (option, text)
+        assert "second" in text or " s" in text or "per minute" in text, (option, text)

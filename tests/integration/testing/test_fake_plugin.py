@@ -91,3 +91,9 @@ def test_with_pytest_asyncio(tmp_path: Path, mode: str, marker: str) -> None:
     result = run_pytest(tmp_path, marker=marker, ini=ini)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_fake_assistant_env_points_from_env_at_the_fake(fake_assistant_env: FakeAssistant) -> None:
+    assert os.environ["ASSISTANT_URL"] == fake_assistant_env.service_url
+    assert os.environ["ASSISTANT_ID"] == fake_assistant_env.assistant_id
+    assert os.environ["ASSISTANT_ENVIRONMENT_ID"] == fake_assistant_env.environment_id
