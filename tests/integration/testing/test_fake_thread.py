@@ -7,16 +7,11 @@ import json
 import socket
 import threading
 import urllib.request
-import warnings
 from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import FastAPI
-
-with warnings.catch_warnings():
-    # Newer Starlette asks for httpx2 (not in the test environment) over httpx.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from fastapi.testclient import TestClient
+from fastapi.testclient import TestClient
 
 from watson_async import AssistantClient
 from watson_async.testing import FakeAssistant
