@@ -34,7 +34,7 @@ from ._common import (
     _input_json,
     _object_json,
 )
-from ._stateful import Conversation
+from ._stateful import DEFAULT_DELETE_TIMEOUT, Conversation
 
 if TYPE_CHECKING:
     from ..client import AssistantClient
@@ -209,6 +209,7 @@ class Assistant:
         on_renewal: Callable[[Renewal], Awaitable[None] | None] | None = None,
         history_limit: int = 0,
         events: EventHook | None = None,
+        delete_timeout: float = DEFAULT_DELETE_TIMEOUT,
     ) -> Conversation:
         """A stateful :class:`Conversation`; use it as ``async with ... as conv``."""
         return Conversation(
@@ -219,6 +220,7 @@ class Assistant:
             on_renewal=on_renewal,
             history_limit=history_limit,
             events=events,
+            delete_timeout=delete_timeout,
         )
 
     def stateless_conversation(
