@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shlex
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -32,30 +34,45 @@ def test_demo_rejects_bad_arguments() -> None:
         build_parser().parse_args(["demo", "--conversations", "0"])
 
 
+@contextlib.asynccontextmanager
+async def _fake_server(*args: str) -> AsyncIterator[Callable[[str], Awaitable[list[str]]]]:
+    """``watson-async fake-server *args`` as a process: gives ``until(prefix)``, which reads
+    its output up to the first line starting with ``prefix``; Ctrl-C must stop it (0)."""
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "watson_async.cli.main", "fake-server", *args),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    lines: list[str] = []
+
+    async def until(prefix: str) -> list[str]:
+        assert proc.stdout is not None
+        while not any(line.startswith(prefix) for line in lines):
+            line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+            assert line, f"fake-server exited before printing {prefix!r}"
+            lines.append(line.rstrip("\n"))
+        return lines
+
+    try:
+        yield until
+        proc.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(proc.wait(), 20) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
 @pytest.mark.parametrize("limited", [False, True])
 async def test_fake_server_prints_credentials_serves_and_stops_on_sigint(limited: bool) -> None:
     # Limited: one request per endpoint per year-long window (aligned to the fake's
     # clock, so it ends anywhere in the next year: 60 s or less left is one chance in
     # half a million), so the second is refused for longer than the default window.
     limit = ["--rate-limit", "1", "--rate-window", "31536000"] if limited else []
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "watson_async.cli.main",
-        "fake-server",
-        *limit,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        fields: dict[str, str] = {}
-        assert proc.stdout is not None
-        while "environment_id" not in fields:
-            line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
-            assert line, "fake-server exited before printing its credentials"
-            parts = line.split()
-            if len(parts) == 2:
-                fields[parts[0]] = parts[1]
+    async with _fake_server(*limit) as until:
+        fields = dict(
+            parts for parts in map(str.split, await until("  environment_id")) if len(parts) == 2
+        )
         async with AssistantClient(
             "2024-08-25",
             IAMAuthenticator(fields["apikey"], url=fields["iam_url"]),
@@ -70,12 +87,6 @@ async def test_fake_server_prints_credentials_serves_and_stops_on_sigint(limited
                     await client.create_session(fields["assistant_id"], fields["environment_id"])
                 assert refused.value.retry_after is not None
                 assert 60 < refused.value.retry_after <= 31536000
-        proc.send_signal(signal.SIGINT)
-        assert await asyncio.wait_for(proc.wait(), 20) == 0
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 def test_a_closed_pipe_ends_the_demo_quietly() -> None:
@@ -110,22 +121,9 @@ def test_fake_server_on_a_taken_port_says_so_in_one_line(
 
 
 async def test_fake_server_prints_an_export_block_and_applies_its_fault_options() -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "watson_async.cli.main",
-        "fake-server",
-        *("--error-rate", "1", "--fault", "rate-limit", "--latency", "0.01"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert proc.stdout is not None
-        lines: list[str] = []
-        while not any(line.startswith("export ASSISTANT_ENVIRONMENT_ID=") for line in lines):
-            line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
-            assert line, "fake-server exited before printing its export block"
-            lines.append(line.rstrip("\n"))
+    options = ("--error-rate", "1", "--fault", "rate-limit", "--latency", "0.01")
+    async with _fake_server(*options) as until:
+        lines = await until("export ASSISTANT_ENVIRONMENT_ID=")
         assert "  latency         0.01 s per request" in lines
         assert "  error rate      1 of API requests get rate-limit" in lines
         block = "\n".join(line for line in lines if line.startswith("export "))
@@ -150,12 +148,6 @@ async def test_fake_server_prints_an_export_block_and_applies_its_fault_options(
         ) as client:
             with pytest.raises(RateLimitError):  # --error-rate 1 --fault rate-limit
                 await client.create_session(assistant_id, environ["ASSISTANT_ENVIRONMENT_ID"])
-        proc.send_signal(signal.SIGINT)
-        assert await asyncio.wait_for(proc.wait(), 20) == 0
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 @pytest.mark.parametrize(
