@@ -6,9 +6,10 @@ everything needed to debug them or to quote them to IBM support: status, message
 ``code``, ``errors``, the ``X-Global-Transaction-Id``, response headers and the raw
 body (JSON or not). Secrets never appear in an error: request headers are not kept.
 
-``str(error)`` names the request by its route template
-(``POST /v2/assistants/{assistant_id}/.../message``), never by its IDs, so an error can
-be logged as the log lines are; the full URL, IDs included, is the ``url`` attribute.
+``str(error)`` names the request by its URL with every ID as a placeholder
+(``POST https://.../instances/{instance_id}/v2/assistants/{assistant_id}/.../message``),
+so an error can be logged as the log lines are; the full URL, IDs included, is the
+``url`` attribute.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class TransportError(WatsonError):
 
     @property
     def route(self) -> str:
-        """The request's path as a template, IDs replaced by ``{placeholders}``."""
+        """The request's URL without its query, IDs replaced by ``{placeholders}``."""
         return url_route(self.url)
 
     def __str__(self) -> str:
@@ -140,7 +141,7 @@ class ApiError(WatsonError):
 
     @property
     def route(self) -> str | None:
-        """The request's path as a template, IDs replaced by ``{placeholders}``."""
+        """The request's URL without its query, IDs replaced by ``{placeholders}``."""
         return None if self.url is None else url_route(self.url)
 
     def __str__(self) -> str:

@@ -178,18 +178,23 @@ ID_AFTER: dict[str, str] = _id_after()
 def path_template(path: str) -> str:
     """``path`` with every ID (the segment after a collection of :data:`ID_AFTER`)
     replaced by its ``{placeholder}``."""
+    return _templated(path, ID_AFTER)
+
+
+def url_route(url: str) -> str:
+    """What an error message shows of a request's URL: the URL without its query, the
+    instance ID and every ID of the path replaced by ``{placeholders}``."""
+    return _templated(url.partition("?")[0], _URL_ID_AFTER)
+
+
+def _templated(path: str, names: dict[str, str]) -> str:
     parts = path.split("/")
     for i in range(1, len(parts)):
-        name = ID_AFTER.get(parts[i - 1])
+        name = names.get(parts[i - 1])
         if name is not None and parts[i]:
             parts[i] = name
     return "/".join(parts)
 
 
-def url_route(url: str) -> str:
-    """What an error message shows of a request's URL: for the v2 API, the path from
-    ``/v2/`` as a template (no host, instance, ID or query); any other URL (a token
-    service's) without its query."""
-    url = url.partition("?")[0]
-    start = url.find("/v2/")
-    return url if start < 0 else path_template(url[start:])
+#: :data:`ID_AFTER` and the service URL's ``/instances/{instance_id}``.
+_URL_ID_AFTER = {**ID_AFTER, "instances": "{instance_id}"}

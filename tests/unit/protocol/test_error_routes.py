@@ -20,7 +20,7 @@ def test_api_error_shows_the_route_and_keeps_the_url() -> None:
     assert isinstance(error, SessionNotFoundError)
     text = str(error)
     assert text == (
-        "404 Invalid Session on POST "
+        "404 Invalid Session on POST https://api.example.test/instances/{instance_id}"
         "/v2/assistants/{assistant_id}/environments/{environment_id}/sessions/{session_id}/message"
     )
     for secret_ish in (AID, EID, SID, "inst-42"):
@@ -33,12 +33,13 @@ def test_api_error_shows_the_route_and_keeps_the_url() -> None:
 def test_transport_error_shows_the_route() -> None:
     url = f"{SERVICE_URL}/v2/assistants/{AID}/sessions/{SID}?version=2024-08-25"
     error = TransportError("connection reset", method="DELETE", url=url, request_sent=True)
-    assert (
-        str(error)
-        == "connection reset (DELETE /v2/assistants/{assistant_id}/sessions/{session_id})"
+    route = (
+        "https://api.example.test/instances/{instance_id}"
+        "/v2/assistants/{assistant_id}/sessions/{session_id}"
     )
+    assert str(error) == f"connection reset (DELETE {route})"
     assert error.url == url
-    assert error.route == "/v2/assistants/{assistant_id}/sessions/{session_id}"
+    assert error.route == route
 
 
 def test_a_token_service_url_loses_only_its_query() -> None:
