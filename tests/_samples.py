@@ -8,11 +8,13 @@ from typing import Any
 
 #: Real-world response samples; provenance in tests/conformance/README.md.
 RESPONSES = Path(__file__).resolve().parent / "conformance" / "responses"
+#: Webhook request and reply samples; provenance in tests/conformance/webhooks/SOURCE.md.
+WEBHOOKS = RESPONSES.parent / "webhooks"
 
 
-def load(name: str) -> Any:
+def load(name: str, folder: Path = RESPONSES) -> Any:
     """One sample file, parsed."""
-    return json.loads((RESPONSES / name).read_text(encoding="utf-8"))
+    return json.loads((folder / name).read_text(encoding="utf-8"))
 
 
 def assert_round_trip(original: Any, produced: Any, path: str = "$") -> None:

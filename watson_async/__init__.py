@@ -39,7 +39,13 @@ if TYPE_CHECKING:
     from watson_async.client import DEFAULT_RETRY, DEFAULT_SERVICE_URL, USER_AGENT, AssistantClient
     from watson_async.client.response import DetailedResponse
     from watson_async.client.streams import ByteStream, MessageStream
-    from watson_async.conversation import Assistant, Conversation, StatelessConversation
+    from watson_async.conversation import (
+        Assistant,
+        Conversation,
+        ConversationPool,
+        PoolEvent,
+        StatelessConversation,
+    )
     from watson_async.errors import (
         ApiError,
         AuthenticationError,
@@ -49,6 +55,7 @@ if TYPE_CHECKING:
         IncompleteStreamError,
         NotFoundError,
         PermissionDeniedError,
+        PoolFullError,
         RateLimitError,
         ResponseParseError,
         ResponseTooLargeError,
@@ -67,7 +74,7 @@ if TYPE_CHECKING:
         StatelessMessageInput,
         StatelessMessageResponse,
     )
-    from watson_async.observe import AttemptEvent, CallEvent, Event, Listener
+    from watson_async.observe import AttemptEvent, CallEvent, Event, Listener, WebhookCallEvent
     from watson_async.protocol.wire import RateLimit
     from watson_async.resilience.gates import FleetEvent, Gate, GateBinding
     from watson_async.resilience.retry import (
@@ -103,6 +110,7 @@ _WHERE = {
     "CloudPakForDataAuthenticator": "watson_async.auth",
     "ConflictError": "watson_async.errors",
     "Conversation": "watson_async.conversation",
+    "ConversationPool": "watson_async.conversation",
     "DEFAULT_RETRY": "watson_async.client",
     "DEFAULT_SERVICE_URL": "watson_async.client",
     "DetailedResponse": "watson_async.client.response",
@@ -122,6 +130,8 @@ _WHERE = {
     "NoAuthAuthenticator": "watson_async.auth",
     "NotFoundError": "watson_async.errors",
     "PermissionDeniedError": "watson_async.errors",
+    "PoolEvent": "watson_async.conversation",
+    "PoolFullError": "watson_async.errors",
     "RateLimit": "watson_async.protocol.wire",
     "RateLimitError": "watson_async.errors",
     "RateLimitGate": "watson_async.resilience.retry",
@@ -149,6 +159,7 @@ _WHERE = {
     "TransportError": "watson_async.errors",
     "USER_AGENT": "watson_async.client",
     "WatsonError": "watson_async.errors",
+    "WebhookCallEvent": "watson_async.observe",
     "derive_session_started": "watson_async.analytics",
     "derive_turn": "watson_async.analytics",
     "is_testing": "watson_async.resilience.retry",
@@ -178,6 +189,7 @@ __all__ = [
     "CloudPakForDataAuthenticator",
     "ConflictError",
     "Conversation",
+    "ConversationPool",
     "DetailedResponse",
     "Event",
     "FleetEvent",
@@ -195,6 +207,8 @@ __all__ = [
     "NoAuthAuthenticator",
     "NotFoundError",
     "PermissionDeniedError",
+    "PoolEvent",
+    "PoolFullError",
     "RateLimit",
     "RateLimitError",
     "RateLimitGate",
@@ -221,6 +235,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "WatsonError",
+    "WebhookCallEvent",
     "__version__",
     "derive_session_started",
     "derive_turn",

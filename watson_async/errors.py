@@ -28,6 +28,7 @@ __all__ = [
     "IncompleteStreamError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PoolFullError",
     "RateLimitError",
     "ResponseParseError",
     "ResponseTooLargeError",
@@ -101,6 +102,15 @@ class ClientClosedError(WatsonError, RuntimeError):
     def __init__(self, message: str = "this client is closed; create a new one") -> None:
         super().__init__(message)
         self.message = message
+
+
+class PoolFullError(WatsonError):
+    """A :class:`~watson_async.conversation.ConversationPool` holds ``max_users`` users
+    and every one has a request in progress, so a new user finds no place.
+
+    Raised at once, before anything is sent: a web backend answers 503 and lets the
+    client retry.
+    """
 
 
 class ApiError(WatsonError):

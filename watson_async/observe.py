@@ -12,7 +12,9 @@ refresh events in the authenticator's refresh task.
   retries, rate-limit gate waits and token waits;
 * :class:`~watson_async.RetryEvent`, :class:`~watson_async.GateEvent`,
   :class:`~watson_async.RefreshEvent` — retries, rate-limit gate holds, token requests;
-* :class:`~watson_async.FleetEvent` — a shared gate in Redis lost or found again.
+* :class:`~watson_async.FleetEvent` — a shared gate in Redis lost or found again;
+* :class:`WebhookCallEvent` — one request answered by a :mod:`watson_async.webhooks`
+  handler (passed to its ``on_event=``, not to a client).
 
 Routes are templates such as ``/v2/assistants/{assistant_id}/sessions/{session_id}/message``
 (never raw IDs, so metrics keep a low cardinality). A client without listeners does none
@@ -22,8 +24,10 @@ call goes on.
 Logging follows the same events, quiet by default (the ``watson_async`` logger has only
 a ``NullHandler``): ``watson_async.client`` logs every attempt and call at ``DEBUG``,
 ``watson_async.resilience.retry`` every retry at ``INFO`` and gate hold at ``DEBUG``,
-``watson_async.auth`` failed token requests at ``WARNING``. Log lines carry route
-templates, statuses, durations and transaction IDs, never tokens, API keys or bodies.
+``watson_async.auth`` failed token requests at ``WARNING``, ``watson_async.webhooks``
+every webhook request at ``DEBUG`` and every refused or failed one at ``WARNING``. Log
+lines carry route templates, statuses, durations and transaction IDs, never tokens, API
+keys or bodies.
 """
 
 from __future__ import annotations
@@ -40,11 +44,12 @@ from watson_async.resilience.retry import GateEvent, RetryEvent
 
 from .auth import RefreshEvent
 
-__all__ = ["AttemptEvent", "CallEvent", "Event", "Listener", "route_template"]
+__all__ = ["AttemptEvent", "CallEvent", "Event", "Listener", "WebhookCallEvent", "route_template"]
 
 _log = logging.getLogger("watson_async.events")
 _client_log = logging.getLogger("watson_async.client")
 _retry_log = logging.getLogger("watson_async.resilience.retry")
+_webhook_log = logging.getLogger("watson_async.webhooks")
 _DEBUG = logging.DEBUG
 
 
@@ -116,7 +121,27 @@ class CallEvent:
         return "ok" if self.error is None else type(self.error).__name__
 
 
-Event: TypeAlias = AttemptEvent | CallEvent | RetryEvent | GateEvent | RefreshEvent | FleetEvent
+@attrs.frozen(slots=True)
+class WebhookCallEvent:
+    """One request to a webhook handler, reported when it is answered."""
+
+    kind: str
+    """``pre_message``, ``post_message`` or ``log``."""
+    status: int
+    """The HTTP status the handler answered."""
+    outcome: str
+    """``ok``; ``fallback`` (your code was late: the fallback reply went out); or why the
+    request was refused or failed: ``unauthorized``, ``too_large``, ``bad_request``,
+    ``late`` (no fallback), ``error`` (your code raised), ``bad_reply`` (your reply
+    broke the schema)."""
+    started: float
+    """When the request reached the handler (``time.monotonic``)."""
+    duration: float
+    """Seconds from then to the answer."""
+
+
+_CallEvents: TypeAlias = AttemptEvent | CallEvent | RetryEvent | GateEvent | RefreshEvent
+Event: TypeAlias = _CallEvents | FleetEvent | WebhookCallEvent
 """Everything a listener receives."""
 
 Listener: TypeAlias = Callable[[Event], None]
@@ -215,6 +240,16 @@ def _log_event(event: Event) -> None:
             event.attempt,
             event.reason,
             event.wait,
+        )
+    elif isinstance(event, WebhookCallEvent):
+        level = logging.DEBUG if event.outcome == "ok" else logging.WARNING
+        _webhook_log.log(
+            level,
+            "%s webhook: %d %s in %.1f ms",
+            event.kind,
+            event.status,
+            event.outcome,
+            event.duration * 1000,
         )
     elif isinstance(event, GateEvent):
         _retry_log.debug(

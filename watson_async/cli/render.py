@@ -13,6 +13,7 @@ import attrs
 
 from watson_async.errors import ApiError, ResponseParseError
 from watson_async.models._base import Model
+from watson_async.models._choice import Pickable
 from watson_async.models.generic import (
     GenericAudio,
     GenericButton,
@@ -113,20 +114,16 @@ def _media(
 
 
 def _choices(
-    title: str | None,
-    description: str | None,
-    entries: Iterable[tuple[str | None, dict[str, Any] | None]],
-    first: int,
+    title: str | None, description: str | None, entries: Iterable[Pickable], first: int
 ) -> Rendered:
     lines = _text_lines(title) + _text_lines(description)
     choices: list[Choice] = []
-    for label, value_input in entries:
-        if not label and not value_input:
+    for entry in entries:
+        sent = entry.picked_input()
+        if not sent:
             continue
-        shown = label or compact_json(value_input)
+        shown = entry.label or compact_json(sent)
         number = first + len(choices)
-        # Without an input to send, picking the choice sends its label, as web chat does.
-        sent = dict(value_input) if value_input else {"text": shown}
         choices.append(Choice(number, shown, sent))
         lines.append(f"  {number}) {shown}")
     return Rendered(tuple(lines), tuple(choices))
@@ -236,7 +233,7 @@ def _nested(
 def _button(item: GenericButton, first: int, max_pause: float) -> Rendered:
     kind = item.button_type
     if kind == "post_back":
-        return _choices(None, None, [(item.label, item.post_back_input())], first)
+        return _choices(None, None, [item], first)
     if kind == "url":
         return Rendered(
             (f"[link] {item.label}: {item.url}" if item.url else f"[link] {item.label}",)
@@ -309,13 +306,9 @@ def render_item(
     if isinstance(item, GenericText):
         return Rendered(tuple(_text_lines(item.text)))
     if isinstance(item, GenericOption):
-        options = [(o.label, o.value.input if o.value else None) for o in item.options or ()]
-        return _choices(item.title, item.description, options, first_choice)
+        return _choices(item.title, item.description, item.options or (), first_choice)
     if isinstance(item, GenericSuggestion):
-        suggestions = [
-            (s.label, s.value.input if s.value else None) for s in item.suggestions or ()
-        ]
-        return _choices(item.title or "Did you mean:", None, suggestions, first_choice)
+        return _choices(item.title or "Did you mean:", None, item.suggestions or (), first_choice)
     if isinstance(item, GenericPause):
         return Rendered((TYPING,) if item.typing else (), (), _pause_seconds(item, max_pause))
     container = _container(item, first_choice, max_pause)

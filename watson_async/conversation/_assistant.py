@@ -34,6 +34,7 @@ from ._common import (
     _input_json,
     _object_json,
 )
+from ._pool import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_USERS, ConversationPool, PoolEvent
 from ._stateful import DEFAULT_DELETE_TIMEOUT, Conversation
 
 if TYPE_CHECKING:
@@ -221,6 +222,32 @@ class Assistant:
             history_limit=history_limit,
             events=events,
             delete_timeout=delete_timeout,
+        )
+
+    def conversation_pool(
+        self,
+        *,
+        max_users: int = DEFAULT_MAX_USERS,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        on_event: Callable[[PoolEvent], None] | None = None,
+        analytics: RequestAnalytics | Mapping[str, Any] | None = None,
+        restore: bool = False,
+        on_renewal: Callable[[Renewal], Awaitable[None] | None] | None = None,
+        history_limit: int = 0,
+        events: EventHook | None = None,
+    ) -> ConversationPool:
+        """A :class:`ConversationPool`: one :class:`Conversation` per user ID (the other
+        arguments go to each conversation); use it as ``async with ... as pool``."""
+        return ConversationPool(
+            self,
+            max_users=max_users,
+            idle_timeout=idle_timeout,
+            on_event=on_event,
+            analytics=analytics,
+            restore=restore,
+            on_renewal=on_renewal,
+            history_limit=history_limit,
+            events=events,
         )
 
     def stateless_conversation(

@@ -17,6 +17,7 @@ import attrs
 from watson_async.models._convert import register_tagged_union
 
 from ._base import Model
+from ._choice import Pickable
 
 __all__ = [
     "AgentAvailabilityMessage",
@@ -95,22 +96,20 @@ class DialogNodeOutputOptionsElementValue(Model):
 
 
 @attrs.define(kw_only=True)
-class DialogNodeOutputOptionsElement(Model):
-    """One choice of an ``option`` response."""
+class DialogNodeOutputOptionsElement(Pickable, Model):
+    """One choice of an ``option`` response (:meth:`picked_input` is what to send back)."""
 
     label: str | None = None
     value: DialogNodeOutputOptionsElementValue | None = None
 
 
 @attrs.define(kw_only=True)
-class DialogSuggestionValue(Model):
+class DialogSuggestionValue(DialogNodeOutputOptionsElementValue):
     """What is sent back when the user picks a suggestion (``input`` is a ``MessageInput``)."""
-
-    input: dict[str, Any] | None = None
 
 
 @attrs.define(kw_only=True)
-class DialogSuggestion(Model):
+class DialogSuggestion(Pickable, Model):
     """One suggestion of a ``suggestion`` (disambiguation) response."""
 
     label: str | None = None
@@ -439,12 +438,12 @@ class ButtonPanel(Model):
 
 
 @attrs.define(kw_only=True)
-class GenericButton(Model):
+class GenericButton(Pickable, Model):
     """A web chat button (``response_type: button``).
 
-    ``button_type`` says what a click does: ``post_back`` sends ``value.input`` (or the
-    label), ``url`` opens ``url`` in ``target``, ``custom_event`` raises
-    ``custom_event_name`` with ``user_defined``, ``show_panel`` opens ``panel``.
+    ``button_type`` says what a click does: ``post_back`` sends :meth:`picked_input`,
+    ``url`` opens ``url`` in ``target``, ``custom_event`` raises ``custom_event_name``
+    with ``user_defined``, ``show_panel`` opens ``panel``.
     """
 
     response_type: str
@@ -460,13 +459,6 @@ class GenericButton(Model):
     url: str | None = None
     target: str | None = None
     channels: list[ResponseGenericChannel] | None = None
-
-    def post_back_input(self) -> dict[str, Any]:
-        """The ``MessageInput`` a click on a ``post_back`` button sends: ``value.input``,
-        its ``text`` the label when it has none (as web chat does)."""
-        sent = dict(self.value.input) if self.value and self.value.input else {}
-        sent.setdefault("text", self.label)
-        return sent
 
 
 @attrs.define(kw_only=True)

@@ -326,7 +326,7 @@ def _is_fallback_event(event: MessageOutputDebugTurnEvent) -> bool:
 
 
 def _button_option(button: GenericButton) -> DialogNodeOutputOptionsElement:
-    value = DialogNodeOutputOptionsElementValue(input=button.post_back_input())
+    value = DialogNodeOutputOptionsElementValue(input=button.picked_input())
     return DialogNodeOutputOptionsElement(label=button.label, value=value)
 
 

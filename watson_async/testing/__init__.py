@@ -14,11 +14,14 @@ rate limiting (:data:`RATE_LIMIT_FAMILIES`, ``date_skew``), fault injection
 :meth:`FakeAssistant.turn_texts`) and request recording (:attr:`FakeAssistant.requests`).
 It also serves the authoring API (environments, releases with export/import, skills,
 providers, bulk classify), message logs with ``delete_user_data``, and
-``message_stream`` server-sent events (see :class:`FakeAssistant`).
+``message_stream`` server-sent events, and calls your pre-message, post-message and log
+webhooks (:class:`WebhookTarget`; see :class:`FakeAssistant`); :class:`AsgiServer`
+serves an ASGI webhook app (FastAPI) on loopback for it to call.
 The pytest plugin (``watson_async.testing.pytest_plugin``) provides the
 ``fake_assistant`` fixture.
 """
 
+from ._asgi import AsgiServer
 from ._records import RecordedAnalytics, RecordedRequest, RecordedUpload
 from ._script import BotState
 from ._segment import DEFAULT_WRITE_KEY, FakeSegment, RecordedBatch
@@ -30,6 +33,7 @@ from .fake._assistant import (
     DEFAULT_INSTANCE_ID,
 )
 from .fake._rate_limits import RATE_LIMIT_FAMILIES
+from .fake._webhooks import WebhookCall, WebhookTarget
 
 __all__ = [
     "DEFAULT_APIKEY",
@@ -38,6 +42,7 @@ __all__ = [
     "DEFAULT_INSTANCE_ID",
     "DEFAULT_WRITE_KEY",
     "RATE_LIMIT_FAMILIES",
+    "AsgiServer",
     "BotState",
     "FakeAssistant",
     "FakeSegment",
@@ -45,4 +50,6 @@ __all__ = [
     "RecordedBatch",
     "RecordedRequest",
     "RecordedUpload",
+    "WebhookCall",
+    "WebhookTarget",
 ]

@@ -51,6 +51,8 @@ class Call:
     json: Any
     json_ok: bool
     now: float
+    #: The turn's log entry, set by a message handler when a log webhook wants it.
+    logged: dict[str, Any] | None = None
 
 
 def error(status: int, error: str, errors: list[dict[str, str]] | None = None) -> Result:

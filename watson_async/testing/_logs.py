@@ -41,7 +41,7 @@ from ._common import (
     parse_offset_cursor,
 )
 
-__all__ = ["LogEntry", "LogStore", "customer_id_of"]
+__all__ = ["LogEntry", "LogStore", "customer_id_of", "log_entry"]
 
 _Predicate = Callable[["LogEntry"], bool]
 
@@ -199,6 +199,42 @@ def parse_filter(text: str) -> list[_Predicate]:
     return [_clause(clause.strip()) for clause in _split_clauses(text)]
 
 
+def log_entry(
+    *,
+    assistant_id: str,
+    session_id: str,
+    skill_id: str | None,
+    snapshot: str,
+    language: str,
+    customer_id: str | None,
+    request: dict[str, Any],
+    response: dict[str, Any],
+    request_time: float,
+    response_time: float,
+) -> dict[str, Any]:
+    """One handled turn as ``list_logs`` and the log webhook show it."""
+    data: dict[str, Any] = {
+        "log_id": str(uuid.uuid4()),
+        "request": copy.deepcopy(request),
+        "response": copy.deepcopy(response),
+        "assistant_id": assistant_id,
+        "session_id": session_id,
+    }
+    if skill_id is not None:
+        data["skill_id"] = skill_id
+    data.update(
+        {
+            "snapshot": snapshot,
+            "request_timestamp": iso(request_time),
+            "response_timestamp": iso(response_time),
+            "language": language,
+        }
+    )
+    if customer_id is not None:
+        data["customer_id"] = customer_id
+    return data
+
+
 class LogStore:
     """Log entries of handled message turns, oldest first."""
 
@@ -208,48 +244,16 @@ class LogStore:
         #: The ``customer_id`` of each ``delete_user_data`` call, in order.
         self.user_data_deletions: list[str] = []
 
-    def record(
-        self,
-        *,
-        assistant_id: str,
-        session_id: str,
-        skill_id: str | None,
-        snapshot: str,
-        language: str,
-        customer_id: str | None,
-        request: dict[str, Any],
-        response: dict[str, Any],
-        request_time: float,
-        response_time: float,
-    ) -> None:
+    def record(self, data: dict[str, Any], request_time: float, response_time: float) -> None:
+        """Keep ``data`` (a :func:`log_entry`) for ``list_logs``."""
         self._seq += 1
-        request_iso, response_iso = iso(request_time), iso(response_time)
-        data: dict[str, Any] = {
-            "log_id": str(uuid.uuid4()),
-            "request": copy.deepcopy(request),
-            "response": copy.deepcopy(response),
-            "assistant_id": assistant_id,
-            "session_id": session_id,
-        }
-        if skill_id is not None:
-            data["skill_id"] = skill_id
-        data.update(
-            {
-                "snapshot": snapshot,
-                "request_timestamp": request_iso,
-                "response_timestamp": response_iso,
-                "language": language,
-            }
-        )
-        if customer_id is not None:
-            data["customer_id"] = customer_id
         self.entries.append(
             LogEntry(
                 self._seq,
-                assistant_id,
-                customer_id,
-                parse_iso(request_iso) or request_time,
-                parse_iso(response_iso) or response_time,
+                data["assistant_id"],
+                data.get("customer_id"),
+                parse_iso(data["request_timestamp"]) or request_time,
+                parse_iso(data["response_timestamp"]) or response_time,
                 data,
             )
         )

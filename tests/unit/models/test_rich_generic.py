@@ -40,13 +40,13 @@ def test_buttons_of_each_kind() -> None:
     assert isinstance(post_back, GenericButton)
     assert (post_back.button_type, post_back.label) == ("post_back", "Send message")
     assert post_back.value is not None
-    assert post_back.post_back_input() == {"text": "[Message to send]"}
+    assert post_back.picked_input() == {"text": "[Message to send]"}
 
     event = parse(load("generic_button_custom_event.json"))
     assert (event.kind, event.custom_event_name) == ("danger", "trigger_alert")
     assert event.user_defined == {"message": "[Alert message]"}
     # a button without value.input sends its label, as web chat does
-    assert event.post_back_input() == {"text": "Alert"}
+    assert event.picked_input() == {"text": "Alert"}
 
     url = parse(load("generic_button_url.json"))
     assert (url.url, url.target) == ("https://www.ibm.com", None)
@@ -58,7 +58,7 @@ def test_buttons_of_each_kind() -> None:
     assert [type(i) for i in panel.body] == [GenericImage, GenericText]
 
 
-def test_post_back_input_keeps_other_keys_and_adds_the_label_as_text() -> None:
+def test_picked_input_keeps_other_keys_and_adds_the_label_as_text() -> None:
     button = parse(
         {
             "response_type": "button",
@@ -67,7 +67,7 @@ def test_post_back_input_keeps_other_keys_and_adds_the_label_as_text() -> None:
             "value": {"input": {"options": {"debug": True}}},
         }
     )
-    assert button.post_back_input() == {"options": {"debug": True}, "text": "Yes"}
+    assert button.picked_input() == {"options": {"debug": True}, "text": "Yes"}
     assert button.value.input == {"options": {"debug": True}}  # not changed in place
 
 

@@ -14,6 +14,7 @@ PACKAGE = Path(watson_async.__file__).parent
 ALLOWED = {
     "transport/aiohttp_transport.py": "the transport: the one place that sends HTTP requests",
     "transport/failures.py": "the transport's mapping of aiohttp's failures to typed errors",
+    "webhooks/aiohttp.py": "serves webhook handlers with aiohttp.web: a server, not a client",
 }
 #: Modules allowed to import aiohttp under ``if TYPE_CHECKING:`` only (never at run time).
 ALLOWED_FOR_TYPES = {

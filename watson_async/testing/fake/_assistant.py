@@ -37,6 +37,7 @@ from ._rate_limits import RATE_LIMIT_FAMILIES
 from ._resources import Assistant as _Assistant
 from ._runtime import RuntimeMixin
 from ._server import ServerMixin
+from ._webhooks import WebhookCall, WebhookTarget
 
 __all__ = [
     "DEFAULT_APIKEY",
@@ -145,6 +146,12 @@ class FakeAssistant(ServerMixin, InspectMixin, RuntimeMixin, AsyncServing):
     A client that disconnects mid-stream ends it quietly (:attr:`streams_aborted`,
     :meth:`wait_streams_idle`); :meth:`stop` cuts off streams still being written.
     ``max_request_size`` bounds request bodies (default 64 MiB).
+
+    **Webhooks.** ``pre_message_webhook``, ``post_message_webhook`` and ``log_webhook``
+    (each a :class:`WebhookTarget`: URL, authentication, timeout, error setting) are
+    called around every ``message`` and ``message_stateless`` turn as the service calls
+    them (:mod:`watson_async.testing.fake._webhooks`), recorded in
+    :attr:`webhook_calls`.
     """
 
     def __init__(
@@ -183,11 +190,17 @@ class FakeAssistant(ServerMixin, InspectMixin, RuntimeMixin, AsyncServing):
         stream_pause: float = 0.0,
         sse_extras: bool = True,
         max_request_size: int = 64 * 1024 * 1024,
+        pre_message_webhook: WebhookTarget | None = None,
+        post_message_webhook: WebhookTarget | None = None,
+        log_webhook: WebhookTarget | None = None,
     ) -> None:
         if processing_polls < 0 or export_archive_size < 0 or stream_pause < 0:
             raise ValueError("processing_polls, export_archive_size and stream_pause must be >= 0")
         if max_request_size < 1:
             raise ValueError("max_request_size must be >= 1")
+        for hook in (pre_message_webhook, post_message_webhook, log_webhook):
+            if hook is not None and not isinstance(hook, WebhookTarget):
+                raise ValueError(f"a webhook must be a WebhookTarget, got {type(hook).__name__}")
         if rate_limit is not None and rate_limit < 0:
             raise ValueError("rate_limit must be >= 0 or None")
         if rate_limit_window <= 0:
@@ -257,6 +270,13 @@ class FakeAssistant(ServerMixin, InspectMixin, RuntimeMixin, AsyncServing):
         #: Whether SSE streams include an ``id:`` line and a ``: keep-alive`` comment.
         self.sse_extras = sse_extras
         self.max_request_size = max_request_size
+        #: The webhooks called around each message turn (see :class:`WebhookTarget`).
+        self.pre_message_webhook = pre_message_webhook
+        self.post_message_webhook = post_message_webhook
+        self.log_webhook = log_webhook
+        #: Every webhook call made, in order.
+        self.webhook_calls: list[WebhookCall] = []
+        self._webhook_transport = None
         self._sleep = sleep
         self._clock = clock
 

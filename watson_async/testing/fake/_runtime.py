@@ -18,7 +18,7 @@ from .._common import body_object as _body_object_of
 from .._common import error as _error
 from .._common import iso as _iso
 from .._common import paginate
-from .._logs import customer_id_of
+from .._logs import customer_id_of, log_entry
 from .._records import RecordedAnalytics
 from .._script import ACTIONS_SKILL, MAIN_SKILL, BotState, run_turn
 from .._stream import SSE_CONTENT_TYPE, StreamBody, sse_pieces
@@ -318,8 +318,8 @@ class RuntimeMixin(FakeState):
         body: dict[str, Any],
         response: dict[str, Any],
     ) -> None:
-        """Record a handled message turn for ``list_logs``."""
-        if not self.record_logs:
+        """Record a handled message turn for ``list_logs`` and the log webhook."""
+        if not self.record_logs and self.log_webhook is None:
             return
         request: dict[str, Any] = {"input": body.get("input") or {}}
         if body.get("context") is not None:
@@ -328,7 +328,8 @@ class RuntimeMixin(FakeState):
             request["user_id"] = body["user_id"]
         env = assistant.environments.get(environment_id)
         action = assistant.skill_of_type("action")
-        self._log.record(
+        response_time = self._clock()
+        data = log_entry(
             assistant_id=assistant.assistant_id,
             session_id=session_id,
             skill_id=action.skill_id if action is not None else None,
@@ -338,8 +339,11 @@ class RuntimeMixin(FakeState):
             request=request,
             response=response,
             request_time=call.now,
-            response_time=self._clock(),
+            response_time=response_time,
         )
+        if self.record_logs:
+            self._log.record(data, call.now, response_time)
+        call.logged = data
 
     def _list_logs(self, call: _Call, aid: str) -> _Result:
         if aid not in self._assistants:

@@ -27,6 +27,7 @@ from ._faults import FaultsMixin
 from ._rate_limits import RATE_LIMIT_TEXT, RateLimitsMixin
 from ._state import TEXT, Handler, cp4d_error
 from ._tokens import CP4D_PATH, IAM_PATH, TokensMixin
+from ._webhooks import PendingWebhooks, WebhooksMixin
 
 if TYPE_CHECKING:
     from aiohttp.abc import AbstractStreamWriter
@@ -86,7 +87,7 @@ class _PendingStream:
     body: StreamBody
 
 
-class ServerMixin(FaultsMixin, TokensMixin, RateLimitsMixin):
+class ServerMixin(FaultsMixin, TokensMixin, RateLimitsMixin, WebhooksMixin):
     """Serving: start/stop, the URLs, and each request from arrival to response."""
 
     async def start(self) -> None:
@@ -126,6 +127,7 @@ class ServerMixin(FaultsMixin, TokensMixin, RateLimitsMixin):
             task.cancel()
         if runner is not None:
             await runner.cleanup()
+        await self._close_webhooks()
 
     @property
     def started(self) -> bool:
@@ -227,6 +229,8 @@ class ServerMixin(FaultsMixin, TokensMixin, RateLimitsMixin):
             if faulted is not None:
                 return faulted
         response = self._process(request, method, path, body, parsed, json_ok)
+        if isinstance(response, PendingWebhooks):
+            response = await self._run_with_webhooks(response)
         if fault is not None and fault.after_processing:
             faulted = await self._apply_fault(request, fault)
             if faulted is not None:
@@ -288,8 +292,9 @@ class ServerMixin(FaultsMixin, TokensMixin, RateLimitsMixin):
         body: bytes,
         parsed: Any,
         json_ok: bool,
-    ) -> web.Response | _PendingStream:
-        """Handle a request for real (its effects apply) and build the response."""
+    ) -> web.Response | _PendingStream | PendingWebhooks:
+        """Handle a request for real (its effects apply) and build the response (or,
+        for a message with webhooks to call, what :meth:`_run_with_webhooks` needs)."""
         now = self._clock()
         if path in (IAM_PATH, CP4D_PATH):
             family = "iam" if path == IAM_PATH else "cp4d"
@@ -327,6 +332,8 @@ class ServerMixin(FaultsMixin, TokensMixin, RateLimitsMixin):
         if not query.get("version"):
             return self._json_response(*_MISSING_VERSION, headers)
         call = _Call(method, query, request.headers, body, parsed, json_ok, now)
+        if self._wants_webhooks(handler):
+            return PendingWebhooks(call, handler, args, headers)
         status, payload = handler(call, *args)
         if isinstance(payload, StreamBody):
             return _PendingStream(status, headers, payload)

@@ -26,7 +26,10 @@ from ._authoring import ResourceAPI
 from ._resources import Assistant as _Assistant
 
 if TYPE_CHECKING:
+    from watson_async.transport import AiohttpTransport
+
     from ._faults import Fault, Outage
+    from ._webhooks import WebhookCall, WebhookTarget
 
 __all__ = ["HTML", "JSON", "TEXT", "FakeState", "Handler", "Session", "cp4d_error", "phrase"]
 
@@ -91,6 +94,9 @@ class FakeState:
     stream_pause: float
     sse_extras: bool
     max_request_size: int
+    pre_message_webhook: WebhookTarget | None
+    post_message_webhook: WebhookTarget | None
+    log_webhook: WebhookTarget | None
     _sleep: Callable[[float], Awaitable[Any]]
     _clock: Callable[[], float]
 
@@ -107,6 +113,8 @@ class FakeState:
     analytics: list[RecordedAnalytics]
     streams_completed: int
     streams_aborted: int
+    webhook_calls: list[WebhookCall]
+    _webhook_transport: AiohttpTransport | None
 
     # serving
     _bind_port: int
