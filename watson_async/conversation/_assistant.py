@@ -79,6 +79,14 @@ class Assistant:
         """The client calls go through."""
         return self._client
 
+    def with_options(self, **options: Any) -> Assistant:
+        """This assistant through :meth:`AssistantClient.with_options(**options)
+        <watson_async.AssistantClient.with_options>`: ``assistant.with_options(retry=None)``
+        sends its calls once."""
+        return Assistant(
+            self._client.with_options(**options), self._assistant_id, self._environment_id
+        )
+
     @property
     def assistant_id(self) -> str:
         return self._assistant_id

@@ -316,14 +316,8 @@ class Conversation(_ConversationBase):
 
     def _delete_once(self, session_id: str) -> Awaitable[None]:
         """Delete a session on the way out: one attempt, at most ``delete_timeout``."""
-        assistant = self._assistant
-        once = assistant.client.with_options(retry=None)
-        return once.delete_session(
-            assistant.assistant_id,
-            assistant.environment_id,
-            session_id,
-            timeout=self._delete_timeout,
-        )
+        once = self._assistant.with_options(retry=None)
+        return once.delete_session(session_id, timeout=self._delete_timeout)
 
     async def _discard(self, creating: asyncio.Future[SessionResponse]) -> None:
         """Delete the session ``creating`` creates, once it is known (failures logged)."""
