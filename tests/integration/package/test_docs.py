@@ -50,12 +50,12 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, replace
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import _sdk
 import pytest
+from _subpytest import run_pytest
 
 import watson_async.auth._iam
 import watson_async.resilience.retry
@@ -602,23 +602,8 @@ def _run_pytest(project: Path) -> subprocess.CompletedProcess[str]:
         for key, value in os.environ.items()
         if not key.startswith(("ASSISTANT_", "PYTEST_")) and key != "IBM_CREDENTIALS_FILE"
     }
-    env.update(PYTHONPATH=str(ROOT), HOME=str(project), NO_PROXY="127.0.0.1,localhost")
-    plugin: list[str] = []
-    if not any(
-        ep.value == watson_async.testing.pytest_plugin.__name__
-        for ep in entry_points(group="pytest11")
-    ):
-        plugin = ["-p", watson_async.testing.pytest_plugin.__name__]
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin,
-         "-W", "error", "-W", _STARLETTE_HTTPX],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-    )  # fmt: skip
+    env.update(HOME=str(project), NO_PROXY="127.0.0.1,localhost")
+    return run_pytest(project, "-q", "-W", "error", "-W", _STARLETTE_HTTPX, environ=env)
 
 
 def _documented_pyproject() -> str:

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Awaitable, Callable
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import aiohttp
 import pytest
+from _subpytest import run_pytest
 
-import watson_async
 from watson_async.testing import FakeAssistant
-
-PLUGIN = "watson_async.testing.pytest_plugin"
 
 
 async def test_fixture_is_started(fake_assistant: FakeAssistant) -> None:
@@ -46,7 +42,7 @@ async def test_factory(fake_assistant_factory: Callable[..., Awaitable[FakeAssis
     assert one.port != two.port
 
 
-def run_pytest(
+def run_fixture_test(
     tmp_path: Path, *args: str, marker: str = "", ini: str = ""
 ) -> subprocess.CompletedProcess[str]:
     (tmp_path / "pytest.ini").write_text(f"[pytest]\nfilterwarnings = error\n{ini}")
@@ -61,24 +57,12 @@ def run_pytest(
             """
         )
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(watson_async.__file__).parents[1])}
-    plugin_args: list[str] = []
-    if not any(ep.value == PLUGIN for ep in entry_points(group="pytest11")):
-        plugin_args = ["-p", PLUGIN]
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider", *plugin_args, *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
+    return run_pytest(tmp_path, "-rs", *args)
 
 
 @pytest.mark.slow
 def test_without_pytest_asyncio_the_fixture_skips(tmp_path: Path) -> None:
-    result = run_pytest(tmp_path, "-p", "no:asyncio")
+    result = run_fixture_test(tmp_path, "-p", "no:asyncio")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 skipped" in result.stdout
     assert "need pytest-asyncio" in result.stdout
@@ -88,7 +72,7 @@ def test_without_pytest_asyncio_the_fixture_skips(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("mode", "marker"), [("auto", ""), ("strict", "@pytest.mark.asyncio")])
 def test_with_pytest_asyncio(tmp_path: Path, mode: str, marker: str) -> None:
     ini = f"asyncio_mode = {mode}\nasyncio_default_fixture_loop_scope = function\n"
-    result = run_pytest(tmp_path, marker=marker, ini=ini)
+    result = run_fixture_test(tmp_path, marker=marker, ini=ini)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
 
