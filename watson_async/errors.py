@@ -5,12 +5,19 @@ service answered with are :class:`ApiError` subclasses chosen by status code and
 everything needed to debug them or to quote them to IBM support: status, message,
 ``code``, ``errors``, the ``X-Global-Transaction-Id``, response headers and the raw
 body (JSON or not). Secrets never appear in an error: request headers are not kept.
+
+``str(error)`` names the request by its URL with every ID as a placeholder
+(``POST https://.../instances/{instance_id}/v2/assistants/{assistant_id}/.../message``),
+so an error can be logged as the log lines are; the full URL, IDs included, is the
+``url`` attribute.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from watson_async.protocol.routes import url_route
 
 __all__ = [
     "ApiError",
@@ -52,6 +59,7 @@ class TransportError(WatsonError):
     ``request_sent`` is ``False`` when the failure happened before any byte of the
     request could have reached the service (connection not established), so repeating
     it is always safe; ``True`` when the service may have received and processed it.
+    ``url`` is the full URL; ``str()`` shows only its :attr:`route`.
     """
 
     def __init__(
@@ -64,8 +72,13 @@ class TransportError(WatsonError):
         self.request_sent = request_sent
         self.timeout = timeout
 
+    @property
+    def route(self) -> str:
+        """The request's URL without its query, IDs replaced by ``{placeholders}``."""
+        return url_route(self.url)
+
     def __str__(self) -> str:
-        return f"{self.message} ({self.method} {self.url})"
+        return f"{self.message} ({self.method} {self.route})"
 
     def __repr__(self) -> str:
         return (
@@ -122,7 +135,8 @@ class ApiError(WatsonError):
     ``body`` is the response text as received (JSON, plain text or HTML), ``json`` its
     parsed form when it was JSON. ``message`` is the most specific text found:
     ``errors[0].message``, ``error``, ``message``, IAM's ``errorMessage``, else the
-    HTTP reason phrase.
+    HTTP reason phrase. ``method`` and ``url`` (the full URL, IDs included) name the
+    request when there was one; ``str()`` shows only its :attr:`route`.
     """
 
     def __init__(
@@ -151,8 +165,13 @@ class ApiError(WatsonError):
         self.method = method
         self.url = url
 
+    @property
+    def route(self) -> str | None:
+        """The request's URL without its query, IDs replaced by ``{placeholders}``."""
+        return None if self.url is None else url_route(self.url)
+
     def __str__(self) -> str:
-        where = f" on {self.method} {self.url}" if self.method else ""
+        where = f" on {self.method} {self.route}" if self.method else ""
         txid = (
             f" [X-Global-Transaction-Id: {self.global_transaction_id}]"
             if self.global_transaction_id

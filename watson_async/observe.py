@@ -38,7 +38,7 @@ from typing import TypeAlias
 
 import attrs
 
-from watson_async.protocol.routes import BY_NAME, ID_AFTER
+from watson_async.protocol.routes import BY_NAME, path_template
 from watson_async.resilience.gates import FleetEvent
 from watson_async.resilience.retry import GateEvent, RetryEvent
 
@@ -169,12 +169,7 @@ def _template(endpoint: str, method: str, path: str) -> str:
         for template in (row.path, row.classic_path):
             if template is not None and template.count("/") == path.count("/"):
                 return template
-    parts = path.split("/")
-    for i in range(1, len(parts)):
-        name = ID_AFTER.get(parts[i - 1])
-        if name is not None and parts[i]:
-            parts[i] = name
-    return "/".join(parts)
+    return path_template(path)
 
 
 class Listeners:

@@ -36,9 +36,12 @@ from watson_async.auth import (
 from watson_async.auth._token import TokenCache
 
 __all__ = [
+    "ASSISTANT_ID_KEY",
     "AUTH_TYPES",
+    "ENVIRONMENT_ID_KEY",
     "ServiceConfig",
     "authenticator_from_config",
+    "key_prefix",
     "read_external_config",
 ]
 
@@ -62,7 +65,8 @@ def _is_secret_key(key: str) -> bool:
     return any(word in upper for word in _SECRET_WORDS)
 
 
-def _prefix(service_name: str) -> str:
+def key_prefix(service_name: str) -> str:
+    """The prefix of ``service_name``'s keys: ``"assistant"`` → ``ASSISTANT_``."""
     if not isinstance(service_name, str) or not service_name.strip():
         raise ValueError("service_name must be a non-empty string")
     return service_name.strip().upper().replace("-", "_").replace(" ", "_") + "_"
@@ -178,9 +182,16 @@ class ServiceConfig:
 # --- reading -----------------------------------------------------------------------
 
 
-#: Keys that name an assistant rather than configure the service (the ``chat`` and
-#: ``loadtest`` commands read ``ASSISTANT_ID``): they never make a source count as found.
-_NOT_SETTINGS = frozenset({"ID", "ENVIRONMENT_ID"})
+ASSISTANT_ID_KEY = "ID"
+"""The key (after the prefix: ``ASSISTANT_ID``) naming the assistant: read by the ``chat``
+and ``loadtest`` commands, written by ``FakeAssistant.environ()``."""
+
+ENVIRONMENT_ID_KEY = "ENVIRONMENT_ID"
+"""The key (``ASSISTANT_ENVIRONMENT_ID``) naming the assistant's environment."""
+
+#: Keys that name an assistant rather than configure the service: they never make a
+#: source count as found.
+_NOT_SETTINGS = frozenset({ASSISTANT_ID_KEY, ENVIRONMENT_ID_KEY})
 
 
 def _with_prefix(items: Mapping[str, str], prefix: str) -> dict[str, str]:
@@ -295,7 +306,7 @@ def read_external_config(
     Raises :class:`ValueError` if ``$IBM_CREDENTIALS_FILE`` names a missing file,
     ``VCAP_SERVICES`` is malformed, a value is invalid, or nothing is configured.
     """
-    prefix = _prefix(service_name)
+    prefix = key_prefix(service_name)
     env = os.environ if environ is None else environ
     cwd = Path.cwd() if cwd is None else cwd
     home = Path.home() if home is None else home

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 __all__ = [
+    "bounded_seconds",
     "fraction",
     "non_negative_int",
     "positive_int",
@@ -57,6 +58,18 @@ def positive_seconds(value: str) -> float:
     if number == 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return number
+
+
+def bounded_seconds(most: float) -> Callable[[str], float]:
+    """A type for a number of seconds from 0 to ``most``."""
+
+    def parse(value: str) -> float:
+        number = seconds(value)
+        if number > most:
+            raise argparse.ArgumentTypeError(f"must be at most {most:g} seconds, got {value}")
+        return number
+
+    return parse
 
 
 def fraction(value: str) -> float:

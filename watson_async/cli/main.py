@@ -1,6 +1,6 @@
 """The ``watson-async`` command: ``demo``, ``chat`` (an interactive chat, see
 ``watson_async.cli.chat``), ``test`` (scripted dialogues, see
-``watson_async.cli.dialogue_run``) and ``fake-server``."""
+``watson_async.cli.dialogue_run``), ``fake-server`` and ``loadtest``."""
 
 from __future__ import annotations
 
@@ -8,18 +8,20 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shlex
 import signal
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from watson_async._version import DEFAULT_API_VERSION, __version__
 from watson_async.auth import IAMAuthenticator
-from watson_async.cli.argtypes import positive_int, positive_seconds
+from watson_async.cli.argtypes import bounded_seconds, fraction, positive_int, positive_seconds
 from watson_async.cli.chat import add_chat_parser, chat_main
 from watson_async.cli.dialogue_run import add_test_parser, dialogue_test_main
 from watson_async.cli.render import render_generic
@@ -29,6 +31,9 @@ from watson_async.loadtest._cli import add_loadtest_parser, loadtest_main
 from watson_async.models.message import StatefulMessageResponse
 
 __all__ = ["main"]
+
+#: The longest ``fake-server --latency`` (a longer one only makes clients time out).
+MAX_FAKE_LATENCY = 60.0
 
 DEMO_SCRIPT = ("hello", "menu", "book a trip", "Paris", "thanks, that is all")
 
@@ -135,15 +140,8 @@ async def run_demo(conversations: int, concurrency: int, time_limit: float) -> i
     return 1 if stats.errors else 0
 
 
-async def run_fake_server(
-    host: str,
-    port: int,
-    token_lifetime: float,
-    session_timeout: float,
-    rate_limit: int | None,
-    rate_window: float = 60.0,
-) -> int:
-    """Run the fake service until interrupted."""
+async def run_fake_server(options: Mapping[str, Any]) -> int:
+    """Run the fake service (``options``: ``FakeAssistant``'s arguments) until interrupted."""
     from watson_async.testing import FakeAssistant
 
     stop = asyncio.Event()
@@ -152,20 +150,13 @@ async def run_fake_server(
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows
             loop.add_signal_handler(sig, stop.set)
     async with contextlib.AsyncExitStack() as stack:
+        fake = FakeAssistant(**options)
         try:
-            fake = await stack.enter_async_context(
-                FakeAssistant(
-                    host=host,
-                    port=port,
-                    token_lifetime=token_lifetime,
-                    session_timeout=session_timeout,
-                    rate_limit=rate_limit,
-                    rate_limit_window=rate_window,
-                )
-            )
+            await stack.enter_async_context(fake)
         except OSError as exc:  # the port is taken, or the host isn't ours
             print(
-                f"watson-async fake-server: can't listen on {host}:{port}: {exc.strerror or exc}",
+                f"watson-async fake-server: can't listen on {fake.host}:{fake.port}: "
+                f"{exc.strerror or exc}",
                 file=sys.stderr,
             )
             return 1
@@ -175,15 +166,84 @@ async def run_fake_server(
         print(f"  apikey          {fake.apikey}")
         print(f"  assistant_id    {fake.assistant_id}")
         print(f"  environment_id  {fake.environment_id}")
-        if rate_limit is not None:
-            print(f"  rate limit      {rate_limit} requests per {rate_window:g} s per endpoint")
-        print("\nAs environment variables for IBM's SDKs and watson_async:")
-        print(f"  export ASSISTANT_URL={fake.service_url}")
-        print("  export ASSISTANT_AUTH_TYPE=iam")
-        print(f"  export ASSISTANT_APIKEY={fake.apikey}")
-        print(f"  export ASSISTANT_AUTH_URL={fake.iam_url}", flush=True)
+        if fake.rate_limit is not None:
+            print(
+                f"  rate limit      {fake.rate_limit} requests per "
+                f"{fake.rate_limit_window:g} s per endpoint"
+            )
+        if fake.latency:
+            print(f"  latency         {fake.latency:g} s per request")
+        if fake.error_rate:
+            print(f"  error rate      {fake.error_rate:g} of API requests get {fake.error_fault}")
+        print("\nAs environment variables for IBM's SDKs and watson_async (eval this block):")
+        for key, value in fake.environ().items():
+            print(f"export {key}={shlex.quote(value)}")
+        sys.stdout.flush()
         await stop.wait()
     return 0
+
+
+def _add_fake_server_parser(sub: Any) -> None:
+    from watson_async.testing.fake._faults import ERROR_FAULTS
+
+    fake = sub.add_parser("fake-server", help="run the fake Watson Assistant service")
+    fake.add_argument("--host", default="127.0.0.1")
+    fake.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    fake.add_argument("--token-lifetime", type=positive_seconds, default=3600.0, metavar="SECONDS")
+    fake.add_argument("--session-timeout", type=positive_seconds, default=300.0, metavar="SECONDS")
+    fake.add_argument(
+        "--rate-limit",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="N requests per endpoint per --rate-window (60 s: per minute, as the service "
+        "counts) before 429s (default: unlimited)",
+    )
+    fake.add_argument(
+        "--rate-window",
+        type=positive_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="the rate-limit window in seconds (default 60, as FakeAssistant's rate_limit_window)",
+    )
+    fake.add_argument(
+        "--latency",
+        type=bounded_seconds(MAX_FAKE_LATENCY),
+        default=0.0,
+        metavar="SECONDS",
+        help=f"added before every response, 0 to {MAX_FAKE_LATENCY:g} (default 0)",
+    )
+    fake.add_argument(
+        "--error-rate",
+        type=fraction,
+        default=0.0,
+        metavar="P",
+        help="fraction (0 to 1) of API requests (not token requests) answered with "
+        "--fault instead (default 0)",
+    )
+    fake.add_argument(
+        "--fault",
+        choices=tuple(ERROR_FAULTS),
+        default=None,
+        help="what --error-rate's requests get: a 500, a 503, a 429, a gateway's 502 HTML "
+        "page, a 200 that isn't JSON, or the connection closed (default server-error)",
+    )
+    fake.add_argument("--seed", type=int, default=None, help="seed of --error-rate's choices")
+
+
+def _fake_server_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "host": args.host,
+        "port": args.port,
+        "token_lifetime": args.token_lifetime,
+        "session_timeout": args.session_timeout,
+        "rate_limit": args.rate_limit,
+        "rate_limit_window": args.rate_window,
+        "latency": args.latency,
+        "error_rate": args.error_rate,
+        "error_fault": args.fault or "server-error",
+        "seed": args.seed,
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -202,33 +262,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_chat_parser(sub)
     add_test_parser(sub)
-
-    fake = sub.add_parser("fake-server", help="run the fake Watson Assistant service")
-    fake.add_argument("--host", default="127.0.0.1")
-    fake.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    fake.add_argument("--token-lifetime", type=float, default=3600.0)
-    fake.add_argument("--session-timeout", type=float, default=300.0)
-    fake.add_argument(
-        "--rate-limit",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="requests per endpoint per --rate-window before 429s (default: unlimited)",
-    )
-    fake.add_argument(
-        "--rate-window",
-        type=positive_seconds,
-        default=60.0,
-        metavar="SECONDS",
-        help="the rate-limit window (default 60, as FakeAssistant's rate_limit_window)",
-    )
+    _add_fake_server_parser(sub)
     add_loadtest_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``watson-async`` command."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "fake-server" and args.fault is not None and not args.error_rate:
+        parser.error("fake-server --fault needs --error-rate P (the fraction of requests)")
+    with warnings.catch_warnings():
+        if not sys.warnoptions:  # show our DeprecationWarnings, unless told otherwise
+            warnings.simplefilter("default", DeprecationWarning)
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "demo":
             return asyncio.run(run_demo(args.conversations, args.concurrency, args.time_limit))
@@ -238,16 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return loadtest_main(args)
         if args.command == "test":
             return dialogue_test_main(args)
-        return asyncio.run(
-            run_fake_server(
-                args.host,
-                args.port,
-                args.token_lifetime,
-                args.session_timeout,
-                args.rate_limit,
-                args.rate_window,
-            )
-        )
+        return asyncio.run(run_fake_server(_fake_server_options(args)))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -18,6 +18,7 @@ import re
 import ssl
 import sys
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
@@ -427,6 +428,19 @@ class AssistantClient(ManagementMethods, AsyncClosing):
             await self._authenticator.aclose()
         finally:
             await self._transport.aclose()
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        # Like aiohttp's "Unclosed client session", but naming the object the user made.
+        # Only once a request opened connections: an unused client holds nothing.
+        if getattr(self, "_is_view", True) or self._life.closed:
+            return
+        if getattr(self._transport, "opened", False):
+            _warn(
+                "unclosed AssistantClient: call `await client.aclose()` when done, or use "
+                "`async with AssistantClient(...) as client:`",
+                ResourceWarning,
+                source=self,
+            )
 
     async def with_response(
         self, method: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs

@@ -39,7 +39,7 @@ from ._common import (
     _object_json,
 )
 from ._pool import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_USERS, ConversationPool, PoolEvent
-from ._stateful import Conversation
+from ._stateful import DEFAULT_DELETE_TIMEOUT, Conversation
 from ._stream import ConversationStream
 
 if TYPE_CHECKING:
@@ -87,6 +87,14 @@ class Assistant:
     def client(self) -> AssistantClient:
         """The client calls go through."""
         return self._client
+
+    def with_options(self, **options: Any) -> Assistant:
+        """This assistant through :meth:`AssistantClient.with_options(**options)
+        <watson_async.AssistantClient.with_options>`: ``assistant.with_options(retry=None)``
+        sends its calls once."""
+        return Assistant(
+            self._client.with_options(**options), self._assistant_id, self._environment_id
+        )
 
     @property
     def assistant_id(self) -> str:
@@ -219,6 +227,7 @@ class Assistant:
         on_renewal: Callable[[Renewal], Awaitable[None] | None] | None = None,
         history_limit: int = 0,
         events: EventHook | None = None,
+        delete_timeout: float = DEFAULT_DELETE_TIMEOUT,
     ) -> Conversation:
         """A stateful :class:`Conversation`; use it as ``async with ... as conv``."""
         return Conversation(
@@ -229,6 +238,7 @@ class Assistant:
             on_renewal=on_renewal,
             history_limit=history_limit,
             events=events,
+            delete_timeout=delete_timeout,
         )
 
     def conversation_pool(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -41,6 +42,10 @@ R = TypeVar("R")
 
 def _is_final(frame: MessageStreamResponse) -> bool:
     return isinstance(frame, StatefulMessageStreamFinalResponse)
+
+
+#: Seconds a :class:`Conversation`'s exit may spend deleting its session (one attempt).
+DEFAULT_DELETE_TIMEOUT = 5.0
 
 
 class Conversation(_ConversationBase):
@@ -85,6 +90,11 @@ class Conversation(_ConversationBase):
         history_limit: Keep the last ``history_limit`` turns in :attr:`history`
             (0: none; :attr:`last_turn` is always kept).
         events: An :class:`EventHook` told of sessions started and turns handled.
+        delete_timeout: Seconds the session's deletion may take when the conversation
+            ends (:data:`DEFAULT_DELETE_TIMEOUT`). That request is sent once, without
+            the client's retries, so shutting down with the service down or slow takes
+            at most this long per conversation; a session not deleted expires on the
+            service after its inactivity timeout.
     """
 
     def __init__(
@@ -97,9 +107,12 @@ class Conversation(_ConversationBase):
         on_renewal: Callable[[Renewal], Awaitable[None] | None] | None = None,
         history_limit: int = 0,
         events: EventHook | None = None,
+        delete_timeout: float = DEFAULT_DELETE_TIMEOUT,
     ) -> None:
         if user_id is not None:
             check_user_id(user_id)
+        if not 0 < delete_timeout < math.inf:
+            raise ValueError(f"delete_timeout must be a positive number, got {delete_timeout!r}")
         if isinstance(history_limit, bool) or not isinstance(history_limit, int):
             raise ValueError("history_limit must be an integer")
         if history_limit < 0:
@@ -110,6 +123,7 @@ class Conversation(_ConversationBase):
         self._restore = bool(restore)
         self._on_renewal = on_renewal
         self._events = events
+        self._delete_timeout = delete_timeout
         self._history: deque[Turn] = deque(maxlen=history_limit)
         self._last_turn: Turn | None = None
         self._session_id: str | None = None
@@ -208,7 +222,7 @@ class Conversation(_ConversationBase):
         if session_id is None:
             return
         try:
-            await self._assistant.delete_session(session_id)
+            await self._delete_once(session_id)
         except SessionNotFoundError:
             _log.debug("session %s had already ended", session_id)
         except Exception as failure:
@@ -383,11 +397,16 @@ class Conversation(_ConversationBase):
         self._session_id = session.session_id
         return session
 
+    def _delete_once(self, session_id: str) -> Awaitable[None]:
+        """Delete a session on the way out: one attempt, at most ``delete_timeout``."""
+        once = self._assistant.with_options(retry=None)
+        return once.delete_session(session_id, timeout=self._delete_timeout)
+
     async def _discard(self, creating: asyncio.Future[SessionResponse]) -> None:
         """Delete the session ``creating`` creates, once it is known (failures logged)."""
         try:
             session_id = (await creating).session_id
-            await self._assistant.delete_session(session_id)
+            await self._delete_once(session_id)
         except asyncio.CancelledError:
             creating.cancel()
             raise

@@ -185,14 +185,16 @@ def add_loadtest_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=positive_int,
         default=None,
         metavar="N",
-        help="requests per endpoint per --fake-rate-window before 429s (default: none)",
+        help="N requests per endpoint per --fake-rate-window (60 s: per minute, as the "
+        "service counts) before 429s (default: unlimited)",
     )
     fake.add_argument(
         "--fake-rate-window",
         type=positive_seconds,
-        default=1.0,
+        default=None,
         metavar="SECONDS",
-        help="the rate-limit window in seconds (default 1; fake-server's --rate-window)",
+        help="the rate-limit window in seconds (default 60, as fake-server's --rate-window; "
+        "1 counts per second)",
     )
     fake.add_argument(
         "--fake-no-rate-headers",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -91,6 +92,10 @@ def _integer(name: str, value: Any, *, minimum: int, allow_none: bool) -> None:
         raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
 
 
+#: The default window of ``fake_rate_limit`` (``loadtest --fake-rate-window``), seconds.
+DEFAULT_FAKE_RATE_WINDOW = 60.0
+
+
 @attrs.frozen(kw_only=True)
 class LoadTestConfig:
     """What to run, against what, for how long. Every field has a usable default except
@@ -149,7 +154,12 @@ class LoadTestConfig:
     """Seconds per attempt (default: the client's)."""
     fake_rate_limit: int | None = None
     """Requests per endpoint family per ``fake_rate_window`` (default: unlimited)."""
-    fake_rate_window: float = 1.0
+    fake_rate_window: float | None = None
+    """The window of ``fake_rate_limit`` in seconds: ``None`` is
+    :data:`DEFAULT_FAKE_RATE_WINDOW` (60: per minute, as the service counts and as
+    ``FakeAssistant`` and ``fake-server`` do; set to it on creation, and
+    :attr:`rate_window` is the value typed as a float).
+    It used to be 1 s: ``fake_rate_limit`` without a window warns (DeprecationWarning)."""
     fake_rate_headers: bool = True
     """Whether the fake sends ``X-RateLimit-*`` headers. Without them the client's gate
     can't see the budget running out, so the limit shows as 429s and retries."""
@@ -163,6 +173,12 @@ class LoadTestConfig:
     """Failed calls / calls above which the run fails (0: any error fails it)."""
     seed: int | None = None
     """Seed for the fake's error injection (reproducible runs)."""
+
+    @property
+    def rate_window(self) -> float:
+        """The fake's rate-limit window in seconds: ``fake_rate_window`` or its default."""
+        window = self.fake_rate_window
+        return DEFAULT_FAKE_RATE_WINDOW if window is None else window
 
     def __attrs_post_init__(self) -> None:
         if self.model not in ("closed", "open"):
@@ -183,7 +199,19 @@ class LoadTestConfig:
         _number("timeout", self.timeout, minimum=0, strict=True, allow_none=True)
         _number("late_threshold", self.late_threshold, minimum=0, strict=False, allow_none=False)
         _number("think_time", self.think_time, minimum=0, strict=False, allow_none=False)
-        _number("fake_rate_window", self.fake_rate_window, minimum=0, strict=True, allow_none=False)
+        _number("fake_rate_window", self.fake_rate_window, minimum=0, strict=True, allow_none=True)
+        if self.fake_rate_window is None and self.fake_rate_limit is not None:
+            warnings.warn(
+                f"fake_rate_limit={self.fake_rate_limit} now counts per "
+                f"{DEFAULT_FAKE_RATE_WINDOW:g} s (per minute, as the service and "
+                "FakeAssistant do); it counted per second before. Set fake_rate_window "
+                "(loadtest --fake-rate-window SECONDS): 1 for the old meaning, 60 to "
+                "silence this warning",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+        if self.fake_rate_window is None:  # set, so that attrs.evolve copies don't warn again
+            object.__setattr__(self, "fake_rate_window", DEFAULT_FAKE_RATE_WINDOW)
         _number("fake_latency", self.fake_latency, minimum=0, strict=False, allow_none=False)
         _number(
             "fake_token_lifetime",

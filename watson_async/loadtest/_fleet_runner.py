@@ -256,7 +256,7 @@ class FleetRunner:
             iam_calls=fake.iam_calls if fake is not None else None,
             http_429=fake.rate_limited_responses if fake is not None else None,
             rate_limit=limit if fake is not None else None,
-            rate_window=self.config.fake_rate_window,
+            rate_window=self.config.rate_window,
             goodput=goodput,
         )
 
@@ -310,7 +310,7 @@ async def _sample_turns(fake: FakeAssistant, config: LoadTestConfig, begun: floa
     """The fake's processed messages at each of its window boundaries, from the end of
     the first full window (a warm-up) until the run's duration is over (or until
     cancelled): goodput is measured over whole windows of the fake's clock."""
-    window = config.fake_rate_window
+    window = config.rate_window
     duration = config.run_duration
     end = math.inf if duration is None else begun + duration
     boundary = (math.floor(begun / window) + 2) * window

@@ -67,7 +67,7 @@ def embedded_fake(config: LoadTestConfig) -> FakeAssistant:
 
     return FakeAssistant(
         rate_limit=config.fake_rate_limit,
-        rate_limit_window=config.fake_rate_window,
+        rate_limit_window=config.rate_window,
         rate_limit_headers=config.fake_rate_headers,
         latency=config.fake_latency,
         token_lifetime=config.fake_token_lifetime,

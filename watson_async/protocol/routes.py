@@ -15,7 +15,16 @@ from typing import Literal
 
 import attrs
 
-__all__ = ["BY_NAME", "ENDPOINTS", "ID_AFTER", "RUNTIME_PREFIX", "Endpoint", "template_ids"]
+__all__ = [
+    "BY_NAME",
+    "ENDPOINTS",
+    "ID_AFTER",
+    "RUNTIME_PREFIX",
+    "Endpoint",
+    "path_template",
+    "template_ids",
+    "url_route",
+]
 
 BodyKind = Literal["none", "json", "upload"]
 
@@ -164,3 +173,28 @@ def _id_after() -> dict[str, str]:
 
 #: Collections whose next path segment is an ID, and that ID's ``{placeholder}``.
 ID_AFTER: dict[str, str] = _id_after()
+
+
+def path_template(path: str) -> str:
+    """``path`` with every ID (the segment after a collection of :data:`ID_AFTER`)
+    replaced by its ``{placeholder}``."""
+    return _templated(path, ID_AFTER)
+
+
+def url_route(url: str) -> str:
+    """What an error message shows of a request's URL: the URL without its query, the
+    instance ID and every ID of the path replaced by ``{placeholders}``."""
+    return _templated(url.partition("?")[0], _URL_ID_AFTER)
+
+
+def _templated(path: str, names: dict[str, str]) -> str:
+    parts = path.split("/")
+    for i in range(1, len(parts)):
+        name = names.get(parts[i - 1])
+        if name is not None and parts[i]:
+            parts[i] = name
+    return "/".join(parts)
+
+
+#: :data:`ID_AFTER` and the service URL's ``/instances/{instance_id}``.
+_URL_ID_AFTER = {**ID_AFTER, "instances": "{instance_id}"}

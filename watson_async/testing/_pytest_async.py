@@ -12,7 +12,7 @@ from .cassette import Cassette
 from .cassette._pytest import use_cassette
 from .fake import FakeAssistant
 
-__all__ = ["fake_assistant", "fake_assistant_factory", "watson_cassette"]
+__all__ = ["fake_assistant", "fake_assistant_env", "fake_assistant_factory", "watson_cassette"]
 
 
 @pytest_asyncio.fixture
@@ -25,6 +25,18 @@ async def fake_assistant(request: pytest.FixtureRequest) -> AsyncIterator[FakeAs
     kwargs: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}
     async with FakeAssistant(**kwargs) as fake:
         yield fake
+
+
+@pytest.fixture
+def fake_assistant_env(
+    fake_assistant: FakeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> FakeAssistant:
+    """The started ``fake_assistant``, with the ``ASSISTANT_*`` variables of
+    :meth:`FakeAssistant.environ` set for the test (``AssistantClient.from_env`` and an
+    app configured that way reach the fake); the old environment comes back after."""
+    for key, value in fake_assistant.environ().items():
+        monkeypatch.setenv(key, value)
+    return fake_assistant
 
 
 @pytest_asyncio.fixture

@@ -6,7 +6,7 @@ from typing import NoReturn
 
 import pytest
 
-__all__ = ["fake_assistant", "fake_assistant_factory", "watson_cassette"]
+__all__ = ["fake_assistant", "fake_assistant_env", "fake_assistant_factory", "watson_cassette"]
 
 _REASON = (
     "the fake_assistant and watson_cassette fixtures are async and need pytest-asyncio "
@@ -26,4 +26,9 @@ def fake_assistant_factory() -> NoReturn:
 
 @pytest.fixture
 def watson_cassette() -> NoReturn:
+    pytest.skip(_REASON)
+
+
+@pytest.fixture
+def fake_assistant_env() -> NoReturn:
     pytest.skip(_REASON)

@@ -320,6 +320,11 @@ class AiohttpTransport:
             self._proxy_for(URL(url, encoded=True)),
         )
 
+    @property
+    def opened(self) -> bool:
+        """Whether connections were opened (a first request) and not closed since."""
+        return self._session is not None
+
     async def aclose(self) -> None:
         """Close every connection; requests in flight end with ``ClientClosedError``.
 

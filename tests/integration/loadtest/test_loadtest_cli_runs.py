@@ -45,3 +45,11 @@ def test_errors_above_the_threshold_exit_1(capsys: pytest.CaptureFixture[str]) -
     assert main(args) == 1
     assert "FAILED" in capsys.readouterr().out
     assert main([*args, "--max-error-rate", "1"]) == 0
+
+
+def test_the_rate_limit_unit_warning_shows_and_names_the_fix(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.warns(DeprecationWarning, match="Set fake_rate_window .*--fake-rate-window"):
+        assert main([*SHORT, "--fake-rate-limit", "30"]) == 0
+    assert main([*SHORT, "--fake-rate-limit", "30", "--fake-rate-window", "60"]) == 0  # no warning

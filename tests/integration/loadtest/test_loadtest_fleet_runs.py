@@ -32,7 +32,7 @@ def _run(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any]]:
 def test_two_processes_report_their_sum_and_the_fake_counts_their_tokens(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, data = _run(tmp_path, "--fake-rate-limit", "30")
+    code, data = _run(tmp_path, "--fake-rate-limit", "30", "--fake-rate-window", "1")
     assert code == 0
     fleet = data["fleet"]
     rows = fleet["per_process"]

@@ -21,7 +21,10 @@ same for readers):
   (awaited when async); a ``fake_assistant`` or ``fake_assistant_factory`` parameter
   gets what the pytest plugin's fixture gives, honouring
   ``@pytest.mark.fake_assistant(...)``; ``watson_cassette`` gets a recording cassette
-  (mode ``once``) named by ``@pytest.mark.watson_cassette(...)``.
+  (mode ``once``) named by ``@pytest.mark.watson_cassette(...)``. The tests of
+  :data:`PYTEST_PROJECT_FILES` (README.md, docs/testing.md) are run by pytest itself
+  instead, in a new project with exactly the configuration docs/testing.md documents
+  (``test_pytest_examples_run_with_the_documented_configuration``).
 * **Output**: a ```` ```text ```` block right after a Python block (blank lines between
   allowed) is its expected standard output, compared exactly.
 * **No network**: resolving or connecting to anything but loopback fails.
@@ -42,6 +45,7 @@ import logging
 import os
 import re
 import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
@@ -52,9 +56,11 @@ from typing import Any
 import _sdk
 import pytest
 from _doc_blocks import ANY_NO_RUN, DOC_FILES, NO_RUN, ROOT, Block, parse_blocks
+from _subpytest import run_pytest
 
 import watson_async.auth._iam
 import watson_async.resilience.retry
+import watson_async.testing.pytest_plugin
 from watson_async import AssistantClient, IAMAuthenticator
 from watson_async.protocol.routes import BY_NAME
 from watson_async.testing import FakeAssistant
@@ -78,6 +84,9 @@ MAX_NO_RUN = 4
 BLOCK_TIMEOUT = 60
 
 ALL_BLOCKS = [block for path in DOC_FILES for block in parse_blocks(path)]
+#: Files whose ``test_*`` examples run under pytest in a new project (their fixtures and
+#: conftest blocks too), not called in-process.
+PYTEST_PROJECT_FILES = (ROOT / "README.md", ROOT / "docs" / "testing.md")
 PYTHON_BLOCKS = [block for block in ALL_BLOCKS if block.language == "python"]
 RUNNABLE = [block for block in PYTHON_BLOCKS if block.no_run is None]
 
@@ -213,10 +222,8 @@ def sandbox(
     for name in list(os.environ):
         if name.startswith("ASSISTANT_") or name in ("IBM_CREDENTIALS_FILE", "VCAP_SERVICES"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("ASSISTANT_AUTH_TYPE", "iam")
-    monkeypatch.setenv("ASSISTANT_URL", fake.service_url)
-    monkeypatch.setenv("ASSISTANT_APIKEY", fake.apikey)
-    monkeypatch.setenv("ASSISTANT_AUTH_URL", fake.iam_url)
+    for key, value in fake.environ().items():
+        monkeypatch.setenv(key, value)
     monkeypatch.setattr(watson_async.auth._iam, "DEFAULT_IAM_URL", fake.iam_url)
     # set_testing() in an example must not leak into other tests
     testing = watson_async.resilience.retry._TESTING
@@ -312,7 +319,8 @@ def run_block(block: Block, served: FakeInThread) -> None:
             exec(code, namespace)
         for name, value in list(namespace.items()):
             if (
-                name.startswith("test_")
+                block.path not in PYTEST_PROJECT_FILES
+                and name.startswith("test_")
                 and inspect.isfunction(value)
                 and value.__code__.co_filename == filename
             ):
@@ -482,3 +490,87 @@ def test_migration_table_lists_every_sdk_method_as_it_is() -> None:
         assert row.group("args") == _call_shape(our_signature), name
         returns = str(our_signature.return_annotation).replace(" | ", "` or `")
         assert row.group("returns").strip() == f"`{returns}`", name
+
+
+# --------------------------------------------------------------------------- pytest projects
+
+#: A third-party deprecation a sync TestClient example raises (not the example's doing).
+_STARLETTE_HTTPX = "ignore:Using `httpx` with `starlette.testclient`"
+
+
+def _defines(block: Block) -> tuple[list[str], list[str]]:
+    """(test functions, fixtures) a block defines at its top level."""
+    tests, fixtures = [], []
+    for node in ast.parse(block.code).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if node.name.startswith("test_"):
+                tests.append(node.name)
+            elif any("fixture" in ast.unparse(d) for d in node.decorator_list):
+                fixtures.append(node.name)
+    return tests, fixtures
+
+
+def _pytest_project(tmp_path: Path, pyproject: str) -> list[str]:
+    """Write the documented pytest examples as a project; return the tests' names."""
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    conftest: list[str] = []
+    names: list[str] = []
+    for block in RUNNABLE:
+        if block.path not in PYTEST_PROJECT_FILES:
+            continue
+        tests, fixtures = _defines(block)
+        if tests:
+            module = f"test_{block.path.stem.lower()}_{block.line}.py"
+            (tmp_path / module).write_text(block.code)
+            names += tests
+        elif fixtures:
+            conftest.append(block.code)
+    (tmp_path / "conftest.py").write_text("\n\n".join(conftest))
+    return names
+
+
+def _run_pytest(project: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ASSISTANT_", "PYTEST_")) and key != "IBM_CREDENTIALS_FILE"
+    }
+    env.update(HOME=str(project), NO_PROXY="127.0.0.1,localhost")
+    return run_pytest(project, "-q", "-W", "error", "-W", _STARLETTE_HTTPX, environ=env)
+
+
+def _documented_pyproject() -> str:
+    (config,) = [
+        block.code
+        for block in ALL_BLOCKS
+        if block.path == ROOT / "docs" / "testing.md"
+        and block.language == "toml"
+        and "[tool.pytest.ini_options]" in block.code
+    ]
+    return config
+
+
+@pytest.mark.slow
+def test_pytest_examples_run_with_the_documented_configuration(tmp_path: Path) -> None:
+    names = _pytest_project(tmp_path, _documented_pyproject())
+    assert len(names) >= 5, names
+    result = _run_pytest(tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"{len(names)} passed" in output, output
+
+
+@pytest.mark.slow
+def test_without_the_documented_configuration_the_async_examples_do_not_run(
+    tmp_path: Path,
+) -> None:
+    # The configuration is what makes them run: pytest-asyncio's default (strict) mode
+    # leaves unmarked async tests to pytest, which can't run them.
+    documented = _documented_pyproject()
+    bare = "\n".join(line for line in documented.splitlines() if "asyncio_mode" not in line)
+    assert bare != documented
+    _pytest_project(tmp_path, bare + "\n")
+    result = _run_pytest(tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "async def functions are not natively supported" in output, output

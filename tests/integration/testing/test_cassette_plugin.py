@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from _pytest_subprocess import run_pytest_in
+import _subpytest
 
 TEST_FILE = textwrap.dedent(
     """
@@ -58,7 +58,7 @@ def run_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
     (tmp_path / "test_recorded.py").write_text(TEST_FILE)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    return run_pytest_in(tmp_path, *args, env=env)
+    return _subpytest.run_pytest(tmp_path, "-rs", *args, environ=env)
 
 
 @pytest.mark.slow

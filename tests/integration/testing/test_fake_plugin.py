@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import textwrap
 from collections.abc import Awaitable, Callable
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from _pytest_subprocess import run_pytest_in
+from _subpytest import run_pytest
 
 from watson_async.testing import FakeAssistant
 
@@ -41,7 +42,7 @@ async def test_factory(fake_assistant_factory: Callable[..., Awaitable[FakeAssis
     assert one.port != two.port
 
 
-def run_pytest(
+def run_fixture_test(
     tmp_path: Path, *args: str, marker: str = "", ini: str = ""
 ) -> subprocess.CompletedProcess[str]:
     (tmp_path / "pytest.ini").write_text(f"[pytest]\nfilterwarnings = error\n{ini}")
@@ -56,12 +57,12 @@ def run_pytest(
             """
         )
     )
-    return run_pytest_in(tmp_path, *args)
+    return run_pytest(tmp_path, "-rs", *args)
 
 
 @pytest.mark.slow
 def test_without_pytest_asyncio_the_fixture_skips(tmp_path: Path) -> None:
-    result = run_pytest(tmp_path, "-p", "no:asyncio")
+    result = run_fixture_test(tmp_path, "-p", "no:asyncio")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 skipped" in result.stdout
     assert "need pytest-asyncio" in result.stdout
@@ -71,6 +72,12 @@ def test_without_pytest_asyncio_the_fixture_skips(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("mode", "marker"), [("auto", ""), ("strict", "@pytest.mark.asyncio")])
 def test_with_pytest_asyncio(tmp_path: Path, mode: str, marker: str) -> None:
     ini = f"asyncio_mode = {mode}\nasyncio_default_fixture_loop_scope = function\n"
-    result = run_pytest(tmp_path, marker=marker, ini=ini)
+    result = run_fixture_test(tmp_path, marker=marker, ini=ini)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_fake_assistant_env_points_from_env_at_the_fake(fake_assistant_env: FakeAssistant) -> None:
+    assert os.environ["ASSISTANT_URL"] == fake_assistant_env.service_url
+    assert os.environ["ASSISTANT_ID"] == fake_assistant_env.assistant_id
+    assert os.environ["ASSISTANT_ENVIRONMENT_ID"] == fake_assistant_env.environment_id

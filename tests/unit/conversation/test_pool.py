@@ -65,7 +65,10 @@ class StubAssistant:
         text = {"response_type": "text", "text": f"you said {input.get('text')}"}
         return StatefulMessageResponse.from_dict({"output": {"generic": [text]}})
 
-    async def delete_session(self, session_id: str) -> None:
+    def with_options(self, **options: Any) -> StubAssistant:
+        return self  # a Conversation deletes its session through with_options(retry=None)
+
+    async def delete_session(self, session_id: str, *, timeout: float | None = None) -> None:
         if self.delete_gate is not None:
             await self.delete_gate.wait()
         self.live.discard(session_id)

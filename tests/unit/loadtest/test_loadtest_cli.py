@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from watson_async.cli.main import main
@@ -118,3 +119,18 @@ def test_live_progress_renders_a_snapshot() -> None:
     text = console.file.getvalue()  # type: ignore[attr-defined]
     for expected in ("120", "429 responses 10", "p99 35.0 ms", "3 late"):
         assert expected in text
+
+
+def test_fake_rate_window_defaults_to_a_minute_as_everywhere() -> None:
+    assert LoadTestConfig().rate_window == 60.0
+    config = LoadTestConfig(fake_rate_limit=30, fake_rate_window=1.0)
+    assert (config.fake_rate_window, config.rate_window) == (1.0, 1.0)
+
+
+def test_a_rate_limit_without_its_window_warns_that_the_unit_changed() -> None:
+    # loadtest --fake-rate-limit N used to count per second; it counts per minute now, as
+    # fake-server --rate-limit and FakeAssistant(rate_limit=) do.
+    with pytest.warns(DeprecationWarning, match=r"now counts per 60 s .* per second before"):
+        config = LoadTestConfig(fake_rate_limit=30)
+    assert config.fake_rate_window == 60.0
+    attrs.evolve(config, users=3)  # a copy (a fleet's share) does not warn again

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import random
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,6 +31,7 @@ from watson_async.protocol.routes import ENDPOINTS
 from .._logs import LogStore
 from .._records import RecordedAnalytics, RecordedRequest
 from ._authoring import ResourceAPI
+from ._faults import ERROR_FAULTS
 from ._inspect import InspectMixin
 from ._rate_limits import RATE_LIMIT_FAMILIES
 from ._resources import Assistant as _Assistant
@@ -77,7 +79,10 @@ class FakeAssistant(ServerMixin, InspectMixin, RuntimeMixin, AsyncServing):
     :meth:`iam_recover`, :meth:`cp4d_outage` / :meth:`cp4d_recover`; a wrong key:
     :meth:`rotate_apikey`. Faults for the next N matching requests:
     :meth:`enqueue_error`, :meth:`enqueue_html_error`, :meth:`enqueue_malformed_json`,
-    :meth:`enqueue_disconnect`, :meth:`enqueue_delay`.
+    :meth:`enqueue_disconnect`, :meth:`enqueue_delay`; at random, ``error_rate`` (the
+    fraction of v2 requests answered with the ``error_fault`` named in
+    :data:`~._faults.ERROR_FAULTS`, chosen with ``seed``). ``latency``: seconds (through
+    ``sleep``) before each request is answered.
 
     **Rate limiting.** Each endpoint family (:data:`RATE_LIMIT_FAMILIES`:
     ``create_session``, ``delete_session``, ``message`` (stateful),
@@ -170,6 +175,9 @@ class FakeAssistant(ServerMixin, InspectMixin, RuntimeMixin, AsyncServing):
         date_skew: float = 0.0,
         extra_assistants: int = 0,
         latency: float = 0.0,
+        error_rate: float = 0.0,
+        error_fault: str = "server-error",
+        seed: int | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
         record_requests: bool = True,
@@ -208,6 +216,14 @@ class FakeAssistant(ServerMixin, InspectMixin, RuntimeMixin, AsyncServing):
                 raise ValueError("rate_limits values must be >= 0 or None")
         if rate_limit_body not in ("json", "text"):
             raise ValueError('rate_limit_body must be "json" or "text"')
+        if not 0 <= error_rate <= 1:
+            raise ValueError("error_rate must be between 0 and 1")
+        if error_fault not in ERROR_FAULTS:
+            raise ValueError(
+                f"unknown error_fault {error_fault!r}; expected one of " + ", ".join(ERROR_FAULTS)
+            )
+        if latency < 0:
+            raise ValueError("latency must be >= 0")
         if token_lifetime <= 0 or session_timeout <= 0:
             raise ValueError("token_lifetime and session_timeout must be > 0")
         self.host = host
@@ -229,6 +245,12 @@ class FakeAssistant(ServerMixin, InspectMixin, RuntimeMixin, AsyncServing):
         #: Seconds added to ``clock()`` in ``Date`` and ``X-RateLimit-Reset``.
         self.date_skew = date_skew
         self.latency = latency
+        #: The fraction of v2 requests (not token requests) answered with
+        #: ``error_fault`` (:data:`~._faults.ERROR_FAULTS`) instead, chosen at random
+        #: (``seed``) on arrival, before processing; enqueued faults go first.
+        self.error_rate = error_rate
+        self.error_fault = error_fault
+        self._random = random.Random(seed)
         #: Keep every request in :attr:`requests` (off for long load runs).
         self.record_requests = record_requests
         #: Keep every handled turn for ``list_logs`` (off for long load runs, so memory

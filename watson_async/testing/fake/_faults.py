@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -14,7 +14,7 @@ from watson_async.protocol import codec as _json
 
 from ._state import HTML, JSON, TEXT, FakeState, phrase
 
-__all__ = ["MALFORMED_JSON", "Fault", "FaultsMixin", "Outage", "encode_body"]
+__all__ = ["ERROR_FAULTS", "MALFORMED_JSON", "Fault", "FaultsMixin", "Outage", "encode_body"]
 
 # What enqueue_malformed_json sends by default: a message response cut off mid-string.
 MALFORMED_JSON = b'{"output": {"generic": [{"response_type": "text", "text": "Hel'
@@ -232,6 +232,13 @@ class FaultsMixin(FakeState):
             path_contains,
         )
 
+    def _chance_fault(self, path: str) -> Fault | None:
+        """With probability ``error_rate``, a v2 request's ``error_fault`` (else None)."""
+        if not path.startswith(self._v2_prefix) or self._random.random() >= self.error_rate:
+            return None
+        ERROR_FAULTS[self.error_fault](self)  # the enqueue_* method builds it, last in line
+        return self._faults.pop()
+
     def _enqueue(self, fault: Fault, method: str | None, path_contains: str | None) -> None:
         if fault.remaining < 1:
             raise ValueError("times must be >= 1")
@@ -377,3 +384,15 @@ class FaultsMixin(FakeState):
             return self._fault_response(fault)
         await self._sleep(fault.delay)
         return None
+
+
+#: The faults ``FakeAssistant(error_rate=...)`` answers a chosen request with, by
+#: ``error_fault`` name, each as its ``enqueue_*`` method makes it.
+ERROR_FAULTS: dict[str, Callable[[FaultsMixin], None]] = {
+    "server-error": lambda fake: fake.enqueue_error(500),
+    "unavailable": lambda fake: fake.enqueue_error(503),
+    "rate-limit": lambda fake: fake.enqueue_error(429),
+    "html-error": lambda fake: fake.enqueue_html_error(502),
+    "malformed-json": lambda fake: fake.enqueue_malformed_json(),
+    "disconnect": lambda fake: fake.enqueue_disconnect(),
+}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aiohttp import web
 
+from watson_async.auth.config import ASSISTANT_ID_KEY, ENVIRONMENT_ID_KEY, key_prefix
 from watson_async.protocol import codec as _json
 from watson_async.protocol.compression import BodyEncodingError, decode_body
 from watson_async.protocol.routes import BY_NAME, ENDPOINTS
@@ -156,6 +157,26 @@ class ServerMixin(FaultsMixin, TokensMixin, RateLimitsMixin, WebhooksMixin):
         endpoint is ``{cp4d_url}/v1/authorize``); the same as :attr:`url`."""
         return self.url
 
+    def environ(self, service_name: str = "assistant") -> dict[str, str]:
+        """The environment variables that point ``AssistantClient.from_env`` (and IBM's
+        SDKs, ``watson-async chat`` and ``loadtest --target real``) at this fake.
+
+        ``ASSISTANT_URL``, ``ASSISTANT_AUTH_TYPE`` (``iam``; ``noAuth`` with
+        ``auth=False``), ``ASSISTANT_APIKEY`` and ``ASSISTANT_AUTH_URL`` (IAM only), and
+        the IDs ``ASSISTANT_ID`` and ``ASSISTANT_ENVIRONMENT_ID``; the prefix follows
+        ``service_name`` as ``from_env``'s does. Set them with pytest's ``monkeypatch``
+        (the ``fake_assistant_env`` fixture does) or ``os.environ.update``.
+        """
+        prefix = key_prefix(service_name)
+        values = {"URL": self.service_url}
+        if self.auth:
+            values.update(AUTH_TYPE="iam", APIKEY=self.apikey, AUTH_URL=self.iam_url)
+        else:
+            values["AUTH_TYPE"] = "noAuth"
+        values[ASSISTANT_ID_KEY] = self.assistant_id
+        values[ENVIRONMENT_ID_KEY] = self.environment_id
+        return {prefix + key: value for key, value in values.items()}
+
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         method = request.method
         path = request.path
@@ -201,6 +222,8 @@ class ServerMixin(FaultsMixin, TokensMixin, RateLimitsMixin, WebhooksMixin):
 
         # A fault is chosen on arrival; unless after_processing it pre-empts the request.
         fault = self._take_fault(method, path) if self._faults else None
+        if fault is None and self.error_rate > 0:
+            fault = self._chance_fault(path)
         if fault is not None and not fault.after_processing:
             faulted = await self._apply_fault(request, fault)
             if faulted is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -80,6 +81,9 @@ class FakeState:
     retry_after_header: bool
     date_skew: float
     latency: float
+    error_rate: float
+    error_fault: str
+    _random: random.Random
     record_requests: bool
     record_logs: bool
     cp4d_username: str
