@@ -8,9 +8,9 @@ import subprocess
 import textwrap
 from pathlib import Path
 
+import _subpytest
 import pytest
 import yaml
-import _subpytest
 
 TEST_FILE = textwrap.dedent(
     """
