@@ -224,13 +224,13 @@ class Conversation(_ConversationBase):
         try:
             await self._delete_once(session_id)
         except SessionNotFoundError:
-            _log.debug("session %s had already ended", session_id)
+            _log.debug("the session had already ended")
         except Exception as failure:
             if exc is None:
                 raise
+            # str(), not repr(): an error's message holds no IDs (observability.md)
             _log.warning(
-                "could not delete session %s while leaving on %s: %r",
-                session_id,
+                "could not delete the session while leaving on %s: %s",
                 type(exc).__name__,
                 failure,
             )
@@ -411,12 +411,12 @@ class Conversation(_ConversationBase):
             creating.cancel()
             raise
         except Exception as failure:
-            _log.warning("could not delete a session created for a closed call: %r", failure)
+            _log.warning("could not delete a session created for a closed call: %s", failure)
 
     async def _renew(self, expired: str) -> str:
         # Until a new session exists the expired one stays current: a failure here is
         # raised, and the next turn tries the renewal again.
-        _log.info("session %s expired; starting a new one", expired)
+        _log.info("the session expired; starting a new one")
         session = await self._start_session()
         self._renewals += 1
         self._state_pending = self._restore and bool(self._states)

@@ -732,13 +732,7 @@ async def test_real_instance_settings_from_the_environment(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no ibm-credentials.env around
     monkeypatch.setenv("HOME", str(tmp_path))
-    environ = {
-        "ASSISTANT_URL": fake_assistant.service_url,
-        "ASSISTANT_APIKEY": fake_assistant.apikey,
-        "ASSISTANT_AUTH_URL": fake_assistant.iam_url,
-        "ASSISTANT_ID": fake_assistant.assistant_id,
-        "ASSISTANT_ENVIRONMENT_ID": fake_assistant.environment_id,
-    }
+    environ = fake_assistant.environ()
     out: list[str] = []
     args = build_parser().parse_args(["chat"])
     code = await run_chat_command(

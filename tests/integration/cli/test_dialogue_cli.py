@@ -103,15 +103,7 @@ async def test_real_instance_settings_and_nothing_sent_for_a_bad_file(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no ./ibm-credentials.env
     async with FakeAssistant() as fake:
-        environ = {
-            "ASSISTANT_URL": fake.service_url,
-            "ASSISTANT_AUTH_TYPE": "iam",
-            "ASSISTANT_APIKEY": fake.apikey,
-            "ASSISTANT_AUTH_URL": fake.iam_url,
-            "ASSISTANT_ID": fake.assistant_id,
-            "ASSISTANT_ENVIRONMENT_ID": fake.environment_id,
-            "NO_PROXY": "127.0.0.1",
-        }
+        environ = {**fake.environ(), "NO_PROXY": "127.0.0.1"}
         out, err = io.StringIO(), io.StringIO()
         args = build_parser().parse_args(["test", str(dialogues / "booking.yaml")])
         assert await run_test_command(args, environ=environ, out=out, err=err) == 0, err.getvalue()

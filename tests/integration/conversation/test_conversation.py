@@ -162,9 +162,12 @@ async def test_cancellation_deletes_the_session(fake: FakeAssistant, assistant: 
 async def test_failed_delete_does_not_mask_the_original_error(
     fake: FakeAssistant, assistant: Assistant, caplog: pytest.LogCaptureFixture
 ) -> None:
+    sessions: list[str | None] = []
+
     async def chat() -> None:
         async with assistant.conversation() as conv:
             await conv.send("hello")
+            sessions.append(conv.session_id)
             raise KeyError("original")
 
     fake.enqueue_error(500, method="DELETE")
@@ -173,7 +176,10 @@ async def test_failed_delete_does_not_mask_the_original_error(
         pytest.raises(KeyError, match="original") as info,
     ):
         await chat()
-    assert "could not delete session" in caplog.text
+    assert "could not delete the session while leaving on KeyError" in caplog.text
+    assert sessions[0] is not None
+    assert sessions[0] not in caplog.text  # log lines never carry IDs
+    assert fake.assistant_id not in caplog.text
     notes = getattr(info.value, "__notes__", None)
     if notes is not None:  # Python 3.11+
         assert any("deleting session" in note for note in notes)
@@ -268,9 +274,10 @@ async def test_options_merge_and_history(fake: FakeAssistant, assistant: Assista
 
 
 async def test_renewal_without_restore_restarts_the_dialog(
-    fake: FakeAssistant, assistant: Assistant, clock: Clock
+    fake: FakeAssistant, assistant: Assistant, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     renewals: list[Renewal] = []
+    caplog.set_level(logging.DEBUG, logger="watson_async")
     async with assistant.conversation(on_renewal=renewals.append) as conv:
         assert (await conv.send("book a trip")).text == ASK_DESTINATION
         first = conv.session_id
@@ -296,6 +303,8 @@ async def test_renewal_without_restore_restarts_the_dialog(
         assert fake.turn_texts(second) == ["Paris", "hello"]
     assert fake.sessions == frozenset()
     assert deletes(fake) == [second]
+    assert "the session expired; starting a new one" in caplog.text
+    assert first not in caplog.text  # log lines never carry IDs (docs/observability.md)
 
 
 async def test_renewal_with_restore_continues_the_action(

@@ -32,22 +32,9 @@ def _load() -> ModuleType:
 backend = _load()
 
 
-def environ(fake: FakeAssistant, **extra: str) -> dict[str, str]:
-    """What the app reads from the environment, naming the fake."""
-    return {
-        "ASSISTANT_AUTH_TYPE": "iam",
-        "ASSISTANT_APIKEY": fake.apikey,
-        "ASSISTANT_AUTH_URL": fake.iam_url,
-        "ASSISTANT_URL": fake.service_url,
-        "ASSISTANT_ID": fake.assistant_id,
-        "ASSISTANT_ENVIRONMENT_ID": fake.environment_id,
-        **extra,
-    }
-
-
 @asynccontextmanager
 async def served(fake: FakeAssistant, **extra: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = backend.create_app(environ(fake, **extra))
+    app = backend.create_app({**fake.environ(), **extra})
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),

@@ -219,12 +219,7 @@ async def test_client_records_with_the_environment_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with FakeAssistant() as fake:
-        for key, value in {
-            "ASSISTANT_URL": fake.service_url,
-            "ASSISTANT_AUTH_TYPE": "iam",
-            "ASSISTANT_APIKEY": fake.apikey,
-            "ASSISTANT_AUTH_URL": fake.iam_url,
-        }.items():
+        for key, value in fake.environ().items():
             monkeypatch.setenv(key, value)
         monkeypatch.delenv("IBM_CREDENTIALS_FILE", raising=False)
         monkeypatch.chdir(tmp_path)  # no ./ibm-credentials.env
