@@ -58,6 +58,7 @@ BENCHMARKS = {
     "redis": ["benchmarks/redis_gate_cost.py"],
     "instructions": ["benchmarks/instructions.py"],
     "gzip": ["benchmarks/gzip_body.py"],
+    "deadline": ["benchmarks/interactive_deadline.py"],
 }
 
 

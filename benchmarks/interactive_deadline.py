@@ -19,6 +19,7 @@ the burst's calls (what the browser waits). Bounded: each configuration ends onc
 slowest call is done (at most about two windows).
 
     python benchmarks/interactive_deadline.py [--users 100] [--limit 50] [--window 10] [--gap 1]
+    nox -s bench -- deadline [--quick]
 """
 
 from __future__ import annotations
@@ -93,7 +94,12 @@ async def main() -> None:
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument("--window", type=float, default=10.0)
     parser.add_argument("--gap", type=float, default=1.0)
+    parser.add_argument(
+        "--quick", action="store_true", help="20 users, 10 per 2 s: the shape in seconds"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.users, args.limit, args.window = 20, 10, 2.0
     print(
         f"2 bursts of {args.users} concurrent calls, {args.gap:g} s apart; "
         f"limit {args.limit} per {args.window:g} s"
