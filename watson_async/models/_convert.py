@@ -187,19 +187,23 @@ def _generate_structure(cls: type) -> _Hook:
         "    if type(o) is not dict and not isinstance(o, Mapping):",
         '        raise TypeError(f"{name} expects a JSON object, got {type(o).__name__}")',
         "    self = new(cls)",
-        "    found = 0",  # the known keys ``o`` has: fewer than len(o) means extra keys
+        # The known keys ``o`` lacks: counted in the branch fewer fields take (a reply
+        # holds more of a model's fields than it leaves out), and with len(o) they say
+        # whether ``o`` has keys the model does not know.
+        "    missing = 0",
     ]
     conversions = [_conversion(a.type, f"_{i}", namespace) for i, (a, _) in enumerate(ordered)]
-    for (a, key), conversion in zip(ordered, conversions):
+    for (a, key), conversion in zip(ordered, conversions, strict=True):
         convert = [f"    {line}" for line in conversion("v")]
         if a in required:
             lines += [f"    v = o[{key!r}]", *convert, f"    self.{a.name} = v"]
         else:
-            lines += [f"    if {key!r} in o:", f"        v = o[{key!r}]", "        found += 1"]
+            lines += [f"    if {key!r} in o:", f"        v = o[{key!r}]"]
             lines += [f"    {line}" for line in convert]
             lines += [f"        self.{a.name} = v", "    else:", f"        self.{a.name} = None"]
+            lines.append("        missing += 1")
     lines += [
-        f"    if found + {len(required)} == len(o):",
+        f"    if len(o) + missing == {len(ordered)}:",
         "        self.extra = None",
         "    else:",
         "        self.extra = {k: v for k, v in o.items() if k not in known}",
@@ -263,7 +267,7 @@ def _shape_structure(
     names = "".join(f"v{p}, " for p in range(len(keys)))
     lines = ["def shape(o, _):", f"    {names}= o.values()" if keys else "    pass"]
     lines.append("    self = new(cls)")
-    for (a, key), conversion in zip(ordered, conversions):
+    for (a, key), conversion in zip(ordered, conversions, strict=True):
         p = position.get(key)
         if p is None:
             lines.append(f"    self.{a.name} = None")
@@ -556,11 +560,8 @@ def _register_union(
     """Structure ``union`` (and ``union | None``) as the class ``pick(value)`` names;
     a ``lenient`` class that fails on the value gives way to ``fallback``. For a union
     ``tagged`` by (key, classes), a dict whose tag names a class that is not lenient
-    goes straight to that class's hook (``by_tag``, filled as tags are met)."""
+    goes straight to that class's hook (``by_tag``, filled as the tags are met)."""
     hooks: dict[Any, _Hook] = {}
-    by_tag: dict[str, tuple[_Hook, type]] = {}
-    by_tag_get = by_tag.get
-    tag, classes = tagged if tagged is not None else (None, {})
 
     def hook_of(cls: type) -> _Hook:
         hook = hooks.get(cls)
@@ -569,21 +570,32 @@ def _register_union(
         return hook
 
     def structure(value: Any, _: Any) -> Any:
-        if type(value) is dict:
-            tag_value = value.get(tag)
-            if type(tag_value) is str:
-                direct = by_tag_get(tag_value)
-                if direct is not None:
-                    return direct[0](value, direct[1])
         cls = pick(value)
         if cls in lenient and fallback is not None:
             try:
                 return hook_of(cls)(value, cls)
             except (KeyError, TypeError, ValueError):
                 return hook_of(fallback)(value, fallback)
-        if type(value) is dict and classes.get(value.get(tag)) is cls:  # type: ignore[arg-type]
-            by_tag[value[tag]] = (hook_of(cls), cls)
         return hook_of(cls)(value, cls)
+
+    if tagged is not None:
+        tag, classes = tagged
+        by_tag: dict[str, tuple[_Hook, type]] = {}
+        by_tag_get = by_tag.get
+        picked = structure
+
+        def structure(value: Any, _: Any) -> Any:
+            # A reply's items are nearly all of a few known types: one lookup, no call.
+            if type(value) is dict:
+                tag_value = value.get(tag)
+                if type(tag_value) is str:
+                    direct = by_tag_get(tag_value)
+                    if direct is not None:
+                        return direct[0](value, direct[1])
+                    cls = classes.get(tag_value)
+                    if cls is not None and cls not in lenient:
+                        by_tag[tag_value] = (hook_of(cls), cls)
+            return picked(value, _)
 
     def structure_optional(value: Any, _: Any) -> Any:
         return None if value is None else structure(value, union)
