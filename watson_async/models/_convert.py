@@ -182,15 +182,17 @@ def _generate_structure(cls: type) -> _Hook:
         "Mapping": Mapping,
         "shapes_get": shapes.get,
     }
+    wide = len(ordered) - len(required) >= SHAPES_FROM_FIELDS
+    # Whether ``o`` has keys the model doesn't know: len(o) against the known keys it
+    # has, counted in the branch fewer fields take (a reply holds more of a small
+    # model's fields than it leaves out, and leaves out most of a wide one's).
+    count_present, count_missing = ("        n += 1", "") if wide else ("", "        n += 1")
     lines = [
         "def generic(o, _):",
         "    if type(o) is not dict and not isinstance(o, Mapping):",
         '        raise TypeError(f"{name} expects a JSON object, got {type(o).__name__}")',
         "    self = new(cls)",
-        # The known keys ``o`` lacks: counted in the branch fewer fields take (a reply
-        # holds more of a model's fields than it leaves out), and with len(o) they say
-        # whether ``o`` has keys the model does not know.
-        "    missing = 0",
+        "    n = 0",
     ]
     conversions = [_conversion(a.type, f"_{i}", namespace) for i, (a, _) in enumerate(ordered)]
     for (a, key), conversion in zip(ordered, conversions, strict=True):
@@ -198,19 +200,20 @@ def _generate_structure(cls: type) -> _Hook:
         if a in required:
             lines += [f"    v = o[{key!r}]", *convert, f"    self.{a.name} = v"]
         else:
-            lines += [f"    if {key!r} in o:", f"        v = o[{key!r}]"]
+            lines += [f"    if {key!r} in o:", f"        v = o[{key!r}]", count_present]
             lines += [f"    {line}" for line in convert]
             lines += [f"        self.{a.name} = v", "    else:", f"        self.{a.name} = None"]
-            lines.append("        missing += 1")
+            lines.append(count_missing)
+    known_present = f"n + {len(required)}" if wide else f"{len(ordered)} - n"
     lines += [
-        f"    if len(o) + missing == {len(ordered)}:",
+        f"    if len(o) == {known_present}:",
         "        self.extra = None",
         "    else:",
         "        self.extra = {k: v for k, v in o.items() if k not in known}",
         "    return self",
         "",
     ]
-    if len(ordered) - len(required) >= SHAPES_FROM_FIELDS:
+    if wide:
         lines += [
             "def structure(o, _):",
             "    if type(o) is dict:",
@@ -226,8 +229,11 @@ def _generate_structure(cls: type) -> _Hook:
 
     def learn(o: dict[Any, Any]) -> _Hook:
         """The structure function for objects with exactly the keys of ``o``, in order."""
+        generic: _Hook = namespace["generic"]
         if len(shapes) >= SHAPES_PER_MODEL:
-            generic: _Hook = namespace["generic"]
+            # Too many shapes to be worth a function each: from now on the model's hook
+            # runs the generic code directly (parents and cattrs hold the function).
+            namespace["structure"].__code__ = generic.__code__
             return generic
         keys = tuple(o)
         what = f" shape {len(shapes) + 1}"
@@ -245,8 +251,9 @@ def _generate_structure(cls: type) -> _Hook:
 #: object leaves out to ``None`` without testing them. For smaller models, making the key
 #: tuple and finding its function costs more than the lookups it saves.
 SHAPES_FROM_FIELDS = 12
-#: How many key sets (shapes) of one model get a structure function of their own; the
-#: objects of further shapes take the generic one (they are not cached).
+#: How many key sets (shapes) of one model get a structure function of their own: the
+#: first object of a further shape turns the model's shape functions off (its objects
+#: then take the generic function, with no shape lookup).
 SHAPES_PER_MODEL = 16
 
 
@@ -284,7 +291,7 @@ def _shape_structure(
 
 def _compile(cls: type, what: str, lines: list[str], namespace: dict[str, Any]) -> dict[str, Any]:
     """Run the generated ``lines`` in ``namespace`` (their source shows in tracebacks)."""
-    source = "\n".join(lines) + "\n"
+    source = "\n".join(line for line in lines if line) + "\n"
     filename = f"<watson_async structure {cls.__module__}.{cls.__qualname__}{what}>"
     exec(compile(source, filename, "exec"), namespace)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)

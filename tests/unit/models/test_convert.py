@@ -554,9 +554,12 @@ def test_shapes_beyond_the_limit_take_the_generic_function(
 ) -> None:
     monkeypatch.setattr("watson_async.models._convert.SHAPES_PER_MODEL", 2)
     hook = _structure_factory(_Wide)
+    generic = hook.__globals__["generic"]
     for i in range(6):
         data = {"name": "n", f"f{i}": "v", "other": i}
         assert _outcome(hook, data, _Wide) == _outcome(_cattrs_hook(_Wide), data, _Wide)
+        # two shapes get a function; the third turns shapes off for the model
+        assert (hook.__code__ is generic.__code__) == (i >= 2)
     assert len(_shapes(hook)) == 2
 
 
