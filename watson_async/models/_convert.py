@@ -59,7 +59,7 @@ def _json_names(cls: type) -> frozenset[str]:
 # so each model gets a structure function generated for it here instead of cattrs'
 # ``make_dict_structure_fn`` (the 2.3 KB reply of ``benchmarks/parse.py``, 21 models and
 # 62 values, took 17 us that way and takes about 7.5 us this way). The generated code
-# differs from cattrs' in three ways:
+# differs from cattrs' in four ways:
 #
 # * a value the field's hook would return unchanged is taken as it is, tested inline
 #   (``None`` for an Optional, a ``str`` for ``str``, an ``int`` or ``float`` for
@@ -72,7 +72,10 @@ def _json_names(cls: type) -> frozenset[str]:
 #   ``__init__`` cost more than everything else put together). Only models whose
 #   ``__init__`` does nothing more get this (see ``_is_plain``: every field defaults to
 #   ``None`` or is required, no validators, converters, ``__attrs_post_init__``...);
-#   others keep cattrs' generated hook (``_cattrs_structure_factory``).
+#   others keep cattrs' generated hook (``_cattrs_structure_factory``);
+# * a model with many optional fields (``SHAPES_FROM_FIELDS``) also gets a function per
+#   key shape it meets, which unpacks ``o.values()`` instead of looking each key up
+#   (see ``_shape_structure``; docs/performance.md has the counts).
 #
 # Everything else is as cattrs does it, down to the exception bad input raises: fields
 # are structured in cattrs' order (those with a default in declaration order, then the
