@@ -271,8 +271,12 @@ def _shape_structure(
     """The structure function of ``cls`` for objects whose keys are exactly ``keys`` in
     this order: no key is looked up, each value is unpacked from ``o.values()``."""
     position = {key: p for p, key in enumerate(keys)}
-    if any(a.default is attrs.NOTHING and key not in position for a, key in ordered):
-        generic: _Hook = namespace["generic"]  # a required key missing: its KeyError
+    if len(keys) > len(ordered) + 8 or any(
+        a.default is attrs.NOTHING and key not in position for a, key in ordered
+    ):
+        # Many unknown keys would make a function as long as the object; a required
+        # key missing raises the generic function's KeyError.
+        generic: _Hook = namespace["generic"]
         return generic
     names = "".join(f"v{p}, " for p in range(len(keys)))
     lines = ["def shape(o, _):", f"    {names}= o.values()" if keys else "    pass"]

@@ -538,6 +538,7 @@ def test_wide_models_get_a_function_per_shape_that_agrees_with_cattrs() -> None:
         {"name": "n", "f0": 1, "zz": [1], "f9": None},  # an unknown key
         {"name": "n"},
         {"f1": "a"},  # the required key missing: cattrs' KeyError
+        {"name": "n", **{f"x{i}": i for i in range(30)}},  # many unknown keys
         {"name": True, "f2": {}},  # cattrs' order of errors
         {},
     ]
@@ -546,7 +547,8 @@ def test_wide_models_get_a_function_per_shape_that_agrees_with_cattrs() -> None:
     assert len(_shapes(hook)) == len(objects)
     made = _shapes(hook)[("name", "f3", "counts", "intent")]
     assert made.__code__.co_filename.endswith("_Wide shape 1>")
-    assert _shapes(hook)[("f1",)].__name__ == "generic"  # no function of its own
+    for no_function_of_its_own in [("f1",), ("name", *(f"x{i}" for i in range(30)))]:
+        assert _shapes(hook)[no_function_of_its_own].__name__ == "generic"
 
 
 def test_shapes_beyond_the_limit_take_the_generic_function(
