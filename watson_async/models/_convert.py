@@ -59,7 +59,7 @@ def _json_names(cls: type) -> frozenset[str]:
 # so each model gets a structure function generated for it here instead of cattrs'
 # ``make_dict_structure_fn`` (the 2.3 KB reply of ``benchmarks/parse.py``, 21 models and
 # 62 values, took 17 us that way and takes about 7.5 us this way). The generated code
-# differs from cattrs' in three ways:
+# differs from cattrs' in four ways:
 #
 # * a value the field's hook would return unchanged is taken as it is, tested inline
 #   (``None`` for an Optional, a ``str`` for ``str``, an ``int`` or ``float`` for
@@ -72,7 +72,10 @@ def _json_names(cls: type) -> frozenset[str]:
 #   ``__init__`` cost more than everything else put together). Only models whose
 #   ``__init__`` does nothing more get this (see ``_is_plain``: every field defaults to
 #   ``None`` or is required, no validators, converters, ``__attrs_post_init__``...);
-#   others keep cattrs' generated hook (``_cattrs_structure_factory``).
+#   others keep cattrs' generated hook (``_cattrs_structure_factory``);
+# * a model with many optional fields (``SHAPES_FROM_FIELDS``) also gets a function per
+#   key shape it meets, which unpacks ``o.values()`` instead of looking each key up
+#   (see ``_shape_structure``; docs/performance.md has the counts).
 #
 # Everything else is as cattrs does it, down to the exception bad input raises: fields
 # are structured in cattrs' order (those with a default in declaration order, then the
@@ -169,63 +172,163 @@ def _structure_factory(cls: type) -> _Hook:
 def _generate_structure(cls: type) -> _Hook:
     fields = [a for a in _fields(cls) if a.name != "extra"]
     required = [a for a in fields if a.default is attrs.NOTHING]
-    known = frozenset(a.metadata.get(JSON_NAME, a.name) for a in fields)
+    # cattrs' order: the fields with a default, then the required ones.
+    ordered = [(a, a.metadata.get(JSON_NAME, a.name)) for a in fields if a not in required]
+    ordered += [(a, a.metadata.get(JSON_NAME, a.name)) for a in required]
+    known = frozenset(key for _, key in ordered)
+    shapes: dict[tuple[Any, ...], _Hook] = {}
     namespace: dict[str, Any] = {
         "cls": cls,
         "name": cls.__name__,
         "new": object.__new__,
         "known": known,
         "Mapping": Mapping,
+        "shapes_get": shapes.get,
     }
+    wide = len(ordered) - len(required) >= SHAPES_FROM_FIELDS
+    # Whether ``o`` has keys the model doesn't know: len(o) against the known keys it
+    # has, counted in the branch fewer fields take (a reply holds more of a small
+    # model's fields than it leaves out, and leaves out most of a wide one's).
+    count_present, count_missing = ("        n += 1", "") if wide else ("", "        n += 1")
     lines = [
-        "def structure(o, _):",
+        "def generic(o, _):",
         "    if type(o) is not dict and not isinstance(o, Mapping):",
         '        raise TypeError(f"{name} expects a JSON object, got {type(o).__name__}")',
         "    self = new(cls)",
-        "    found = 0",  # the known keys ``o`` has: fewer than len(o) means extra keys
+        "    n = 0",
     ]
-    # cattrs' order: the fields with a default, then the required ones.
-    for i, a in enumerate([a for a in fields if a not in required] + required):
-        key = a.metadata.get(JSON_NAME, a.name)
-        convert = [f"    {line}" for line in _conversion(a.type, f"_{i}", namespace)]
+    conversions = [_conversion(a.type, f"_{i}", namespace) for i, (a, _) in enumerate(ordered)]
+    for (a, key), conversion in zip(ordered, conversions, strict=True):
+        convert = [f"    {line}" for line in conversion("v")]
         if a in required:
             lines += [f"    v = o[{key!r}]", *convert, f"    self.{a.name} = v"]
         else:
-            lines += [f"    if {key!r} in o:", f"        v = o[{key!r}]", "        found += 1"]
+            lines += [f"    if {key!r} in o:", f"        v = o[{key!r}]", count_present]
             lines += [f"    {line}" for line in convert]
             lines += [f"        self.{a.name} = v", "    else:", f"        self.{a.name} = None"]
+            lines.append(count_missing)
+    known_present = f"n + {len(required)}" if wide else f"{len(ordered)} - n"
     lines += [
-        f"    if found + {len(required)} == len(o):",
+        f"    if len(o) == {known_present}:",
         "        self.extra = None",
         "    else:",
         "        self.extra = {k: v for k, v in o.items() if k not in known}",
         "    return self",
+        "",
     ]
-    source = "\n".join(lines) + "\n"
-    filename = f"<watson_async structure {cls.__module__}.{cls.__qualname__}>"
-    exec(compile(source, filename, "exec"), namespace)
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    if wide:
+        lines += [
+            "def structure(o, _):",
+            "    if type(o) is dict:",
+            "        shape = shapes_get(tuple(o))",
+            "        if shape is not None:",
+            "            return shape(o, _)",
+            "        return learn(o)(o, _)",
+            "    return generic(o, _)",
+        ]
+    else:
+        lines.append("structure = generic")
+    _compile(cls, "", lines, namespace)
+
+    def learn(o: dict[Any, Any]) -> _Hook:
+        """The structure function for objects with exactly the keys of ``o``, in order."""
+        generic: _Hook = namespace["generic"]
+        if len(shapes) >= SHAPES_PER_MODEL:
+            # Too many shapes to be worth a function each: from now on the model's hook
+            # runs the generic code directly (parents and cattrs hold the function).
+            namespace["structure"].__code__ = generic.__code__
+            return generic
+        keys = tuple(o)
+        what = f" shape {len(shapes) + 1}"
+        shape = _shape_structure(cls, ordered, conversions, keys, namespace, what)
+        shapes[keys] = shape
+        return shape
+
+    namespace["learn"] = learn
     structure: _Hook = namespace["structure"]
     return structure
 
 
-def _conversion(t: Any, suffix: str, namespace: dict[str, Any]) -> list[str]:
-    """Statements turning JSON value ``v`` into a value of type ``t`` (names they use
-    are added to ``namespace``, ending in ``suffix``)."""
+#: Models with this many optional fields or more get a structure function per shape (a
+#: shape is an object's keys in order): it looks no key up and sets the fields the
+#: object leaves out to ``None`` without testing them. For smaller models, making the key
+#: tuple and finding its function costs more than the lookups it saves.
+SHAPES_FROM_FIELDS = 12
+#: How many key sets (shapes) of one model get a structure function of their own: the
+#: first object of a further shape turns the model's shape functions off (its objects
+#: then take the generic function, with no shape lookup).
+SHAPES_PER_MODEL = 16
+
+
+def _shape_structure(
+    cls: type,
+    ordered: list[tuple[attrs.Attribute[Any], str]],
+    conversions: list[Callable[[str], list[str]]],
+    keys: tuple[Any, ...],
+    namespace: dict[str, Any],
+    what: str,
+) -> _Hook:
+    """The structure function of ``cls`` for objects whose keys are exactly ``keys`` in
+    this order: no key is looked up, each value is unpacked from ``o.values()``."""
+    position = {key: p for p, key in enumerate(keys)}
+    if len(keys) > len(ordered) + 8 or any(
+        a.default is attrs.NOTHING and key not in position for a, key in ordered
+    ):
+        # Many unknown keys would make a function as long as the object; a required
+        # key missing raises the generic function's KeyError.
+        generic: _Hook = namespace["generic"]
+        return generic
+    names = "".join(f"v{p}, " for p in range(len(keys)))
+    lines = ["def shape(o, _):", f"    {names}= o.values()" if keys else "    pass"]
+    lines.append("    self = new(cls)")
+    for (a, key), conversion in zip(ordered, conversions, strict=True):
+        p = position.get(key)
+        if p is None:
+            lines.append(f"    self.{a.name} = None")
+        else:
+            lines += [f"    {line}" for line in conversion(f"v{p}")] + [f"    self.{a.name} = v{p}"]
+    if namespace["known"].issuperset(keys):
+        lines.append("    self.extra = None")
+    else:
+        lines.append("    self.extra = {k: v for k, v in o.items() if k not in known}")
+    lines.append("    return self")
+    shape: _Hook = _compile(cls, what, lines, namespace)["shape"]
+    return shape
+
+
+def _compile(cls: type, what: str, lines: list[str], namespace: dict[str, Any]) -> dict[str, Any]:
+    """Run the generated ``lines`` in ``namespace`` (their source shows in tracebacks)."""
+    source = "\n".join(line for line in lines if line) + "\n"
+    filename = f"<watson_async structure {cls.__module__}.{cls.__qualname__}{what}>"
+    exec(compile(source, filename, "exec"), namespace)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return namespace
+
+
+def _conversion(t: Any, suffix: str, namespace: dict[str, Any]) -> Callable[[str], list[str]]:
+    """A function giving the statements that turn JSON value ``var`` into a value of type
+    ``t`` (the hooks they call are added to ``namespace`` now, ending in ``suffix``)."""
     accept, hook, t = _field_hook(t)
     items = _lookup(_LISTS, hook)
+    item = f"h{suffix}(e, t{suffix})"
     if items is None:
         namespace[f"h{suffix}"], namespace[f"t{suffix}"] = hook, t
-        convert = f"v = h{suffix}(v, t{suffix})"
     else:  # the list hook's comprehension, one call less
         item_accept, namespace[f"h{suffix}"], namespace[f"t{suffix}"] = items
-        item = f"h{suffix}(e, t{suffix})"
         if item_accept:
             item = f"e if {_type_test('e', item_accept, 'i' + suffix, namespace)} else {item}"
-        convert = f"v = [{item} for e in v]"
-    if not accept:
-        return [convert]
-    return [f"if not ({_type_test('v', accept, 'a' + suffix, namespace)}):", f"    {convert}"]
+    test = _type_test("{var}", accept, "a" + suffix, namespace) if accept else ""
+
+    def render(var: str) -> list[str]:
+        if items is None:
+            convert = f"{var} = h{suffix}({var}, t{suffix})"
+        else:
+            convert = f"{var} = [{item} for e in {var}]"
+        if not accept:
+            return [convert]
+        return [f"if not ({test.replace('{var}', var)}):", f"    {convert}"]
+
+    return render
 
 
 def _type_test(var: str, accept: frozenset[type], prefix: str, namespace: dict[str, Any]) -> str:
@@ -433,7 +536,7 @@ def register_tagged_union(
             raise TypeError(f"expected a JSON object with a string {tag!r}, got {tag_value!r}")
         return classes.get(tag_value, fallback)
 
-    _register_union(union, pick, frozenset(lenient), fallback)
+    _register_union(union, pick, frozenset(lenient), fallback, (tag, classes))
 
 
 def register_keyed_union(union: Any, keys: Mapping[str, type], fallback: type) -> None:
@@ -467,9 +570,12 @@ def _register_union(
     pick: Callable[[Any], type],
     lenient: frozenset[type] = frozenset(),
     fallback: type | None = None,
+    tagged: tuple[str, Mapping[str, type]] | None = None,
 ) -> None:
     """Structure ``union`` (and ``union | None``) as the class ``pick(value)`` names;
-    a ``lenient`` class that fails on the value gives way to ``fallback``."""
+    a ``lenient`` class that fails on the value gives way to ``fallback``. For a union
+    ``tagged`` by (key, classes), a dict whose tag names a class that is not lenient
+    goes straight to that class's hook (``by_tag``, filled as the tags are met)."""
     hooks: dict[Any, _Hook] = {}
 
     def hook_of(cls: type) -> _Hook:
@@ -486,6 +592,25 @@ def _register_union(
             except (KeyError, TypeError, ValueError):
                 return hook_of(fallback)(value, fallback)
         return hook_of(cls)(value, cls)
+
+    if tagged is not None:
+        tag, classes = tagged
+        by_tag: dict[str, tuple[_Hook, type]] = {}
+        by_tag_get = by_tag.get
+        picked = structure
+
+        def structure(value: Any, _: Any) -> Any:
+            # A reply's items are nearly all of a few known types: one lookup, no call.
+            if type(value) is dict:
+                tag_value = value.get(tag)
+                if type(tag_value) is str:
+                    direct = by_tag_get(tag_value)
+                    if direct is not None:
+                        return direct[0](value, direct[1])
+                    cls = classes.get(tag_value)
+                    if cls is not None and cls not in lenient:
+                        by_tag[tag_value] = (hook_of(cls), cls)
+            return picked(value, _)
 
     def structure_optional(value: Any, _: Any) -> Any:
         return None if value is None else structure(value, union)

@@ -506,3 +506,81 @@ def test_each_model_matches_cattrs_on_simple_objects(cls: type) -> None:
 def test_realistic_interpretation_matches_cattrs() -> None:
     data = {"granularity": "day", "relative_weekend": 0, "specific_day": 27.0, "odd": [1]}
     assert_same_as_cattrs(RuntimeEntityInterpretation, data)
+
+
+# --- a structure function per shape (models with many optional fields) -------------------
+
+_Wide: Any = attrs.make_class(
+    "_Wide",
+    {
+        **{f"f{i}": attrs.field(default=None, type=str | None) for i in range(10)},
+        "counts": attrs.field(default=None, type=list[int] | None),
+        "intent": attrs.field(default=None, type=RuntimeIntent | None),
+        "name": attrs.field(type=str),
+    },
+    bases=(Model,),
+    slots=True,
+    kw_only=True,
+)
+
+
+def _shapes(hook: Any) -> dict[tuple[str, ...], Any]:
+    shapes: dict[tuple[str, ...], Any] = hook.__globals__["shapes_get"].__self__
+    return shapes
+
+
+def test_wide_models_get_a_function_per_shape_that_agrees_with_cattrs() -> None:
+    hook = _structure_factory(_Wide)
+    assert hook.__name__ == "structure"
+    objects: list[dict[str, Any]] = [
+        {"name": "n", "f3": "x", "counts": [1, 2.0], "intent": {"intent": "i", "q": 1}},
+        {"f3": "y", "name": "m", "counts": [3], "intent": None},  # the same keys, reordered
+        {"name": "n", "f0": 1, "zz": [1], "f9": None},  # an unknown key
+        {"name": "n"},
+        {"f1": "a"},  # the required key missing: cattrs' KeyError
+        {"name": "n", **{f"x{i}": i for i in range(30)}},  # many unknown keys
+        {"name": True, "f2": {}},  # cattrs' order of errors
+        {},
+    ]
+    for data in objects * 2:  # the second time each shape's function is found, not made
+        assert _outcome(hook, data, _Wide) == _outcome(_cattrs_hook(_Wide), data, _Wide)
+    assert len(_shapes(hook)) == len(objects)
+    made = _shapes(hook)[("name", "f3", "counts", "intent")]
+    assert made.__code__.co_filename.endswith("_Wide shape 1>")
+    for no_function_of_its_own in [("f1",), ("name", *(f"x{i}" for i in range(30)))]:
+        assert _shapes(hook)[no_function_of_its_own].__name__ == "generic"
+
+
+def test_shapes_beyond_the_limit_take_the_generic_function(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("watson_async.models._convert.SHAPES_PER_MODEL", 2)
+    hook = _structure_factory(_Wide)
+    generic = hook.__globals__["generic"]
+    for i in range(6):
+        data = {"name": "n", f"f{i}": "v", "other": i}
+        assert _outcome(hook, data, _Wide) == _outcome(_cattrs_hook(_Wide), data, _Wide)
+        # two shapes get a function; the third turns shapes off for the model
+        assert (hook.__code__ is generic.__code__) == (i >= 2)
+    assert len(_shapes(hook)) == 2
+
+
+def test_narrow_models_have_no_shape_functions() -> None:
+    assert _model_hook(RuntimeIntent).__name__ == "generic"
+    assert _model_hook(RuntimeEntityInterpretation).__name__ == "structure"
+
+
+def test_a_known_tag_goes_straight_to_its_class_and_nothing_else_changes() -> None:
+    text = {"response_type": "text", "text": "a"}
+    for _ in range(2):  # the first one records the tag's hook, the second uses it
+        assert converter.structure(text, _GENERIC) == GenericText(response_type="text", text="a")
+    with pytest.raises(TypeError, match="expected a JSON string"):
+        converter.structure({"response_type": "text", "text": {}}, _GENERIC)
+    broken_button = {"response_type": "button", "kind": 1}
+    for _ in range(2):
+        item = converter.structure(broken_button, _GENERIC)
+        assert type(item) is GenericUnknown  # lenient classes keep their fallback
+    for _ in range(2):
+        assert type(converter.structure({"response_type": "text_x"}, _GENERIC)) is GenericUnknown
+    with pytest.raises(TypeError, match="a string 'response_type'"):
+        converter.structure({"response_type": None}, _GENERIC)
