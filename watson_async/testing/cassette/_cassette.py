@@ -333,6 +333,16 @@ class CassetteTransport:
     def __repr__(self) -> str:
         return f"CassetteTransport({self._cassette!r})"
 
+    def _look_up(
+        self, method: str, url: str, headers: Mapping[str, str], body: RequestBody
+    ) -> tuple[Target, Any, Recorded | None]:
+        """The request's route, its body as matched, and the recorded reply to it."""
+        if self._closed:  # as a closed AiohttpTransport: nothing answers any more
+            raise ClientClosedError()
+        target = Target.of(url)
+        matched = self._cassette._request_body(body, headers)
+        return target, matched, self._cassette._find(method, target, matched)
+
     def _forward(self) -> Transport:
         if self._inner is None:
             self._inner = AiohttpTransport()
@@ -347,12 +357,8 @@ class CassetteTransport:
         timeout: float | None,
     ) -> HttpResponse:
         """Answer from the cassette, or (recording) send through the inner transport."""
-        if self._closed:  # as a closed AiohttpTransport: nothing answers any more
-            raise ClientClosedError()
         cassette = self._cassette
-        target = Target.of(url)
-        matched = cassette._request_body(body, headers)
-        found = cassette._find(method, target, matched)
+        target, matched, found = self._look_up(method, url, headers, body)
         if found is not None:
             return HttpResponse(found.status, found.reason, _headers(found), found.body_bytes())
         order = next(cassette._order)
@@ -372,12 +378,8 @@ class CassetteTransport:
         timeout: float | None,
     ) -> AsyncIterator[StreamingResponse]:
         """Answer chunk by chunk as recorded, or (recording) keep each chunk passed on."""
-        if self._closed:  # as a closed AiohttpTransport: nothing answers any more
-            raise ClientClosedError()
         cassette = self._cassette
-        target = Target.of(url)
-        matched = cassette._request_body(body, headers)
-        found = cassette._find(method, target, matched)
+        target, matched, found = self._look_up(method, url, headers, body)
         if found is not None:
             yield _replayed_stream(found)
             return
