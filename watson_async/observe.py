@@ -130,7 +130,8 @@ class WebhookCallEvent:
     status: int
     """The HTTP status the handler answered."""
     outcome: str
-    """``ok``; ``fallback`` (your code was late: the fallback reply went out); or why the
+    """``ok``; ``skipped`` (your pre-message code answered with ``SkipAssistant``);
+    ``fallback`` (your code was late: the fallback reply went out); or why the
     request was refused or failed: ``unauthorized``, ``too_large``, ``bad_request``,
     ``late`` (no fallback), ``error`` (your code raised), ``bad_reply`` (your reply
     broke the schema)."""

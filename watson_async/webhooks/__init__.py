@@ -39,6 +39,7 @@ from ._models import (
     PostMessageRequest,
     PreMessageReply,
     PreMessageRequest,
+    SkipAssistant,
     WebhookEventName,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "PostMessageRequest",
     "PreMessageReply",
     "PreMessageRequest",
+    "SkipAssistant",
     "WebhookAuth",
     "WebhookAuthError",
     "WebhookEventName",

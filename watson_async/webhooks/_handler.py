@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from watson_async.models import Model
+from watson_async.models import Model, StatelessMessageResponse
 from watson_async.observe import Listener, Listeners, WebhookCallEvent
 from watson_async.protocol.codec import dumps, loads
 from watson_async.protocol.validation import check_text, check_user_id
@@ -26,11 +26,13 @@ from ._auth import WebhookAuth, WebhookAuthError, verify
 from ._models import (
     MESSAGE_PROCESSED,
     MESSAGE_RECEIVED,
+    SKIP_HEADER,
     LogEvent,
     PostMessageReply,
     PostMessageRequest,
     PreMessageReply,
     PreMessageRequest,
+    SkipAssistant,
 )
 
 __all__ = [
@@ -51,6 +53,7 @@ DEFAULT_DEADLINE = 25.0
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
 _MAX_DEADLINE = 29.0
 _JSON = {"Content-Type": "application/json"}
+_SKIP = {**_JSON, SKIP_HEADER: "true"}
 
 _log = logging.getLogger("watson_async.webhooks")
 
@@ -197,11 +200,17 @@ class WebhookHandler(Generic[Req, Rep]):
         """The reply as JSON, after checking it against its model."""
         if self._reply_model is None:
             return WebhookResponse(200, b"{}", _JSON), outcome
-        problem = _reply_problem(reply, self._reply_model)
+        skip = self.kind == "pre_message" and isinstance(reply, SkipAssistant)
+        sent = reply.response if skip else reply
+        problem = _reply_problem(sent, StatelessMessageResponse if skip else self._reply_model)
         if problem is not None:
             _log.error("%s webhook: the reply was not sent: %s", self.kind, problem)
             return _error(500, "the webhook reply broke the schema"), "bad_reply"
-        return WebhookResponse(200, dumps(reply.to_dict()), _JSON), outcome
+        if skip:
+            return WebhookResponse(200, dumps(sent.to_dict()), _SKIP), (
+                "skipped" if outcome == "ok" else outcome
+            )
+        return WebhookResponse(200, dumps(sent.to_dict()), _JSON), outcome
 
 
 def _reply_problem(reply: Any, model: type[Model]) -> str | None:
@@ -228,16 +237,17 @@ def _reply_problem(reply: Any, model: type[Model]) -> str | None:
 
 
 def pre_message_handler(
-    func: Callable[[PreMessageRequest], Awaitable[PreMessageReply]],
+    func: Callable[[PreMessageRequest], Awaitable[PreMessageReply | SkipAssistant]],
     *,
     auth: WebhookAuth,
     deadline: float = DEFAULT_DEADLINE,
-    fallback: Callable[[PreMessageRequest], PreMessageReply] | None = _echo_pre,
+    fallback: Callable[[PreMessageRequest], PreMessageReply | SkipAssistant] | None = _echo_pre,
     max_body_bytes: int = DEFAULT_MAX_BODY,
     on_event: Listener | None = None,
     clock: Callable[[], float] = time.time,
-) -> WebhookHandler[PreMessageRequest, PreMessageReply]:
-    """A pre-message endpoint calling ``async func(request) -> PreMessageReply``.
+) -> WebhookHandler[PreMessageRequest, PreMessageReply | SkipAssistant]:
+    """A pre-message endpoint calling ``async func(request) -> PreMessageReply``, or
+    ``-> SkipAssistant`` to answer the user without the assistant.
 
     When ``func`` misses ``deadline`` the ``fallback`` reply goes out: by default the
     message unchanged. With ``fallback=None`` the answer is 503 and the assistant does

@@ -4,7 +4,9 @@ Each is an envelope around the v2 ``message`` models, parsed by the models' conv
 so unknown keys are kept (``extra``) and ``to_dict()`` writes them back:
 
 * pre-message: ``{"event": {"name": "message_received"}, "payload": <message request>}``,
-  answered by ``{"payload": <message request>}``;
+  answered by ``{"payload": <message request>}``, or, to skip the assistant, by a
+  message response with the ``X-Watson-Assistant-Webhook-Return`` header
+  (:class:`SkipAssistant`);
 * post-message: ``{"event": {"name": "message_processed"}, "options": {}, "payload":
   <message response>}``, answered by ``{"payload": <message response>}``;
 * log: ``{"event": {"name": "message_logged" | "cdr_logged"}, "payload": {...}}``; the
@@ -32,6 +34,7 @@ __all__ = [
     "PostMessageRequest",
     "PreMessageReply",
     "PreMessageRequest",
+    "SkipAssistant",
     "WebhookEventName",
 ]
 
@@ -39,6 +42,9 @@ MESSAGE_RECEIVED = "message_received"
 MESSAGE_PROCESSED = "message_processed"
 MESSAGE_LOGGED = "message_logged"
 CDR_LOGGED = "cdr_logged"
+#: The response header that makes the service skip the assistant and return the body
+#: (a message response) to the client as the reply (any value will do).
+SKIP_HEADER = "X-Watson-Assistant-Webhook-Return"
 
 
 @attrs.define(kw_only=True)
@@ -81,6 +87,25 @@ class PreMessageReply(Model):
     """
 
     payload: MessageRequest
+
+
+@attrs.define(kw_only=True)
+class SkipAssistant:
+    """A pre-message webhook's other answer: skip the assistant and give the client
+    ``response`` as the message's reply.
+
+    It goes out as the response's JSON (no ``payload`` envelope) with the
+    ``X-Watson-Assistant-Webhook-Return`` header, as IBM's docs describe ("Skipping the
+    assistant processing"). The assistant never sees the message, so nothing of it is
+    in the session's dialog. For example, answering while the back end is closed::
+
+        return SkipAssistant(
+            StatelessMessageResponse(output=MessageOutput(generic=[GenericText(
+                response_type="text", text="We are closed until 9:00.")]))
+        )
+    """
+
+    response: StatelessMessageResponse
 
 
 @attrs.define(kw_only=True)

@@ -15,7 +15,12 @@ from fastapi import FastAPI
 
 from watson_async import AssistantClient, IAMAuthenticator, WebhookCallEvent
 from watson_async.errors import ApiError
-from watson_async.models import GenericText, MessageInput
+from watson_async.models import (
+    GenericText,
+    MessageInput,
+    MessageOutput,
+    StatelessMessageResponse,
+)
 from watson_async.testing import AsgiServer, FakeAssistant, WebhookTarget
 from watson_async.webhooks import (
     ApiKeyAuth,
@@ -25,6 +30,7 @@ from watson_async.webhooks import (
     PostMessageRequest,
     PreMessageReply,
     PreMessageRequest,
+    SkipAssistant,
     log_handler,
     post_message_handler,
     pre_message_handler,
@@ -159,12 +165,17 @@ async def test_stateless_turns_call_the_webhooks_too() -> None:
 
 
 def _failing_app(
-    status: int = 200, body: bytes = b"{}", wait: asyncio.Event | None = None
+    status: int = 200,
+    body: bytes = b"{}",
+    wait: asyncio.Event | None = None,
+    headers: dict[str, str] | None = None,
 ) -> web.Application:
     async def view(request: web.Request) -> web.Response:
         if wait is not None:
             await wait.wait()
-        return web.Response(status=status, body=body, content_type="application/json")
+        return web.Response(
+            status=status, body=body, content_type="application/json", headers=headers
+        )
 
     app = web.Application()
     app.router.add_post("/pre-message", view)
@@ -181,6 +192,14 @@ FAILURES: list[tuple[Callable[[], web.Application], str, str]] = [
     ),
     (
         lambda: _failing_app(body=b'{"payload": {"input": {"text": "a\\nb"}}}'),
+        "invalid_payload",
+        "Error validating webhook response",
+    ),
+    (  # skipping the assistant needs a message response, not the request's envelope
+        lambda: _failing_app(
+            body=b'{"payload": {"input": {"text": "hi"}}}',
+            headers={"X-Watson-Assistant-Webhook-Return": "yes"},
+        ),
         "invalid_payload",
         "Error validating webhook response",
     ),
@@ -278,3 +297,40 @@ def test_webhook_targets_are_checked() -> None:
     assert "s3cr3t-value" not in repr(target)
     assert "v-9" not in repr(target)  # custom headers may carry credentials
     assert repr(WebhookTarget("https://h.test/").auth) == "NoAuth()"
+
+
+async def test_a_pre_message_webhook_can_answer_instead_of_the_assistant() -> None:
+    async def closed_at_night(request: PreMessageRequest) -> PreMessageReply | SkipAssistant:
+        payload = request.payload
+        if payload.input is None or payload.input.text != "are you open?":
+            return PreMessageReply(payload=payload)
+        text = GenericText(response_type="text", text="We are closed until 9:00.")
+        output = MessageOutput(generic=[text])
+        return SkipAssistant(response=StatelessMessageResponse(output=output))
+
+    recorder = Recorder()
+    handlers = recorder.handlers(JwtAuth(SECRET))
+    handlers["pre_message"] = pre_message_handler(
+        closed_at_night, auth=JwtAuth(SECRET), on_event=recorder.events.append
+    )
+    async with (
+        _aiohttp_server(webhook_app(**handlers)) as base,
+        FakeAssistant(**_targets(base, JwtAuth(SECRET))) as fake,
+        _client(fake) as client,
+    ):
+        assistant = client.assistant(fake.assistant_id, fake.environment_id)
+        async with assistant.conversation() as conv:
+            skipped = await conv.send("are you open?")
+            answered = await conv.send("hello")
+            sid = conv.session_id
+    assert skipped.text == "We are closed until 9:00."  # straight from the webhook
+    assert fake.turn_texts(sid) == ["hello"]  # the assistant never saw the question
+    assert answered.text.endswith("(checked)")
+    # Skipping returns at once: no post-message or log webhook for that turn.
+    assert [(c.kind, c.outcome) for c in fake.webhook_calls] == [
+        ("pre_message", "skipped"),
+        ("pre_message", "ok"),
+        ("post_message", "ok"),
+        ("log", "ok"),
+    ]
+    assert [e.outcome for e in recorder.events if e.kind == "pre_message"] == ["skipped", "ok"]

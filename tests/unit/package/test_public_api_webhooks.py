@@ -22,6 +22,7 @@ EXPECTED = {
     "PostMessageRequest",
     "PreMessageReply",
     "PreMessageRequest",
+    "SkipAssistant",
     "WebhookAuth",
     "WebhookAuthError",
     "WebhookEventName",

@@ -12,7 +12,12 @@ import pytest
 from _samples import WEBHOOKS, load
 
 from watson_async import WebhookCallEvent
-from watson_async.models import MessageInput
+from watson_async.models import (
+    GenericText,
+    MessageInput,
+    MessageOutput,
+    StatelessMessageResponse,
+)
 from watson_async.webhooks import (
     BearerAuth,
     JwtAuth,
@@ -23,6 +28,7 @@ from watson_async.webhooks import (
     PostMessageRequest,
     PreMessageReply,
     PreMessageRequest,
+    SkipAssistant,
     WebhookHandler,
     authorization_headers,
     log_handler,
@@ -264,3 +270,49 @@ async def test_a_late_log_function_gets_503() -> None:
     body = json.dumps(load("log_message_logged.json", WEBHOOKS)).encode()
     assert (await handler.handle(body, {})).status == 503
     assert events[0].outcome == "late"
+
+
+def _closed_reply() -> SkipAssistant:
+    text = GenericText(response_type="text", text="We are closed until 9:00.")
+    return SkipAssistant(response=StatelessMessageResponse(output=MessageOutput(generic=[text])))
+
+
+async def test_skipping_the_assistant_sends_a_message_response_with_the_header() -> None:
+    async def closed(request: PreMessageRequest) -> SkipAssistant:
+        return _closed_reply()
+
+    handler, events = _pre(closed)
+    answer = await handler.handle(PRE, _headers())
+    assert answer.status == 200
+    assert answer.headers["X-Watson-Assistant-Webhook-Return"] == "true"
+    body = json.loads(answer.body)
+    assert "payload" not in body  # the response itself, as IBM's docs' example sends it
+    assert body["output"]["generic"] == [
+        {"response_type": "text", "text": "We are closed until 9:00."}
+    ]
+    assert [e.outcome for e in events] == ["skipped"]
+
+
+async def test_a_late_function_may_fall_back_to_skipping() -> None:
+    async def late(request: PreMessageRequest) -> PreMessageReply:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    handler, events = _pre(late, deadline=0.01, fallback=lambda request: _closed_reply())
+    answer = await handler.handle(PRE, _headers())
+    assert answer.headers["X-Watson-Assistant-Webhook-Return"] == "true"
+    assert [e.outcome for e in events] == ["fallback"]
+
+
+async def test_only_a_pre_message_webhook_can_skip_the_assistant() -> None:
+    async def skip(request: PostMessageRequest) -> Any:
+        return _closed_reply()
+
+    events: list[Any] = []
+    handler = post_message_handler(
+        skip, auth=JwtAuth(SECRET), on_event=events.append, clock=lambda: NOW
+    )
+    answer = await handler.handle(POST, _headers())
+    assert answer.status == 500
+    assert "X-Watson-Assistant-Webhook-Return" not in answer.headers
+    assert [e.outcome for e in events] == ["bad_reply"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from _samples import WEBHOOKS, assert_round_trip, load
 
-from watson_async.models import GenericText, Log
+from watson_async.models import GenericText, Log, StatelessMessageResponse
 from watson_async.webhooks import (
     LogEvent,
     PostMessageReply,
@@ -21,6 +21,8 @@ MODELS: dict[str, Any] = {
     "pre_message_request.json": PreMessageRequest,
     "pre_message_reply.json": PreMessageReply,
     "pre_message_reply_translated.json": PreMessageReply,
+    # SkipAssistant's response, as the docs' example sends it (no envelope)
+    "pre_message_skip_reply.json": StatelessMessageResponse,
     "post_message_request.json": PostMessageRequest,
     "post_message_reply.json": PostMessageReply,
     "log_cdr_logged.json": LogEvent,
@@ -52,6 +54,8 @@ def test_the_samples_read_as_typed_models() -> None:
     assert post.payload.context.global_.session_id == "sxxx"
     reply = PostMessageReply.from_dict(load("post_message_reply.json", WEBHOOKS))
     assert isinstance((reply.payload.output.generic or [])[0], GenericText)
+    skip = StatelessMessageResponse.from_dict(load("pre_message_skip_reply.json", WEBHOOKS))
+    assert skip.text == "This response is directly from the pre-message webhook."
 
 
 def test_a_log_event_reads_as_a_message_log_or_a_cdr() -> None:

@@ -8,7 +8,10 @@ post-message reply's ``payload`` replaces the request or the response. When a ca
 fails (no answer in time, a status other than 2xx, a body that is not JSON, a payload
 that is not a valid message) the turn goes on without the webhook's change, unless the
 target says ``fail_closed`` ("return an error if the webhook call fails"): then the
-client gets a 422 whose ``error`` is the docs' message. The log webhook's answer is
+client gets a 422 whose ``error`` is the docs' message. A pre-message answer with the
+``X-Watson-Assistant-Webhook-Return`` header skips the assistant: its body, a message
+response, is the client's reply at once (no post-message or log webhook follows, the
+docs' "directly return"). The log webhook's answer is
 never read. Only ``message`` and ``message_stateless`` call webhooks (not the streamed
 routes), and the log webhook is awaited before the reply goes out, so a test sees it
 as soon as the reply arrives (the service sends it in the background).
@@ -27,6 +30,7 @@ from watson_async.errors import WatsonError
 from watson_async.protocol import codec as _json
 from watson_async.transport import AiohttpTransport
 from watson_async.webhooks import NoAuth, WebhookAuth, authorization_headers
+from watson_async.webhooks._models import SKIP_HEADER
 
 from .._common import Call as _Call
 from .._common import error as _error
@@ -72,14 +76,22 @@ class WebhookTarget:
 class WebhookCall:
     """One webhook call the fake made: ``kind`` (``pre_message``, ``post_message``,
     ``log``), the JSON body sent, the answer's ``status`` (``None``: no answer in time or
-    no connection), the parsed reply, and the ``outcome``: ``ok``, ``no_answer``,
-    ``status`` (not 2xx), ``invalid_json`` or ``invalid_payload``."""
+    no connection), the parsed reply, and the ``outcome``: ``ok``, ``skipped`` (a
+    pre-message answer that skips the assistant), ``no_answer``, ``status`` (not 2xx),
+    ``invalid_json`` or ``invalid_payload``."""
 
     kind: str
     request: dict[str, Any]
     status: int | None
     outcome: str
     reply: Any = field(default=None, repr=False)
+
+
+@dataclass(slots=True, frozen=True)
+class _Skipped:
+    """A pre-message webhook's answer that skips the assistant: the reply to give."""
+
+    response: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -115,6 +127,8 @@ class WebhooksMixin(RuntimeMixin):
         if target is not None:
             envelope = {"payload": call.json, "event": {"name": "message_received"}}
             payload = await self._exchange("pre_message", target, envelope, self._valid_request)
+            if isinstance(payload, _Skipped):
+                return self._json_response(200, payload.response, pending.headers)
             if isinstance(payload, str):
                 if target.fail_closed:
                     return self._json_response(*_error(422, payload), pending.headers)
@@ -143,8 +157,9 @@ class WebhooksMixin(RuntimeMixin):
 
     async def _exchange(
         self, kind: str, target: WebhookTarget, envelope: dict[str, Any], valid: Any
-    ) -> dict[str, Any] | str:
-        """Call one webhook: the reply's ``payload``, or the docs' error message."""
+    ) -> dict[str, Any] | _Skipped | str:
+        """Call one webhook: the reply's ``payload`` (or, skipping the assistant, the
+        reply to give), or the docs' error message."""
         if self._webhook_transport is None:
             self._webhook_transport = AiohttpTransport(proxy_from_env=False)
         headers = {"Content-Type": "application/json"}
@@ -173,6 +188,12 @@ class WebhooksMixin(RuntimeMixin):
         except ValueError:
             record.outcome = "invalid_json"
             return "Webhook responded with invalid JSON body"
+        if kind == "pre_message" and SKIP_HEADER in answer.headers:
+            if not isinstance(reply, dict) or not _valid_response(reply):
+                record.outcome = "invalid_payload"
+                return "Error validating webhook response"
+            record.outcome = "skipped"
+            return _Skipped(reply)
         payload = reply.get("payload") if isinstance(reply, dict) else None
         if not isinstance(payload, dict) or not valid(payload):
             record.outcome = "invalid_payload"
