@@ -22,27 +22,59 @@ The pytest plugin (``watson_async.testing.pytest_plugin``) provides the
 client's exchanges with a real instance and replays them (``watson_async.testing.cassette``).
 """
 
-from ._asgi import AsgiServer
-from ._records import RecordedAnalytics, RecordedRequest, RecordedUpload
-from ._script import BotState
-from ._segment import DEFAULT_WRITE_KEY, FakeSegment, RecordedBatch
-from .cassette import (
-    Cassette,
-    CassetteError,
-    CassetteMismatchError,
-    RecordMode,
-    UnmatchedRequestError,
-    redact_keys,
-)
-from .fake import FakeAssistant
-from .fake._assistant import (
-    DEFAULT_APIKEY,
-    DEFAULT_ASSISTANT_ID,
-    DEFAULT_ENVIRONMENT_ID,
-    DEFAULT_INSTANCE_ID,
-)
-from .fake._rate_limits import RATE_LIMIT_FAMILIES
-from .fake._webhooks import WebhookCall, WebhookTarget
+from typing import TYPE_CHECKING
+
+from watson_async._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from watson_async.testing._asgi import AsgiServer
+    from watson_async.testing._records import RecordedAnalytics, RecordedRequest, RecordedUpload
+    from watson_async.testing._script import BotState
+    from watson_async.testing._segment import DEFAULT_WRITE_KEY, FakeSegment, RecordedBatch
+    from watson_async.testing.cassette import (
+        Cassette,
+        CassetteError,
+        CassetteMismatchError,
+        RecordMode,
+        UnmatchedRequestError,
+        redact_keys,
+    )
+    from watson_async.testing.fake import FakeAssistant
+    from watson_async.testing.fake._assistant import (
+        DEFAULT_APIKEY,
+        DEFAULT_ASSISTANT_ID,
+        DEFAULT_ENVIRONMENT_ID,
+        DEFAULT_INSTANCE_ID,
+    )
+    from watson_async.testing.fake._rate_limits import RATE_LIMIT_FAMILIES
+    from watson_async.testing.fake._webhooks import WebhookCall, WebhookTarget
+
+#: Where each public name is defined: loaded on first use, so that loading the pytest
+#: plugin (every test run of a project that installs watson_async) costs no aiohttp.
+_WHERE = {
+    "AsgiServer": "watson_async.testing._asgi",
+    "BotState": "watson_async.testing._script",
+    "Cassette": "watson_async.testing.cassette",
+    "CassetteError": "watson_async.testing.cassette",
+    "CassetteMismatchError": "watson_async.testing.cassette",
+    "DEFAULT_APIKEY": "watson_async.testing.fake._assistant",
+    "DEFAULT_ASSISTANT_ID": "watson_async.testing.fake._assistant",
+    "DEFAULT_ENVIRONMENT_ID": "watson_async.testing.fake._assistant",
+    "DEFAULT_INSTANCE_ID": "watson_async.testing.fake._assistant",
+    "DEFAULT_WRITE_KEY": "watson_async.testing._segment",
+    "FakeAssistant": "watson_async.testing.fake",
+    "FakeSegment": "watson_async.testing._segment",
+    "RATE_LIMIT_FAMILIES": "watson_async.testing.fake._rate_limits",
+    "RecordMode": "watson_async.testing.cassette",
+    "RecordedAnalytics": "watson_async.testing._records",
+    "RecordedBatch": "watson_async.testing._segment",
+    "RecordedRequest": "watson_async.testing._records",
+    "RecordedUpload": "watson_async.testing._records",
+    "UnmatchedRequestError": "watson_async.testing.cassette",
+    "WebhookCall": "watson_async.testing.fake._webhooks",
+    "WebhookTarget": "watson_async.testing.fake._webhooks",
+    "redact_keys": "watson_async.testing.cassette",
+}
 
 __all__ = [
     "DEFAULT_APIKEY",
@@ -68,3 +100,5 @@ __all__ = [
     "WebhookTarget",
     "redact_keys",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals(), __all__)

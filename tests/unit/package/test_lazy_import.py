@@ -13,6 +13,7 @@ import pytest
 
 import watson_async
 import watson_async.models
+import watson_async.testing
 
 
 def _type_checking_imports(module: object) -> dict[str, str]:
@@ -31,11 +32,16 @@ def _type_checking_imports(module: object) -> dict[str, str]:
 def test_the_lazy_map_is_the_type_checking_imports() -> None:
     assert _type_checking_imports(watson_async) == watson_async._WHERE
     assert set(watson_async._WHERE) | {"__version__"} == set(watson_async.__all__)
+    testing = watson_async.testing
+    assert _type_checking_imports(testing) == testing._WHERE
+    assert set(testing._WHERE) == set(testing.__all__)
 
 
 def test_every_public_name_is_its_definition() -> None:
     for name, module in watson_async._WHERE.items():
         assert getattr(watson_async, name) is getattr(importlib.import_module(module), name)
+    for name, module in watson_async.testing._WHERE.items():
+        assert getattr(watson_async.testing, name) is getattr(importlib.import_module(module), name)
     for name in watson_async.models.__all__:
         defined_in = [m for m in watson_async.models._MODULES if name in _exports(m).__all__]  # type: ignore[attr-defined]
         assert len(defined_in) == 1, (name, defined_in)
@@ -47,7 +53,7 @@ def _exports(module: str) -> object:
 
 
 def test_unknown_names_raise_attribute_error() -> None:
-    for module in (watson_async, watson_async.models):
+    for module in (watson_async, watson_async.models, watson_async.testing):
         with pytest.raises(AttributeError, match="NoSuchName"):
             getattr(module, "NoSuchName")  # noqa: B009 - the lookup under test
 
@@ -66,3 +72,16 @@ def test_importing_the_package_loads_neither_aiohttp_nor_the_models() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert out == ["[]", "[]"]
+
+
+def test_loading_the_pytest_plugin_loads_no_fake_and_no_aiohttp() -> None:
+    # Every pytest run of a project that installs watson_async loads the plugin.
+    code = (
+        "import sys, watson_async.testing.pytest_plugin\n"
+        "print(sorted(m for m in ('aiohttp', 'watson_async.testing.fake',"
+        " 'watson_async.testing.cassette', 'watson_async.client') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["[]"]
