@@ -171,13 +171,16 @@ def encode_json(body: Mapping[str, Any]) -> bytes:
 
 def encode_message(input: Any, context: Any, user_id: str | None, *, stateless: bool) -> bytes:
     body: dict[str, Any] = {}
-    input_json = as_json("input", input)
+    # A dict or None is what as_json returns them as: no call for the usual arguments.
+    input_json = input if input is None or type(input) is dict else as_json("input", input)
     if input_json is not None:
         text = input_json.get("text")
         if text is not None:
             check_text(text)
         body["input"] = input_json
-    context_json = as_json("context", context)
+    context_json = (
+        context if context is None or type(context) is dict else as_json("context", context)
+    )
     if context_json is not None:
         body["context"] = context_json
     if user_id is not None:
