@@ -79,8 +79,10 @@ def _build(
     ids = ids or {}
     key = (endpoint, *ids.values())
     try:
-        path = _PATHS[key]
-    except (KeyError, TypeError):  # TypeError: an unhashable ID, refused below
+        path = _PATHS.get(key)
+    except TypeError:  # an unhashable ID, refused below
+        path = None
+    if path is None:  # outside the except: a refused ID's error has no context to show
         if tuple(ids) != names:  # the key holds values only: their order must be fixed
             raise RuntimeError(f"{endpoint}: IDs {tuple(ids)} not in path order {names}")
         if classic is not None and ids.get("environment_id") is None:

@@ -246,3 +246,13 @@ def test_rendered_paths_are_remembered_boundedly_and_only_when_valid() -> None:
     for n in range(_endpoints._PATHS_KEPT + 1):
         _endpoints.delete_session("a-1", "e-1", f"s-{n}")
     assert len(_endpoints._PATHS) <= _endpoints._PATHS_KEPT
+
+
+def test_a_refused_id_is_reported_alone() -> None:
+    _endpoints._PATHS.clear()
+    with pytest.raises(ValueError, match="must be a string") as caught:
+        _endpoints.message("a-1", "e-1", ["s-1"], None, None, None)  # type: ignore[arg-type]
+    assert caught.value.__context__ is None
+    with pytest.raises(ValueError, match="only dots") as caught:
+        _endpoints.message("a-1", "e-1", "..", None, None, None)
+    assert caught.value.__context__ is None
