@@ -22,14 +22,16 @@ async def test_slots_are_taken_in_order_and_given_back() -> None:
 
     waiting = [asyncio.create_task(take(n)) for n in range(3)]
     await asyncio.sleep(0)
-    assert slots.locked() and order == []
+    assert slots.locked()
+    assert order == []
     for _ in range(3):
         slots.release()  # straight to the first waiter
         await asyncio.sleep(0)
     assert order == [0, 1, 2]
     await asyncio.gather(*waiting)
     slots.release()
-    assert not slots.locked() and slots.free == 1
+    assert not slots.locked()
+    assert slots.free == 1
 
 
 async def test_a_cancelled_waiter_takes_no_slot_and_loses_none() -> None:
@@ -50,6 +52,8 @@ async def test_a_cancelled_waiter_takes_no_slot_and_loses_none() -> None:
     with pytest.raises(asyncio.CancelledError):
         await handed
     await asyncio.wait_for(after, 1)
-    assert slots.free == 0 and not slots.waiters
+    assert slots.free == 0
+    assert not slots.waiters
     slots.release()
-    assert slots.free == 1 and not slots.locked()
+    assert slots.free == 1
+    assert not slots.locked()
