@@ -183,7 +183,8 @@ class AiohttpTransport:
         )
         timing = _PoolTiming() if self._time_pool else None
         slots = self._slots
-        if slots is not None and slots.free > 0 and not slots.waiters and not self._closed:
+        assert slots is not None  # made with the session
+        if slots.free > 0 and not slots.waiters and not self._closed:
             slots.free -= 1  # a slot is free (_take_slot's first case, inline)
         else:
             request_timeout = await self._take_slot(request_timeout, timing, method, url)
@@ -194,7 +195,7 @@ class AiohttpTransport:
                 target,
                 headers=headers,
                 data=body,
-                skip_auto_headers=_skip_auto_headers(body),
+                skip_auto_headers=_NO_BODY_TYPE if body is None else None,
                 timeout=request_timeout,
                 proxy=self._proxy_for(target),
                 allow_redirects=False,
@@ -211,7 +212,7 @@ class AiohttpTransport:
         except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
             error = self._failure(exc, method, url)
         finally:
-            self._release_slot()
+            slots.release()
         raise_alone(error)
 
     def _failure(
@@ -526,7 +527,7 @@ class _AiohttpStream:
                 URL(self._url, encoded=True),
                 headers=self._headers,
                 data=self._body,
-                skip_auto_headers=_skip_auto_headers(self._body),
+                skip_auto_headers=_NO_BODY_TYPE if self._body is None else None,
                 timeout=timeout,
                 proxy=self._proxy,
                 allow_redirects=False,
@@ -585,7 +586,3 @@ class _AiohttpStream:
 #: aiohttp labels a POST without a body ``application/octet-stream``; IBM's SDKs send no
 #: ``Content-Type`` then (a body's own type is always set by the caller).
 _NO_BODY_TYPE = ("Content-Type",)
-
-
-def _skip_auto_headers(body: RequestBody) -> tuple[str, ...] | None:
-    return _NO_BODY_TYPE if body is None else None
