@@ -10,9 +10,11 @@ only that loop is counted: (instructions at N - at 0) / N is one call, exactly
 * ``full``: the call as a user makes it (building the request, gate, auth, the send
   path, the reply typed into models);
 * ``noparse``: the same with the reply left as bytes (``full`` minus parsing);
-* ``nogate``: ``noparse`` with ``rate_limit_gate=False`` (the difference is the gate).
+* ``nogate``: ``noparse`` with ``rate_limit_gate=False`` (the difference is the gate);
+* ``transport``: ``AiohttpTransport.send`` alone, its aiohttp session's ``request``
+  replaced by one that answers at once (what the transport does around aiohttp).
 
-    python benchmarks/percall.py [--calls 200] [--variants full,noparse,nogate] [--quick]
+    python benchmarks/percall.py [--calls 200] [--variants full,noparse,...] [--quick]
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 from _common import message_bytes
 from multidict import CIMultiDict, CIMultiDictProxy
 
-VARIANTS = ("full", "noparse", "nogate")
+VARIANTS = ("full", "noparse", "nogate", "transport")
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 _TEXT = "I would like to book a table, turn 1 of conversation 3"
 # What the lean server answers a message with (benchmarks/lean_server.py).
@@ -46,6 +48,54 @@ _HEADERS = CIMultiDictProxy(
         }
     )
 )
+
+
+def _run(calls: int, start: Any) -> None:
+    """``start()`` ``calls`` times inside ``functools.reduce``; each must not suspend."""
+
+    def call(total: int, _: int) -> int:
+        coro = start()
+        try:
+            coro.send(None)
+        except StopIteration:
+            return total + 1
+        raise AssertionError("the call suspended")
+
+    assert functools.reduce(call, range(calls), 0) == calls
+
+
+async def _transport(calls: int) -> None:
+    from watson_async.transport import AiohttpTransport
+
+    body = message_bytes(2300)
+
+    class Response:
+        status, reason, headers, content_length = 200, "OK", _HEADERS, len(body)
+
+        async def read(self) -> bytes:
+            return body
+
+    class Exchange:
+        async def __aenter__(self) -> Response:
+            return Response()
+
+        async def __aexit__(self, *exc_info: object) -> None:
+            pass
+
+    class Session:
+        def request(self, *args: Any, **kwargs: Any) -> Exchange:
+            return Exchange()
+
+    transport = AiohttpTransport()
+    real = transport._get_session()  # the session and slots, made as on a first request
+    transport._session = Session()  # type: ignore[assignment]
+    url = "http://127.0.0.1:1/v2/assistants/a/environments/e/sessions/s/message?version=v"
+    headers = {"User-Agent": "bench", "Authorization": "Bearer " + "x" * 900}
+    for _ in range(5):
+        await transport.send("POST", url, headers, b"{}", None)
+    _run(calls, lambda: transport.send("POST", url, headers, b"{}", None))
+    transport._session = real
+    await transport.aclose()
 
 
 async def _client(variant: str, calls: int) -> None:
@@ -81,16 +131,7 @@ async def _client(variant: str, calls: int) -> None:
     ids = ("a" * 36, "e" * 36, "s" * 36)
     for _ in range(5):  # warm: caches filled, the gate's window known
         await client.message(*ids, input={"text": _TEXT})
-
-    def call(total: int, _: int) -> int:
-        coro = client.message(*ids, input={"text": _TEXT})
-        try:
-            coro.send(None)
-        except StopIteration:
-            return total + 1
-        raise AssertionError("the call suspended")
-
-    assert functools.reduce(call, range(calls), 0) == calls
+    _run(calls, lambda: client.message(*ids, input={"text": _TEXT}))
 
 
 def _count(variant: str, calls: int) -> int:
@@ -124,7 +165,10 @@ def main() -> None:
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        asyncio.run(_client(args.child, args.calls))
+        if args.child == "transport":
+            asyncio.run(_transport(args.calls))
+        else:
+            asyncio.run(_client(args.child, args.calls))
         return
     if args.quick:
         args.calls = 50
