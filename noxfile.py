@@ -57,6 +57,7 @@ BENCHMARKS = {
     "fleet": ["benchmarks/fleet.py"],
     "redis": ["benchmarks/redis_gate_cost.py"],
     "instructions": ["benchmarks/instructions.py"],
+    "percall": ["benchmarks/percall.py"],
     "gzip": ["benchmarks/gzip_body.py"],
     "deadline": ["benchmarks/interactive_deadline.py"],
 }

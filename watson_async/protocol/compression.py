@@ -18,8 +18,6 @@ import gzip
 import zlib
 from collections.abc import Mapping
 
-import attrs
-
 from watson_async.protocol.requests import Request
 
 __all__ = [
@@ -87,8 +85,7 @@ def gzip_request(
         return request
     if _has_encoding(headers):
         return request
-    return attrs.evolve(
-        request,
+    return request._replace(
         body=gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
         headers=(*own, (CONTENT_ENCODING, GZIP)),
     )

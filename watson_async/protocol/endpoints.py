@@ -54,6 +54,12 @@ _ROWS: dict[str, tuple[str, bool, _Format, _Format | None, tuple[tuple[str, str]
 }
 
 
+#: (endpoint, its IDs in the builder's order) -> the path they rendered to: a client
+#: sends the same few sessions' requests again and again, and an ID that renders is valid.
+_PATHS: dict[tuple[str | None, ...], str] = {}
+_PATHS_KEPT = 4096
+
+
 def _build(
     endpoint: str,
     ids: Mapping[str, str | None] | None = None,
@@ -64,15 +70,27 @@ def _build(
 ) -> Request:
     """The request of ``endpoint`` (a row of the endpoint table) with its path rendered.
 
-    Every ID goes through :func:`check_id`, in path order. An endpoint with a classic
+    Every ID goes through :func:`check_id`, in path order (``ids`` must be in that
+    order: a path rendered once is remembered by the IDs' values). An endpoint with a classic
     variant uses it when ``environment_id`` is ``None``. A stream accepts server-sent
     events.
     """
     method, idempotent, (template, names), classic, row_headers = _ROWS[endpoint]
     ids = ids or {}
-    if classic is not None and ids.get("environment_id") is None:
-        template, names = classic
-    path = template % tuple([check_id(name, ids.get(name)) for name in names])
+    key = (endpoint, *ids.values())
+    try:
+        path = _PATHS.get(key)
+    except TypeError:  # an unhashable ID, refused below
+        path = None
+    if path is None:  # outside the except: a refused ID's error has no context to show
+        if tuple(ids) != names:  # the key holds values only: their order must be fixed
+            raise RuntimeError(f"{endpoint}: IDs {tuple(ids)} not in path order {names}")
+        if classic is not None and ids.get("environment_id") is None:
+            template, names = classic
+        path = template % tuple([check_id(name, ids.get(name)) for name in names])
+        if len(_PATHS) >= _PATHS_KEPT:
+            _PATHS.clear()  # bounded; the paths in use come back at once
+        _PATHS[key] = path
     if row_headers:
         headers = row_headers + headers
     return Request(endpoint, method, path, idempotent, query, body, headers)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+from multidict import istr
 
 from watson_async.errors import (
     ApiError,
@@ -29,6 +30,9 @@ from watson_async.protocol import codec as _json
 
 __all__ = [
     "AMBIGUOUS_STATUSES",
+    "RATE_LIMIT_LIMIT",
+    "RATE_LIMIT_REMAINING",
+    "RATE_LIMIT_RESET",
     "TRANSACTION_ID_HEADER",
     "RateLimit",
     "backoff_wait",
@@ -41,7 +45,13 @@ __all__ = [
     "retry_wait",
 ]
 
-TRANSACTION_ID_HEADER = "X-Global-Transaction-Id"
+TRANSACTION_ID_HEADER = istr("X-Global-Transaction-Id")
+# The rate-limit headers, read after every response. As multidict's ``istr`` (a ``str``
+# to anything else), aiohttp's case-insensitive headers find them without folding each
+# name's case again on every lookup: half the cost of a lookup.
+RATE_LIMIT_LIMIT = istr("X-RateLimit-Limit")
+RATE_LIMIT_REMAINING = istr("X-RateLimit-Remaining")
+RATE_LIMIT_RESET = istr("X-RateLimit-Reset")
 
 
 # --- responses ----------------------------------------------------------------
@@ -89,9 +99,9 @@ class RateLimit:
 
 def parse_rate_limit(headers: Mapping[str, str]) -> RateLimit | None:
     """The response's rate-limit state, or ``None`` when it sent no such header."""
-    limit = _float(_header(headers, "X-RateLimit-Limit"))
-    remaining = _float(_header(headers, "X-RateLimit-Remaining"))
-    reset = _float(_header(headers, "X-RateLimit-Reset"))
+    limit = _float(_header(headers, RATE_LIMIT_LIMIT))
+    remaining = _float(_header(headers, RATE_LIMIT_REMAINING))
+    reset = _float(_header(headers, RATE_LIMIT_RESET))
     if limit is None and remaining is None and reset is None:
         return None
     return RateLimit(
@@ -130,7 +140,7 @@ def reset_seconds(headers: Mapping[str, str], now: float) -> float | None:
     :func:`retry_wait` and the gate's spread). A reset in the past means 0.0; ``None``
     when there is no usable reset header.
     """
-    reset = _float(_header(headers, "X-RateLimit-Reset"))
+    reset = _float(_header(headers, RATE_LIMIT_RESET))
     if reset is None:
         return None
     server_now = parse_http_date(_header(headers, "Date"))

@@ -28,6 +28,9 @@ from tenacity.wait import wait_base
 
 from watson_async.errors import ClientClosedError, WatsonError
 from watson_async.protocol.wire import (
+    RATE_LIMIT_LIMIT,
+    RATE_LIMIT_REMAINING,
+    RATE_LIMIT_RESET,
     parse_rate_limit,
     reset_seconds,
     retry_after_seconds,
@@ -459,10 +462,10 @@ class RateLimitGate:
         if status == 429:
             self._rate_limited(family, headers)
             return
-        raw = headers.get("X-RateLimit-Remaining")
+        raw = headers.get(RATE_LIMIT_REMAINING)
         if raw is None:
             return  # no budget information on this response: nothing to learn (fast path)
-        seen = (headers.get("X-RateLimit-Reset"), headers.get("X-RateLimit-Limit"))
+        seen = (headers.get(RATE_LIMIT_RESET), headers.get(RATE_LIMIT_LIMIT))
         if state is not None and seen == state.seen and raw.isdecimal() and len(raw) < 16:
             # The window and limit of the last response, only a new count (nearly every
             # response): what the full path below does for them, without parsing again.

@@ -5,6 +5,7 @@ created lazily inside the running event loop; the only module that sends with ai
 from __future__ import annotations
 
 import asyncio
+import collections
 import ssl
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -97,7 +98,7 @@ class AiohttpTransport:
         self._time_pool = time_pool
         self._max_response_bytes = max_response_bytes
         self._session: aiohttp.ClientSession | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: _Slots | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
@@ -160,7 +161,7 @@ class AiohttpTransport:
             trace_configs=trace_configs or None,
             auto_decompress=True,
         )
-        self._slots = asyncio.Semaphore(self._max_connections)
+        self._slots = _Slots(self._max_connections)
         self._loop = loop
         return session
 
@@ -181,7 +182,12 @@ class AiohttpTransport:
             else aiohttp.ClientTimeout(total=timeout, connect=min(timeout, self._connect_timeout))
         )
         timing = _PoolTiming() if self._time_pool else None
-        request_timeout = await self._take_slot(request_timeout, timing, method, url)
+        slots = self._slots
+        assert slots is not None  # made with the session
+        if slots.free > 0 and not slots.waiters and not self._closed:
+            slots.free -= 1  # a slot is free (_take_slot's first case, inline)
+        else:
+            request_timeout = await self._take_slot(request_timeout, timing, method, url)
         try:
             target = URL(url, encoded=True)
             async with session.request(
@@ -189,7 +195,7 @@ class AiohttpTransport:
                 target,
                 headers=headers,
                 data=body,
-                skip_auto_headers=_skip_auto_headers(body),
+                skip_auto_headers=_NO_BODY_TYPE if body is None else None,
                 timeout=request_timeout,
                 proxy=self._proxy_for(target),
                 allow_redirects=False,
@@ -206,7 +212,7 @@ class AiohttpTransport:
         except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
             error = self._failure(exc, method, url)
         finally:
-            self._release_slot()
+            slots.release()
         raise_alone(error)
 
     def _failure(
@@ -254,7 +260,7 @@ class AiohttpTransport:
 
     async def _wait_for_slot(
         self,
-        slots: asyncio.Semaphore,
+        slots: _Slots,
         request_timeout: aiohttp.ClientTimeout,
         timing: _PoolTiming | None,
         method: str,
@@ -393,13 +399,57 @@ class SessionTransport(AiohttpTransport):
         if self._closed:
             raise ClientClosedError()
         if self._slots is None:
-            self._slots = asyncio.Semaphore(self._max_connections)
+            self._slots = _Slots(self._max_connections)
             self._loop = asyncio.get_running_loop()
         return self._given
 
     async def aclose(self) -> None:
         """Stop sending through the session; the session itself stays open."""
         self._closed = True
+
+
+class _Slots:
+    """The transport's connection slots: a FIFO semaphore whose free case is inline.
+
+    ``asyncio.Semaphore`` checks for waiters with a generator on every ``acquire`` (and
+    ``locked``): with a free slot, that was most of the cost of taking one.
+    """
+
+    __slots__ = ("free", "waiters")
+
+    def __init__(self, count: int) -> None:
+        self.free = count
+        self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def locked(self) -> bool:
+        """Whether :meth:`acquire` would wait."""
+        return self.free <= 0 or bool(self.waiters)
+
+    async def acquire(self) -> None:
+        """Take a slot, after those who wait for one already."""
+        if self.free > 0 and not self.waiters:
+            self.free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed a slot as it was cancelled: pass it on
+            elif waiter in self.waiters:
+                self.waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        """Give a slot back: to the first waiter still waiting, else to the free ones."""
+        waiters = self.waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.free += 1
 
 
 class _PoolTiming:
@@ -477,7 +527,7 @@ class _AiohttpStream:
                 URL(self._url, encoded=True),
                 headers=self._headers,
                 data=self._body,
-                skip_auto_headers=_skip_auto_headers(self._body),
+                skip_auto_headers=_NO_BODY_TYPE if self._body is None else None,
                 timeout=timeout,
                 proxy=self._proxy,
                 allow_redirects=False,
@@ -536,7 +586,3 @@ class _AiohttpStream:
 #: aiohttp labels a POST without a body ``application/octet-stream``; IBM's SDKs send no
 #: ``Content-Type`` then (a body's own type is always set by the caller).
 _NO_BODY_TYPE = ("Content-Type",)
-
-
-def _skip_auto_headers(body: RequestBody) -> tuple[str, ...] | None:
-    return _NO_BODY_TYPE if body is None else None

@@ -8,6 +8,7 @@ import asyncio
 from typing import NoReturn
 
 import aiohttp
+from aiohttp import hdrs
 from aiohttp.http_exceptions import ContentEncodingError
 
 from watson_async.errors import (
@@ -34,7 +35,7 @@ async def read_body(resp: aiohttp.ClientResponse, limit: int) -> bytes:
     """
     try:
         length = resp.content_length
-        if length is not None and "Content-Encoding" not in resp.headers:
+        if length is not None and hdrs.CONTENT_ENCODING not in resp.headers:
             if length <= limit:  # the usual case: one read, nothing counted
                 return await resp.read()
             if resp.status < 300:

@@ -225,3 +225,34 @@ def test_checked_ids_are_remembered_boundedly_and_only_when_safe() -> None:
     for n in range(validation._SAFE_IDS_KEPT + 1):
         _endpoints.check_id("session_id", f"id-{n}")
     assert len(validation._SAFE_IDS) <= validation._SAFE_IDS_KEPT
+
+
+def test_rendered_paths_are_remembered_boundedly_and_only_when_valid() -> None:
+    _endpoints._PATHS.clear()
+    sent = _endpoints.message("a-1", "e-1", "s-1", {"text": "hi"}, None, None)
+    assert sent.path == "/v2/assistants/a-1/environments/e-1/sessions/s-1/message"
+    assert _endpoints.message("a-1", "e-1", "s-1", None, None, None).path == sent.path
+    assert ("message", "a-1", "e-1", "s-1") in _endpoints._PATHS
+    # The classic path has its own entry; a refused ID none, and is refused every time.
+    assert _endpoints.message("a-1", None, "s-1", None, None, None).path == (
+        "/v2/assistants/a-1/sessions/s-1/message"
+    )
+    for _ in range(2):
+        with pytest.raises(ValueError, match="only dots"):
+            _endpoints.message("a-1", "e-1", "..", None, None, None)
+        with pytest.raises(ValueError, match="must be a string"):
+            _endpoints.message("a-1", "e-1", ["s-1"], None, None, None)  # type: ignore[arg-type]
+    assert ("message", "a-1", "e-1", "..") not in _endpoints._PATHS
+    for n in range(_endpoints._PATHS_KEPT + 1):
+        _endpoints.delete_session("a-1", "e-1", f"s-{n}")
+    assert len(_endpoints._PATHS) <= _endpoints._PATHS_KEPT
+
+
+def test_a_refused_id_is_reported_alone() -> None:
+    _endpoints._PATHS.clear()
+    with pytest.raises(ValueError, match="must be a string") as caught:
+        _endpoints.message("a-1", "e-1", ["s-1"], None, None, None)  # type: ignore[arg-type]
+    assert caught.value.__context__ is None
+    with pytest.raises(ValueError, match="only dots") as caught:
+        _endpoints.message("a-1", "e-1", "..", None, None, None)
+    assert caught.value.__context__ is None
