@@ -169,7 +169,7 @@ def parse(request: Request, response: Response, model: type[T]) -> T:
 
 def is_event_stream(headers: Mapping[str, str]) -> bool:
     """Whether ``Content-Type`` is ``text/event-stream`` (any case, parameters allowed)."""
-    media_type = (_wire._header(headers, "Content-Type") or "").partition(";")[0]
+    media_type = (_wire.header(headers, "Content-Type") or "").partition(";")[0]
     return media_type.strip().lower() == EVENT_STREAM
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "RateLimit",
     "backoff_wait",
     "error_from_response",
+    "header",
     "parse_http_date",
     "parse_rate_limit",
     "reset_seconds",
@@ -57,7 +58,9 @@ RATE_LIMIT_RESET = istr("X-RateLimit-Reset")
 # --- responses ----------------------------------------------------------------
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of header ``name`` in any letter case: aiohttp's headers fold case
+    themselves; a plain mapping (a custom transport's) is searched."""
     value = headers.get(name)
     if value is None and not hasattr(headers, "getall"):  # plain dicts: try other cases
         lname = name.lower()
@@ -99,9 +102,9 @@ class RateLimit:
 
 def parse_rate_limit(headers: Mapping[str, str]) -> RateLimit | None:
     """The response's rate-limit state, or ``None`` when it sent no such header."""
-    limit = _float(_header(headers, RATE_LIMIT_LIMIT))
-    remaining = _float(_header(headers, RATE_LIMIT_REMAINING))
-    reset = _float(_header(headers, RATE_LIMIT_RESET))
+    limit = _float(header(headers, RATE_LIMIT_LIMIT))
+    remaining = _float(header(headers, RATE_LIMIT_REMAINING))
+    reset = _float(header(headers, RATE_LIMIT_RESET))
     if limit is None and remaining is None and reset is None:
         return None
     return RateLimit(
@@ -119,9 +122,9 @@ def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
     local clock doesn't matter; ``now`` (local UNIX time) is the fallback. A time in
     the past means no wait (0.0).
     """
-    server_now = parse_http_date(_header(headers, "Date"))
+    server_now = parse_http_date(header(headers, "Date"))
     reference = server_now if server_now is not None else now
-    retry_after = _header(headers, "Retry-After")
+    retry_after = header(headers, "Retry-After")
     if retry_after is not None:
         seconds = _float(retry_after)
         if seconds is not None:
@@ -140,10 +143,10 @@ def reset_seconds(headers: Mapping[str, str], now: float) -> float | None:
     :func:`retry_wait` and the gate's spread). A reset in the past means 0.0; ``None``
     when there is no usable reset header.
     """
-    reset = _float(_header(headers, RATE_LIMIT_RESET))
+    reset = _float(header(headers, RATE_LIMIT_RESET))
     if reset is None:
         return None
-    server_now = parse_http_date(_header(headers, "Date"))
+    server_now = parse_http_date(header(headers, "Date"))
     return max(0.0, reset - (server_now if server_now is not None else now))
 
 
@@ -196,7 +199,7 @@ def error_from_response(
         "status_code": status,
         "code": code,
         "errors": errors,
-        "global_transaction_id": _header(headers, TRANSACTION_ID_HEADER),
+        "global_transaction_id": header(headers, TRANSACTION_ID_HEADER),
         "headers": headers,
         "body": text,
         "json": data,

@@ -14,6 +14,7 @@ import redis.asyncio as _aioredis
 
 from watson_async.protocol.wire import (
     RATE_LIMIT_REMAINING,
+    header,
     parse_rate_limit,
     reset_seconds,
     retry_after_seconds,
@@ -349,7 +350,7 @@ class RedisRateLimitGate(RedisUser, RateLimitGate):
         alone), and the response merged into the fleet's state in the background."""
         super().observe(family, status, headers)
         self._answered(family)
-        if status != 429 and headers.get(RATE_LIMIT_REMAINING) is None:
+        if status != 429 and header(headers, RATE_LIMIT_REMAINING) is None:
             return  # nothing to share; the in-flight count goes with the next admission
         if not self._health.usable() or is_testing():
             return

@@ -31,6 +31,7 @@ from watson_async.protocol.wire import (
     RATE_LIMIT_LIMIT,
     RATE_LIMIT_REMAINING,
     RATE_LIMIT_RESET,
+    header,
     parse_rate_limit,
     reset_seconds,
     retry_after_seconds,
@@ -463,9 +464,13 @@ class RateLimitGate:
             self._rate_limited(family, headers)
             return
         raw = headers.get(RATE_LIMIT_REMAINING)
-        if raw is None:
-            return  # no budget information on this response: nothing to learn (fast path)
-        seen = (headers.get(RATE_LIMIT_RESET), headers.get(RATE_LIMIT_LIMIT))
+        if raw is not None:  # aiohttp's headers (nearly every response): no case folding
+            seen = (headers.get(RATE_LIMIT_RESET), headers.get(RATE_LIMIT_LIMIT))
+        else:  # none, or a plain mapping (a custom transport's) in another letter case
+            raw = header(headers, RATE_LIMIT_REMAINING)
+            if raw is None:
+                return  # no budget information on this response: nothing to learn
+            seen = (header(headers, RATE_LIMIT_RESET), header(headers, RATE_LIMIT_LIMIT))
         if state is not None and seen == state.seen and raw.isdecimal() and len(raw) < 16:
             # The window and limit of the last response, only a new count (nearly every
             # response): what the full path below does for them, without parsing again.

@@ -638,3 +638,19 @@ async def test_gate_releases_a_request_that_got_no_response() -> None:
             await client.with_options(retry=None).message_stateless("a", "e")
         assert client._gate is not None
         assert client._gate._families["message_stateless"].in_flight == 0
+
+
+async def test_gate_reads_a_custom_transports_lower_case_headers() -> None:
+    # A Transport may return any Mapping: a plain dict with lower-case names counts too.
+    vt = VirtualTime()
+    gate = RateLimitGate(clock=vt, sleep=vt.sleep, rand=lambda: 0.0)
+    lower = {k.lower(): v for k, v in budget(remaining=0, reset_in=9).items()}
+    gate.observe("m", 200, lower)
+    assert gate.state()["m"].remaining == 0
+    blocked = asyncio.create_task(gate.acquire("m"))
+    await vt.until_sleeping()
+    assert not blocked.done()  # the spent budget is honoured
+    vt.advance(9.0)
+    assert await blocked == pytest.approx(9.0)
+    gate.observe("m", 200, {k.lower(): v for k, v in budget(remaining=4, reset_in=9).items()})
+    assert gate.state()["m"].remaining == 4  # the fast path reads them too
