@@ -252,6 +252,7 @@ class Assistant:
         on_renewal: Callable[[Renewal], Awaitable[None] | None] | None = None,
         history_limit: int = 0,
         events: EventHook | None = None,
+        delete_timeout: float = DEFAULT_DELETE_TIMEOUT,
     ) -> ConversationPool:
         """A :class:`ConversationPool`: one :class:`Conversation` per user ID (the other
         arguments go to each conversation); use it as ``async with ... as pool``."""
@@ -265,6 +266,7 @@ class Assistant:
             on_renewal=on_renewal,
             history_limit=history_limit,
             events=events,
+            delete_timeout=delete_timeout,
         )
 
     def stateless_conversation(

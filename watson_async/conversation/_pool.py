@@ -21,7 +21,7 @@ from ..models.context import MessageContext
 from ..models.message import MessageInput, MessageInputOptions, StatefulMessageResponse
 from ..models.session import RequestAnalytics
 from ._common import EventHook, Renewal
-from ._stateful import Conversation
+from ._stateful import DEFAULT_DELETE_TIMEOUT, Conversation
 
 if TYPE_CHECKING:
     from ._assistant import Assistant
@@ -106,11 +106,13 @@ class ConversationPool(AsyncClosing):
         on_event: Called with each :class:`PoolEvent`.
         clock: The monotonic clock idle time is measured with.
         sleep: What the eviction task waits with.
-        analytics: Passed to each :class:`Conversation` (as are the next four).
+        analytics: Passed to each :class:`Conversation` (as are the next five).
         restore: See :class:`Conversation`.
         on_renewal: See :class:`Conversation`.
         history_limit: See :class:`Conversation`.
         events: See :class:`Conversation`.
+        delete_timeout: See :class:`Conversation`: the bound on each session's deletion
+            at eviction and at close, sent once, without retries.
     """
 
     def __init__(
@@ -127,6 +129,7 @@ class ConversationPool(AsyncClosing):
         on_renewal: Callable[[Renewal], Awaitable[None] | None] | None = None,
         history_limit: int = 0,
         events: EventHook | None = None,
+        delete_timeout: float = DEFAULT_DELETE_TIMEOUT,
     ) -> None:
         if isinstance(max_users, bool) or not isinstance(max_users, int) or max_users < 1:
             raise ValueError(f"max_users must be a positive integer, got {max_users!r}")
@@ -143,6 +146,7 @@ class ConversationPool(AsyncClosing):
             "on_renewal": on_renewal,
             "history_limit": history_limit,
             "events": events,
+            "delete_timeout": delete_timeout,
         }
         Conversation(assistant, **self._options)  # bad options fail here, not per user
         self._assistant = assistant

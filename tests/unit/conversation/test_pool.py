@@ -45,6 +45,7 @@ class StubAssistant:
         self.message_gate: Gate | None = None
         self.delete_gate: Gate | None = None
         self.create_errors: list[Exception] = []
+        self.delete_timeouts: list[float | None] = []
 
     async def create_session(self, *, analytics: Any = None) -> SessionResponse:
         if self.create_gate is not None:
@@ -69,6 +70,7 @@ class StubAssistant:
         return self  # a Conversation deletes its session through with_options(retry=None)
 
     async def delete_session(self, session_id: str, *, timeout: float | None = None) -> None:
+        self.delete_timeouts.append(timeout)
         if self.delete_gate is not None:
             await self.delete_gate.wait()
         self.live.discard(session_id)
@@ -337,6 +339,7 @@ def test_nothing_loop_bound_is_created_before_the_first_lease(stub: StubAssistan
         ({"idle_timeout": "60"}, "idle_timeout"),
         ({"history_limit": -1}, "history_limit"),
         ({"analytics": 3}, "analytics"),
+        ({"delete_timeout": 0}, "delete_timeout"),
     ],
 )
 def test_bad_options_raise_value_error(
@@ -344,6 +347,16 @@ def test_bad_options_raise_value_error(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         ConversationPool(stub, **options)  # type: ignore[arg-type]
+
+
+async def test_delete_timeout_bounds_each_sessions_deletion(
+    stub: StubAssistant, time_: VirtualTime
+) -> None:
+    async with make_pool(stub, time_, delete_timeout=2.5) as pool:
+        await pool.send("ann", "hi")
+        await pool.send("bob", "hi")
+    assert stub.live == set()
+    assert stub.delete_timeouts == [2.5, 2.5]
 
 
 async def test_a_bad_user_id_is_refused_before_anything_is_sent(
