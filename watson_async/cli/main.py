@@ -14,7 +14,7 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -183,9 +183,23 @@ async def run_fake_server(options: Mapping[str, Any]) -> int:
     return 0
 
 
-def _add_fake_server_parser(sub: Any) -> None:
-    from watson_async.testing.fake._faults import ERROR_FAULTS
+class _FaultNames:
+    """``--fault``'s choices, the fake's :data:`ERROR_FAULTS` names, loaded when argparse
+    first looks at them: importing the fake would slow every command's start."""
 
+    def _names(self) -> tuple[str, ...]:
+        from watson_async.testing.fake._faults import ERROR_FAULTS
+
+        return tuple(ERROR_FAULTS)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._names()
+
+
+def _add_fake_server_parser(sub: Any) -> None:
     fake = sub.add_parser("fake-server", help="run the fake Watson Assistant service")
     fake.add_argument("--host", default="127.0.0.1")
     fake.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -223,10 +237,12 @@ def _add_fake_server_parser(sub: Any) -> None:
     )
     fake.add_argument(
         "--fault",
-        choices=tuple(ERROR_FAULTS),
+        choices=_FaultNames(),
         default=None,
+        metavar="FAULT",  # argparse would list the choices (load the fake) when adding it
         help="what --error-rate's requests get: a 500, a 503, a 429, a gateway's 502 HTML "
-        "page, a 200 that isn't JSON, or the connection closed (default server-error)",
+        "page, a 200 that isn't JSON, or the connection closed: one of %(choices)s "
+        "(default server-error)",
     )
     fake.add_argument("--seed", type=int, default=None, help="seed of --error-rate's choices")
 
