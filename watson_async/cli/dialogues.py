@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from watson_async.protocol.validation import check_id
+
 if TYPE_CHECKING:
     import yaml
 
@@ -163,6 +165,10 @@ def _dialogue(path: Path, item: Any, index: int, count: int) -> Dialogue:
     name = item.get("name", default)
     if not isinstance(name, str) or not name.strip():
         raise DialogueError(f"{path}:{item.lines.get('name', item.line)}: name must be text")
+    try:  # the name is its cassette's file name (DIR/NAME.yaml): one segment, no '..'
+        check_id("name", name)
+    except ValueError as exc:
+        raise DialogueError(f"{path}:{item.lines.get('name', item.line)}: {exc}") from None
     turns = item.get("turns")
     if not isinstance(turns, list) or not turns:
         line = item.lines.get("turns", item.line)

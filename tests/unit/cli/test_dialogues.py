@@ -62,6 +62,9 @@ def test_a_dialogue_file_is_read_with_its_lines(tmp_path: Path) -> None:
         ("turns:\n  - user: hi\n   expect: {}\n", 3, "not valid YAML"),
         ("turns:\n  - hello\n", 1, "each turn must be a mapping"),
         ("42\n", 1, "expected a dialogue"),
+        # the name is its cassette's file name: never another folder
+        ("turns:\n  - user: hi\nname: ../../x\n", 3, "name must not contain '/'"),
+        ("name: '..'\nturns:\n  - user: hi\n", 1, "name must not be only dots"),
     ],
 )
 def test_problems_name_file_and_line(tmp_path: Path, text: str, line: int, message: str) -> None:

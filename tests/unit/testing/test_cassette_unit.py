@@ -8,6 +8,7 @@ import gzip
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ from watson_async.testing.cassette._format import (
     scrub_reply,
     scrub_request,
 )
+from watson_async.testing.cassette._pytest import open_cassette
 from watson_async.transport import StreamingResponse
 
 BASE = "https://api.example.test/instances/i1"
@@ -302,3 +304,14 @@ async def test_a_stream_replays_chunk_by_chunk_as_recorded(tmp_path: Path) -> No
         replayed = [c async for c in response.chunks]
     assert replayed[:2] == chunks[:2]  # the boundaries, even mid-line
     assert replayed[2] == b'data: {"email":"<scrubbed>"}\n\n'
+
+
+@pytest.mark.parametrize("name", ["../elsewhere", "..", "a/b"])
+def test_a_marker_name_stays_one_file_in_the_cassette_folder(tmp_path: Path, name: str) -> None:
+    marker = SimpleNamespace(args=(name,), kwargs={})
+    node = SimpleNamespace(
+        get_closest_marker=lambda _: marker, name="test_x", path=tmp_path / "test_x.py"
+    )
+    config = SimpleNamespace(getoption=lambda _: "once", getini=lambda _: "cassettes")
+    with pytest.raises(ValueError, match="watson_cassette name"):
+        open_cassette(SimpleNamespace(node=node, config=config))  # type: ignore[arg-type]

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from watson_async.protocol.validation import check_id
+
 from ._cassette import Cassette, RecordMode
 
 __all__ = ["CALL_FAILED", "add_options", "open_cassette", "use_cassette"]
@@ -46,6 +48,7 @@ def open_cassette(request: pytest.FixtureRequest) -> Cassette:
     args = marker.args if marker is not None else ()
     options = dict(marker.kwargs) if marker is not None else {}
     name = str(args[0]) if args else _UNSAFE.sub("_", request.node.name)
+    check_id("the watson_cassette name", name)  # one file in the folder: no '/' or '..'
     config = request.config
     mode = config.getoption("watson_record_mode") or config.getini("watson_record_mode")
     folder = Path(request.node.path).parent / str(config.getini("watson_cassette_dir"))
