@@ -300,10 +300,24 @@ class RateLimitGate:
             # Known from the first request on, so what is in flight is always counted.
             state = self._families[family] = _Family()
         now = self._clock()
+        if (
+            not state.waiters
+            and now >= state.blocked_until
+            and state.tat <= now
+            and (state.remaining is None or state.remaining > 0)
+        ):
+            # The hot path (nothing held, budget left, not paced): _hold and _admit, inline.
+            if state.remaining is not None:
+                state.remaining -= 1
+            state.in_flight += 1
+            interval = state.interval()
+            if interval is not None:
+                state.tat = now + interval  # max(tat, now) is now
+            return 0.0
         delay, reason = self._hold(state, now)
         if not state.waiters and delay <= 0.0:
             self._admit(state, now)
-            return 0.0  # the hot path: nothing held, budget left
+            return 0.0
         return await self._held(family, state, now, delay, reason, binding)
 
     async def _held(
@@ -376,9 +390,8 @@ class RateLimitGate:
         return 0.0, "paced"
 
     def _jittered(self, state: _Family, now: float, delay: float, reason: str) -> float:
-        """The wait of a hold: unpaced, it ends up to ``spread`` seconds late (drawn once
-        per hold, so every waiter and the waker agree), so processes don't all wake at
-        the reset."""
+        """A hold's wait: unpaced, up to ``spread`` seconds late (drawn once per hold: all
+        waiters and the waker agree), so processes don't all wake at the reset."""
         if reason == "paced" or state.interval() is not None:
             return delay
         if state.hold_until < now + delay:
