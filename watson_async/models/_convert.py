@@ -25,6 +25,8 @@ import attrs
 from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from watson_async.models._deferred import deferred_hook
+
 __all__ = ["JSON_NAME", "converter", "is_model", "register_keyed_union", "register_tagged_union"]
 
 #: attrs field metadata key holding the JSON name when it differs from the field name.
@@ -216,6 +218,11 @@ def _generate_structure(cls: type) -> _Hook:
         "    return self",
         "",
     ]
+    deferred = bool(cls.__dict__.get("__watson_deferred__"))
+    if deferred:
+        # The same function filling an instance it is given: a deferred part's first read
+        # types it in place (models/_deferred.py).
+        lines += ["def into(self, o, _):", *lines[1:3], *lines[4:]]
     if wide:
         lines += [
             "def structure(o, _):",
@@ -246,6 +253,8 @@ def _generate_structure(cls: type) -> _Hook:
 
     namespace["learn"] = learn
     structure: _Hook = namespace["structure"]
+    if deferred:
+        return deferred_hook(cls, structure, namespace["into"])
     return structure
 
 
@@ -371,7 +380,7 @@ def _unstructure_factory(cls: type) -> Callable[[Any], dict[str, Any]]:
 
     def unstructure(obj: Any) -> dict[str, Any]:
         actual = type(obj)
-        if actual is not cls:
+        if actual is not cls and getattr(actual, "__watson_deferred_model__", None) is not cls:
             # a subclass instance in a field declared as ``cls``: keep its own fields
             result: dict[str, Any] = converter.unstructure(obj, actual)
             return result

@@ -6,7 +6,7 @@ expects it back verbatim on the next one. Free-form parts are plain ``dict`` val
 keys the models do not know are kept in ``extra`` so a round trip loses nothing.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -142,6 +142,8 @@ class StatelessMessageContextSkills(Model):
 @attrs.define(kw_only=True)
 class MessageContext(Model):
     """Context of a stateful ``message`` call (request and response)."""
+
+    __watson_deferred__: ClassVar[bool] = True  # typed on first read
 
     #: Global context (JSON ``"global"``).
     global_: MessageContextGlobal | None = json_field("global")

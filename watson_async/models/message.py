@@ -5,7 +5,7 @@ the JSON body with unset (``None``) fields left out. Enumerated values (``messag
 ``granularity``, ...) are plain strings so values added by the service still parse.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -131,6 +131,8 @@ class RuntimeEntityRole(Model):
 @attrs.define(kw_only=True)
 class RuntimeEntity(Model):
     """An entity mention recognized in the user input, or supplied by the client."""
+
+    __watson_deferred__: ClassVar[bool] = True  # typed on first read
 
     entity: str | None = None
     #: ``[start, end)`` character offsets in the input text.

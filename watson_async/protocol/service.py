@@ -14,6 +14,7 @@ from typing import Protocol, TypeVar
 
 from watson_async.errors import ApiError, ResponseParseError
 from watson_async.models._convert import converter
+from watson_async.models._deferred import deferring
 from watson_async.protocol import codec as _json
 from watson_async.protocol import wire as _wire
 from watson_async.protocol.endpoints import Request, query_string
@@ -154,17 +155,29 @@ def merge_headers(
 
 
 def parse(request: Request, response: Response, model: type[T]) -> T:
-    """A 2xx body as ``model``, or :class:`ResponseParseError` saying why not."""
-    try:
-        return converter.structure(_json.loads(response.body), model)
-    except Exception as exc:
-        raise ResponseParseError(
-            f"{request.endpoint}: cannot read the response as {model.__name__}: {exc}",
+    """A 2xx body as ``model``, or :class:`ResponseParseError` saying why not.
+
+    The parts of it whose models allow it are typed on first read (``models/_deferred.py``);
+    one that doesn't fit raises the same error then."""
+    endpoint = request.endpoint
+
+    def error(part: type, exc: Exception) -> ResponseParseError:
+        return ResponseParseError(
+            f"{endpoint}: cannot read the response as {model.__name__}"
+            f"{'' if part is model else f' ({part.__name__})'}: {exc}",
             status_code=response.status,
             body=response.body.decode("utf-8", errors="replace"),
             headers=response.headers,
             global_transaction_id=response.headers.get(_wire.TRANSACTION_ID_HEADER),
-        ) from exc
+        )
+
+    previous = deferring(error)
+    try:
+        return converter.structure(_json.loads(response.body), model)
+    except Exception as exc:
+        raise error(model, exc) from exc
+    finally:
+        deferring(previous)
 
 
 def is_event_stream(headers: Mapping[str, str]) -> bool:

@@ -177,6 +177,27 @@ async def test_unparseable_success_body_is_a_parse_error_with_the_body() -> None
             await client.create_session("a", "e")
 
 
+async def test_an_entity_that_does_not_fit_raises_when_read_and_the_call_succeeds() -> None:
+    # Entities are typed on first read (models/_deferred.py): the rest of the reply is
+    # still checked at the await, and the entity's error carries the same details.
+    reply = {
+        "output": {
+            "generic": [{"response_type": "text", "text": "ok"}],
+            "entities": [{"entity": "sys-date", "location": "not a list of ints"}],
+        }
+    }
+    client, _ = make(response(200, reply, {"X-Global-Transaction-Id": "txn-e"}))
+    async with client:
+        result = await client.message("a", "e", "s", input={"text": "hi"})
+    assert result.output.generic is not None
+    assert result.output.entities is not None
+    with pytest.raises(ResponseParseError, match=r"^message: .* \(RuntimeEntity\): ") as info:
+        result.output.entities[0].entity  # noqa: B018
+    assert info.value.status_code == 200
+    assert info.value.global_transaction_id == "txn-e"
+    assert "not a list of ints" in info.value.body
+
+
 async def test_with_response_gives_status_and_headers_per_task() -> None:
     def answer(sent: object) -> object:
         sid = sent.url.split("/sessions/")[1].split("/")[0]  # type: ignore[attr-defined]

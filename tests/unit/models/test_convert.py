@@ -66,8 +66,10 @@ MODELS = _model_classes()
 @functools.cache
 def _model_hook(cls: type) -> Any:
     """The hook the converter's model factory makes for ``cls`` (the one in use, except
-    that ``TrackCall`` registers its own hook around it)."""
-    return _structure_factory(cls)
+    that ``TrackCall`` registers its own hook around it, and that a model typed on first
+    read has it wrapped: see test_deferred.py)."""
+    hook = _structure_factory(cls)
+    return getattr(hook, "__wrapped__", hook)
 
 
 @functools.cache
