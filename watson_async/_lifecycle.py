@@ -16,13 +16,29 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TypeVar
 
-__all__ = ["AsyncClosing", "AsyncServing"]
+__all__ = ["AsyncClosing", "AsyncExit", "AsyncServing"]
 
 _C = TypeVar("_C", bound="AsyncClosing")
 _S = TypeVar("_S", bound="AsyncServing")
 
 
-class AsyncClosing:
+class AsyncExit:
+    """The one ``__aexit__``: it awaits ``self._exit(exc)`` (``exc`` is ``None`` when the
+    block ended normally), so a subclass says what leaving means without restating it."""
+
+    async def _exit(self, exc: BaseException | None) -> None:
+        raise NotImplementedError
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._exit(exc)
+
+
+class AsyncClosing(AsyncExit):
     """``async with obj:`` gives ``obj`` and awaits ``obj.aclose()`` on the way out."""
 
     async def aclose(self) -> None:
@@ -31,12 +47,7 @@ class AsyncClosing:
     async def __aenter__(self: _C) -> _C:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _exit(self, exc: BaseException | None) -> None:
         await self.aclose()
 
 

@@ -9,9 +9,9 @@ import math
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from watson_async._lifecycle import AsyncExit
 from watson_async.protocol.validation import check_user_id
 
 from ..errors import ClientClosedError, SessionNotFoundError
@@ -48,7 +48,7 @@ def _is_final(frame: MessageStreamResponse) -> bool:
 DEFAULT_DELETE_TIMEOUT = 5.0
 
 
-class Conversation(_ConversationBase):
+class Conversation(_ConversationBase, AsyncExit):
     """One stateful conversation: a session, its turns, and its renewal when it expires.
 
     ``async with assistant.conversation(...) as conv:`` creates the session on enter
@@ -188,16 +188,11 @@ class Conversation(_ConversationBase):
             try:
                 await self._report(self._events.session_started, self, session)
             except BaseException as exc:  # cancelled in the hook: __aexit__ will not run
-                await self.__aexit__(type(exc), exc, exc.__traceback__)
+                await self._exit(exc)
                 raise
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _exit(self, exc: BaseException | None) -> None:
         self._closed = True
         if self._in_flight is not None:
             # Waiting for the turn could take the client's whole timeout and retry

@@ -12,7 +12,6 @@ import itertools
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import attrs
@@ -213,14 +212,9 @@ class Cassette(AsyncClosing):
         for made in self._transports:
             await made.aclose()
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await super().__aexit__(exc_type, exc, tb)
-        if exc_type is None:
+    async def _exit(self, exc: BaseException | None) -> None:
+        await self.aclose()
+        if exc is None:
             self.save()
 
     # --- used by the transports -----------------------------------------------------
