@@ -165,25 +165,22 @@ class Assistant:
         ):
             assistant.environments[eid] = Environment(eid, kind, kind, now, now)
         label = name or "Assistant"
-        action = Skill(
-            skill_id=str(uuid.uuid4()),
-            type="action",
-            name=f"{label} Action",
-            description=f"The actions of {label}",
-            language=language,
-            workspace=_action_workspace(language),
-            search_settings=None,
-        )
-        search = Skill(
-            skill_id=str(uuid.uuid4()),
-            type="search",
-            name=f"{label} Search",
-            description=f"Search for {label}",
-            language=language,
-            workspace=None,
-            search_settings=_search_settings(),
-        )
-        assistant.skills = {action.skill_id: action, search.skill_id: search}
+        skills = [
+            Skill(
+                skill_id=str(uuid.uuid4()),
+                type=kind,
+                name=f"{label} {kind.title()}",
+                description=description,
+                language=language,
+                workspace=workspace,
+                search_settings=settings,
+            )
+            for kind, description, workspace, settings in (
+                ("action", f"The actions of {label}", _action_workspace(language), None),
+                ("search", f"Search for {label}", None, _search_settings()),
+            )
+        ]
+        assistant.skills = {skill.skill_id: skill for skill in skills}
         return assistant
 
     def skill_of_type(self, kind: str) -> Skill | None:
