@@ -35,6 +35,11 @@ MAX_STATELESS_BODY = 250 * 1024
 _FORBIDDEN_TEXT_CHARS = ("\r", "\n", "\t")
 
 
+class _Target(NamedTuple):
+    assistant: _Assistant
+    body: dict[str, Any]
+
+
 class _Parsed(NamedTuple):
     assistant: _Assistant
     environment_id: str
@@ -142,13 +147,21 @@ class RuntimeMixin(FakeState):
         if analytics is not None:
             self.analytics.append(RecordedAnalytics(event, assistant_id, session_id, analytics))
 
-    def _create_session(self, call: _Call, aid: str, eid: str | None) -> _Result:
+    def _target(self, call: _Call, aid: str, eid: str | None) -> _Target | _Result:
+        """What a session's and a message's routes check first: the assistant, the body."""
         assistant = self._resolve(aid, eid)
         if assistant is None:
             return _NOT_FOUND
         body, err = self._body_object(call)
         if err is not None:
             return err
+        return _Target(assistant, body)
+
+    def _create_session(self, call: _Call, aid: str, eid: str | None) -> _Result:
+        target = self._target(call, aid, eid)
+        if not isinstance(target, _Target):
+            return target
+        assistant, body = target
         sid = str(uuid.uuid4())
         self._record_analytics("create_session", assistant.assistant_id, sid, body)
         state = BotState(session_id=sid, session_start_time=_iso(call.now))
@@ -230,12 +243,10 @@ class RuntimeMixin(FakeState):
 
     def _parse_message(self, call: _Call, aid: str, eid: str | None) -> _Parsed | _Result:
         """What both message routes check first: the assistant, the body, the input."""
-        assistant = self._resolve(aid, eid)
-        if assistant is None:
-            return _NOT_FOUND
-        body, err = self._body_object(call)
-        if err is not None:
-            return err
+        target = self._target(call, aid, eid)
+        if not isinstance(target, _Target):
+            return target
+        assistant, body = target
         text, options, context, err = self._check_message(body)
         if err is not None:
             return err
