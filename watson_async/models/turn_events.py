@@ -290,102 +290,99 @@ class TurnEventGenerativeAICalledMetrics(Model):
 
 
 @attrs.define(kw_only=True)
-class TurnEventNodeVisited(Model):
-    """A dialog node was visited (``event: node_visited``)."""
+class _TurnEvent(Model):
+    """What every turn event has: its ``event`` name, the union's tag."""
 
     event: str
+
+
+@attrs.define(kw_only=True)
+class _ActionTurnEvent(_TurnEvent):
+    """An event inside an action: its ``source`` and the ``condition_type`` that led there."""
+
+    source: TurnEventActionSource | None = None
+    condition_type: str | None = None
+
+
+@attrs.define(kw_only=True)
+class _ActionRunTurnEvent(_ActionTurnEvent):
+    """An event of an action that has started: when it did (``action_start_time``)."""
+
+    action_start_time: str | None = None
+
+
+@attrs.define(kw_only=True)
+class TurnEventNodeVisited(_TurnEvent):
+    """A dialog node was visited (``event: node_visited``)."""
+
     source: TurnEventNodeSource | None = None
     reason: str | None = None
 
 
 @attrs.define(kw_only=True)
-class TurnEventHandlerVisited(Model):
+class TurnEventHandlerVisited(_TurnEvent):
     """A handler of an action was visited (``event: handler_visited``)."""
 
-    event: str
     source: TurnEventActionSource | None = None
     action_start_time: str | None = None
 
 
 @attrs.define(kw_only=True)
-class TurnEventCallout(Model):
+class TurnEventCallout(_TurnEvent):
     """A callout to an extension was made (``event: callout``)."""
 
-    event: str
     source: TurnEventActionSource | None = None
     callout: TurnEventCalloutCallout | None = None
     error: TurnEventCalloutError | None = None
 
 
 @attrs.define(kw_only=True)
-class TurnEventSearch(Model):
+class TurnEventSearch(_TurnEvent):
     """A search skill was called (``event: search``)."""
 
-    event: str
     source: TurnEventActionSource | None = None
     error: TurnEventSearchError | None = None
 
 
 @attrs.define(kw_only=True)
-class TurnEventActionVisited(Model):
+class TurnEventActionVisited(_ActionRunTurnEvent):
     """An action was started or resumed (``event: action_visited``)."""
 
-    event: str
-    source: TurnEventActionSource | None = None
-    action_start_time: str | None = None
-    condition_type: str | None = None
     reason: str | None = None
     result_variable: str | None = None
 
 
 @attrs.define(kw_only=True)
-class TurnEventActionFinished(Model):
+class TurnEventActionFinished(_ActionRunTurnEvent):
     """An action ended (``event: action_finished``)."""
 
-    event: str
-    source: TurnEventActionSource | None = None
-    action_start_time: str | None = None
-    condition_type: str | None = None
     reason: str | None = None
     action_variables: dict[str, Any] | None = None
 
 
 @attrs.define(kw_only=True)
-class TurnEventStepVisited(Model):
+class TurnEventStepVisited(_ActionRunTurnEvent):
     """A step of an action was visited (``event: step_visited``)."""
 
-    event: str
-    source: TurnEventActionSource | None = None
-    condition_type: str | None = None
-    action_start_time: str | None = None
     has_question: bool | None = None
 
 
 @attrs.define(kw_only=True)
-class TurnEventStepAnswered(Model):
+class TurnEventStepAnswered(_ActionRunTurnEvent):
     """A step's question was answered (``event: step_answered``)."""
 
-    event: str
-    source: TurnEventActionSource | None = None
-    condition_type: str | None = None
-    action_start_time: str | None = None
     prompted: bool | None = None
 
 
 @attrs.define(kw_only=True)
-class TurnEventConversationalSearchEnd(Model):
+class TurnEventConversationalSearchEnd(_ActionTurnEvent):
     """Conversational search finished (``event: conversational_search_end``)."""
-
-    event: str
-    source: TurnEventActionSource | None = None
-    condition_type: str | None = None
 
 
 @attrs.define(kw_only=True)
-class TurnEventManualRoute(Model):
+class TurnEventManualRoute(_TurnEvent):
     """A step routed the conversation by hand (``event: manual_route``)."""
 
-    event: str
     source: TurnEventStepSource | None = None
     condition_type: str | None = None
     action_start_time: str | None = None
@@ -393,50 +390,41 @@ class TurnEventManualRoute(Model):
 
 
 @attrs.define(kw_only=True)
-class TurnEventTopicSwitchDenied(Model):
+class TurnEventTopicSwitchDenied(_ActionTurnEvent):
     """A switch to another action was refused (``event: topic_switch_denied``)."""
 
-    event: str
-    source: TurnEventActionSource | None = None
-    condition_type: str | None = None
     reason: str | None = None
 
 
 @attrs.define(kw_only=True)
-class TurnEventActionRoutingDenied(Model):
+class TurnEventActionRoutingDenied(_ActionTurnEvent):
     """Routing to an action was refused (``event: action_routing_denied``)."""
 
-    event: str
-    source: TurnEventActionSource | None = None
-    condition_type: str | None = None
     reason: str | None = None
 
 
 @attrs.define(kw_only=True)
-class TurnEventSuggestionIntentsDenied(Model):
+class TurnEventSuggestionIntentsDenied(_TurnEvent):
     """Intents left out of suggestions (``event: suggestion_intents_denied``).
 
     Each item has the ``RuntimeIntent`` shape (``intent``, ``confidence``, ``skill``).
     """
 
-    event: str
     intents_denied: list[dict[str, Any]] | None = None
 
 
 @attrs.define(kw_only=True)
-class TurnEventClientActions(Model):
+class TurnEventClientActions(_TurnEvent):
     """A step asks the client to run actions (``event: client_actions``)."""
 
-    event: str
     source: TurnEventStepSource | None = None
     client_actions: list[ClientAction] | None = None
 
 
 @attrs.define(kw_only=True)
-class TurnEventGenerativeAICalled(Model):
+class TurnEventGenerativeAICalled(_TurnEvent):
     """A generative AI answer was requested (``event: generative_ai_called``)."""
 
-    event: str
     source: dict[str, Any] | None = None
     generative_ai_start_time: str | None = None
     generative_ai: GenerativeAITask | None = None
@@ -445,10 +433,8 @@ class TurnEventGenerativeAICalled(Model):
 
 
 @attrs.define(kw_only=True)
-class TurnEventUnknown(Model):
+class TurnEventUnknown(_TurnEvent):
     """An ``event`` this version does not model; its keys are in ``extra``."""
-
-    event: str
 
 
 MessageOutputDebugTurnEvent = (
