@@ -249,168 +249,149 @@ class ResponseGenericConfidenceScores(Model):
 
 
 @attrs.define(kw_only=True)
-class GenericText(Model):
-    """A text response (``response_type: text``)."""
+class _Generic(Model):
+    """What every ``output.generic[]`` item has: its ``response_type``, the union's tag."""
 
     response_type: str
-    text: str | None = None
+
+
+@attrs.define(kw_only=True)
+class _ChannelGeneric(_Generic):
+    """An item that may be meant for some channels only (``channels``)."""
+
     channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericPause(Model):
-    """A pause before the next response, in milliseconds (``response_type: pause``)."""
+class _MediaGeneric(_ChannelGeneric):
+    """A piece of media at ``source`` with its ``title`` and ``description``."""
 
-    response_type: str
-    time: int | None = None
-    typing: bool | None = None
-    channels: list[ResponseGenericChannel] | None = None
-
-
-@attrs.define(kw_only=True)
-class GenericImage(Model):
-    """An image (``response_type: image``)."""
-
-    response_type: str
     source: str | None = None
     title: str | None = None
     description: str | None = None
-    channels: list[ResponseGenericChannel] | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericText(_ChannelGeneric):
+    """A text response (``response_type: text``)."""
+
+    text: str | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericPause(_ChannelGeneric):
+    """A pause before the next response, in milliseconds (``response_type: pause``)."""
+
+    time: int | None = None
+    typing: bool | None = None
+
+
+@attrs.define(kw_only=True)
+class GenericImage(_MediaGeneric):
+    """An image (``response_type: image``)."""
+
     alt_text: str | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericOption(Model):
+class GenericOption(_ChannelGeneric):
     """A list of options to choose from (``response_type: option``)."""
 
-    response_type: str
     title: str | None = None
     description: str | None = None
     preference: str | None = None
     options: list[DialogNodeOutputOptionsElement] | None = None
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericConnectToAgent(Model):
+class GenericConnectToAgent(_ChannelGeneric):
     """A request to transfer the conversation to a human agent (``connect_to_agent``)."""
 
-    response_type: str
     message_to_human_agent: str | None = None
     agent_available: AgentAvailabilityMessage | None = None
     agent_unavailable: AgentAvailabilityMessage | None = None
     transfer_info: DialogNodeOutputConnectToAgentTransferInfo | None = None
     topic: str | None = None
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericSuggestion(Model):
+class GenericSuggestion(_ChannelGeneric):
     """Suggestions for disambiguation (``response_type: suggestion``)."""
 
-    response_type: str
     title: str | None = None
     suggestions: list[DialogSuggestion] | None = None
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericChannelTransfer(Model):
+class GenericChannelTransfer(_ChannelGeneric):
     """A transfer of the conversation to another channel (``channel_transfer``)."""
 
-    response_type: str
     message_to_user: str | None = None
     transfer_info: ChannelTransferInfo | None = None
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericSearch(Model):
+class GenericSearch(_ChannelGeneric):
     """Results of a search skill (``response_type: search``)."""
 
-    response_type: str
     header: str | None = None
     primary_results: list[SearchResult] | None = None
     additional_results: list[SearchResult] | None = None
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericUserDefined(Model):
+class GenericUserDefined(_ChannelGeneric):
     """A custom response for the client to render (``response_type: user_defined``)."""
 
-    response_type: str
     user_defined: dict[str, Any] | None = None
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericVideo(Model):
+class GenericVideo(_MediaGeneric):
     """A video (``response_type: video``)."""
 
-    response_type: str
-    source: str | None = None
-    title: str | None = None
-    description: str | None = None
-    channels: list[ResponseGenericChannel] | None = None
     channel_options: dict[str, Any] | None = None
     alt_text: str | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericAudio(Model):
+class GenericAudio(_MediaGeneric):
     """An audio clip (``response_type: audio``)."""
 
-    response_type: str
-    source: str | None = None
-    title: str | None = None
-    description: str | None = None
-    channels: list[ResponseGenericChannel] | None = None
     channel_options: dict[str, Any] | None = None
     alt_text: str | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericIframe(Model):
+class GenericIframe(_MediaGeneric):
     """Embedded content shown in an iframe (``response_type: iframe``)."""
 
-    response_type: str
-    source: str | None = None
-    title: str | None = None
-    description: str | None = None
     image_url: str | None = None
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericDate(Model):
+class GenericDate(_Generic):
     """A date picker (``response_type: date``)."""
 
-    response_type: str
-
 
 @attrs.define(kw_only=True)
-class GenericDtmf(Model):
+class GenericDtmf(_ChannelGeneric):
     """A DTMF command for the phone channel (``response_type: dtmf``)."""
 
-    response_type: str
     command_info: DtmfCommandInfo | None = None
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericEndSession(Model):
+class GenericEndSession(_Generic):
     """The end of the session, e.g. hang up the call (``response_type: end_session``)."""
 
-    response_type: str
     channel_options: dict[str, Any] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericConversationalSearch(Model):
+class GenericConversationalSearch(_Generic):
     """A generated answer (``conversational_search``; the SDKs say ``conversation_search``)."""
 
-    response_type: str
     text: str | None = None
     citations_title: str | None = None
     citations: list[ResponseGenericCitation] | None = None
@@ -438,7 +419,7 @@ class ButtonPanel(Model):
 
 
 @attrs.define(kw_only=True)
-class GenericButton(Pickable, Model):
+class GenericButton(Pickable, _ChannelGeneric):
     """A web chat button (``response_type: button``).
 
     ``button_type`` says what a click does: ``post_back`` sends :meth:`picked_input`,
@@ -446,7 +427,6 @@ class GenericButton(Pickable, Model):
     with ``user_defined``, ``show_panel`` opens ``panel``.
     """
 
-    response_type: str
     label: str
     button_type: str
     kind: str | None = None
@@ -458,26 +438,21 @@ class GenericButton(Pickable, Model):
     panel: ButtonPanel | None = None
     url: str | None = None
     target: str | None = None
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericCard(Model):
+class GenericCard(_ChannelGeneric):
     """A web chat card (``response_type: card``): ``body`` responses, ``footer`` buttons."""
 
-    response_type: str
     body: "list[RuntimeResponseGeneric]"
     footer: "list[RuntimeResponseGeneric] | None" = None
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericCarousel(Model):
+class GenericCarousel(_ChannelGeneric):
     """Cards side by side (``response_type: carousel``); ``items`` are ``card`` items."""
 
-    response_type: str
     items: "list[RuntimeResponseGeneric]"
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
@@ -504,16 +479,14 @@ class GridRow(Model):
 
 
 @attrs.define(kw_only=True)
-class GenericGrid(Model):
+class GenericGrid(_ChannelGeneric):
     """Responses laid out in rows and columns (``response_type: grid``)."""
 
-    response_type: str
     rows: list[GridRow]
     columns: list[GridColumn] | None = None
     horizontal_alignment: str | None = None
     vertical_alignment: str | None = None
     max_width: str | None = None
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
@@ -524,15 +497,13 @@ class TableRow(Model):
 
 
 @attrs.define(kw_only=True)
-class GenericTable(Model):
+class GenericTable(_ChannelGeneric):
     """A table of data (``response_type: table``); ``headers`` are strings or numbers."""
 
-    response_type: str
     headers: list[Any]
     rows: list[TableRow]
     title: str | None = None
     description: str | None = None
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
@@ -544,21 +515,17 @@ class PhoneCommandInfo(Model):
 
 
 @attrs.define(kw_only=True)
-class GenericSpeechToText(Model):
+class GenericSpeechToText(_ChannelGeneric):
     """A command for the phone channel's Speech to Text (``response_type: speech_to_text``)."""
 
-    response_type: str
     command_info: PhoneCommandInfo
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericTextToSpeech(Model):
+class GenericTextToSpeech(_ChannelGeneric):
     """A command for the phone channel's Text to Speech (``response_type: text_to_speech``)."""
 
-    response_type: str
     command_info: PhoneCommandInfo
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
@@ -569,28 +536,22 @@ class PhoneActivity(Model):
 
 
 @attrs.define(kw_only=True)
-class GenericStartActivities(Model):
+class GenericStartActivities(_ChannelGeneric):
     """Start (resume) phone channel activities (``response_type: start_activities``)."""
 
-    response_type: str
     activities: list[PhoneActivity]
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericStopActivities(Model):
+class GenericStopActivities(_ChannelGeneric):
     """Stop phone channel activities until started again (``stop_activities``)."""
 
-    response_type: str
     activities: list[PhoneActivity]
-    channels: list[ResponseGenericChannel] | None = None
 
 
 @attrs.define(kw_only=True)
-class GenericUnknown(Model):
+class GenericUnknown(_Generic):
     """An item of a ``response_type`` this version does not model; its keys are in ``extra``."""
-
-    response_type: str
 
 
 RuntimeResponseGeneric = (
