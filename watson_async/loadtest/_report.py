@@ -57,6 +57,11 @@ def _r(value: float, digits: int = 6) -> float:
     return round(value, digits)
 
 
+def _pick(obj: object, *names: str) -> dict[str, Any]:
+    """``obj``'s attributes ``names`` as they are, by name: the plain part of a shape."""
+    return {name: getattr(obj, name) for name in names}
+
+
 @attrs.frozen
 class Latency:
     """A latency summary in milliseconds (``None`` values when nothing was recorded)."""
@@ -139,14 +144,13 @@ class RouteReport:
     def failed(self) -> int:
         return sum(self.errors.values())
 
+    def _head(self) -> dict[str, Any]:
+        """What both shapes start with: the route and how its calls ended."""
+        return _pick(self, "endpoint", "method", "route", "calls", "ok", "failed")
+
     def to_dict(self) -> dict[str, Any]:
         return {
-            "endpoint": self.endpoint,
-            "method": self.method,
-            "route": self.route,
-            "calls": self.calls,
-            "ok": self.ok,
-            "failed": self.failed,
+            **self._head(),
             "errors": dict(self.errors),
             "cancelled": self.cancelled,
             "attempts": self.attempts,
@@ -169,14 +173,7 @@ class RouteReport:
         }
 
     def csv_row(self) -> dict[str, Any]:
-        row: dict[str, Any] = {
-            "endpoint": self.endpoint,
-            "method": self.method,
-            "route": self.route,
-            "calls": self.calls,
-            "ok": self.ok,
-            "failed": self.failed,
-        }
+        row = self._head()
         row.update({f"errors_{name}": self.errors[name] for name in ERROR_CLASSES})
         row["cancelled"] = self.cancelled
         row["attempts"] = self.attempts
@@ -212,13 +209,8 @@ class ConversationReport:
         return self.started - self.completed - self.failed
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "started": self.started,
-            "completed": self.completed,
-            "failed": self.failed,
-            "unfinished": self.unfinished,
-            "latency_ms": self.latency.to_dict(),
-        }
+        shape = _pick(self, "started", "completed", "failed", "unfinished")
+        return {**shape, "latency_ms": self.latency.to_dict()}
 
 
 @attrs.frozen
@@ -239,11 +231,7 @@ class OpenModelReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "target_rate": self.target_rate,
-            "scheduled": self.scheduled,
-            "started": self.started,
-            "dropped": self.dropped,
-            "late": self.late,
+            **_pick(self, "target_rate", "scheduled", "started", "dropped", "late"),
             "late_threshold_s": self.late_threshold,
             "start_lag_ms": self.start_lag.to_dict(),
         }
@@ -386,15 +374,9 @@ class LoadTestReport:
         return {
             "schema": SCHEMA_VERSION,
             "tool": "watson-async loadtest",
-            "started_at": self.started_at,
-            "model": self.model,
-            "target": self.target,
-            "service_url": self.service_url,
-            "retry": self.retry,
+            **_pick(self, "started_at", "model", "target", "service_url", "retry"),
             "duration_s": _r(self.duration),
-            "time_limit_reached": self.time_limit_reached,
-            "interrupted": self.interrupted,
-            "passed": self.passed,
+            **_pick(self, "time_limit_reached", "interrupted", "passed"),
             "failures": list(self.failures),
             "exit_code": self.exit_code,
             "max_error_rate": self.max_error_rate,
