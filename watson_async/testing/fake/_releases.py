@@ -13,7 +13,6 @@ from .._records import RecordedUpload
 from .._stream import StreamBody, split_chunks
 from ._resources import (
     MAX_DESCRIPTION,
-    MAX_NAME,
     MAX_SESSION_TIMEOUT,
     OCTET,
     SKILL_TYPES,
@@ -23,6 +22,7 @@ from ._resources import (
     ResourceBase,
     Task,
     export_archive,
+    naming_changes,
     obj_field,
     skill_reference,
     sorts_by_name_updated,
@@ -137,10 +137,7 @@ class ReleasesAPI(ResourceBase):
         body, err = body_object(call)
         if err is not None:
             return err
-        name, err = str_field(body, "name", MAX_NAME, empty=False)
-        if err is not None:
-            return err
-        description, err = str_field(body, "description", MAX_DESCRIPTION)
+        changes, err = naming_changes(body)
         if err is not None:
             return err
         orchestration, err = obj_field(body, "orchestration")
@@ -202,10 +199,8 @@ class ReleasesAPI(ResourceBase):
                         else skill_reference(str(kind)),
                     }
                 )
-        if name is not None:
-            env.name = name
-        if description is not None:
-            env.description = description
+        for key, value in changes.items():
+            setattr(env, key, value)
         if fallback is not None:
             env.search_skill_fallback = fallback
         if timeout is not None:

@@ -297,6 +297,21 @@ def str_field(
     return value, None
 
 
+def naming_changes(
+    body: Mapping[str, Any], prefix: str = ""
+) -> tuple[dict[str, Any], Result | None]:
+    """The new ``name`` (not empty) and ``description`` an update of a skill or an
+    environment gives, checked; only those present. ``prefix`` starts error paths."""
+    changes: dict[str, Any] = {}
+    for key, limit, empty in (("name", MAX_NAME, False), ("description", MAX_DESCRIPTION, True)):
+        value, err = str_field(body, key, limit, f"{prefix}{key}", empty=empty)
+        if err is not None:
+            return {}, err
+        if value is not None:
+            changes[key] = value
+    return changes, None
+
+
 def obj_field(
     body: Mapping[str, Any], key: str, path: str | None = None
 ) -> tuple[dict[str, Any] | None, Result | None]:

@@ -13,17 +13,15 @@ from .._script import classify
 from ._resources import (
     AUTH_METHODS,
     MAX_CLASSIFY_TEXT,
-    MAX_DESCRIPTION,
-    MAX_NAME,
     SKILL_TYPES,
     Assistant,
     Provider,
     ResourceBase,
     Skill,
     Task,
+    naming_changes,
     obj_field,
     sorts_by_name_updated,
-    str_field,
 )
 
 __all__ = ["SkillsAPI"]
@@ -80,17 +78,9 @@ class SkillsAPI(ResourceBase):
         body: Mapping[str, Any], kind: str, prefix: str = ""
     ) -> tuple[dict[str, Any], Result | None]:
         """The updatable fields of a skill in ``body``, validated."""
-        changes: dict[str, Any] = {}
-        name, err = str_field(body, "name", MAX_NAME, f"{prefix}name", empty=False)
+        changes, err = naming_changes(body, prefix)
         if err is not None:
             return {}, err
-        description, err = str_field(body, "description", MAX_DESCRIPTION, f"{prefix}description")
-        if err is not None:
-            return {}, err
-        if name is not None:
-            changes["name"] = name
-        if description is not None:
-            changes["description"] = description
         for key in ("workspace", "dialog_settings", "search_settings"):
             value, err = obj_field(body, key, f"{prefix}{key}")
             if err is not None:
