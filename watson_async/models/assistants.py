@@ -3,7 +3,7 @@
 import attrs
 
 from ._base import Model
-from .common import Pagination
+from .common import _Paged
 
 __all__ = ["AssistantCollection", "AssistantData", "AssistantSkill", "EnvironmentReference"]
 
@@ -41,8 +41,7 @@ class AssistantData(Model):
 
 
 @attrs.define(kw_only=True)
-class AssistantCollection(Model):
+class AssistantCollection(_Paged):
     """A page of ``list_assistants``."""
 
     assistants: list[AssistantData] | None = None
-    pagination: Pagination | None = None

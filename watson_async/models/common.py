@@ -38,6 +38,23 @@ class Pagination(Model):
 
 
 @attrs.define(kw_only=True)
+class _Paged(Model):
+    """A page of a collection: its ``pagination`` (the items are under the subclass's key)."""
+
+    pagination: Pagination | None = None
+
+
+@attrs.define(kw_only=True)
+class _Dated(Model):
+    """A resource or task the service dates: ``created`` and ``updated``."""
+
+    #: ISO-8601 timestamp, as sent.
+    created: str | None = None
+    #: ISO-8601 timestamp, as sent.
+    updated: str | None = None
+
+
+@attrs.define(kw_only=True)
 class EmptyResponse(Model):
     """The ``{}`` body of ``delete_session``, ``delete_user_data`` and similar calls.
 

@@ -10,7 +10,7 @@ import attrs
 
 from ._base import Model
 from .assistants import EnvironmentReference as EnvironmentReference  # its home is assistants
-from .common import Pagination
+from .common import _Dated, _Paged
 
 __all__ = [
     "BaseEnvironmentOrchestration",
@@ -91,7 +91,7 @@ class EnvironmentSkill(Model):
 
 
 @attrs.define(kw_only=True)
-class Environment(Model):
+class Environment(_Dated):
     """An environment of an assistant (``get_environment``, ``update_environment``,
     ``deploy_release``, item of ``list_environments``)."""
 
@@ -107,15 +107,10 @@ class Environment(Model):
     session_timeout: int | None = None
     integration_references: list[IntegrationReference] | None = None
     skill_references: list[EnvironmentSkill] | None = None
-    #: ISO-8601 timestamp, as sent.
-    created: str | None = None
-    #: ISO-8601 timestamp, as sent.
-    updated: str | None = None
 
 
 @attrs.define(kw_only=True)
-class EnvironmentCollection(Model):
+class EnvironmentCollection(_Paged):
     """A page of ``list_environments``."""
 
     environments: list[Environment] | None = None
-    pagination: Pagination | None = None

@@ -28,7 +28,7 @@ import attrs
 from watson_async.models._convert import register_keyed_union
 
 from ._base import Model, json_field
-from .common import Pagination
+from .common import _Paged
 
 __all__ = [
     "ProviderAuthenticationOAuth2",
@@ -414,8 +414,7 @@ class ProviderResponse(Model):
 
 
 @attrs.define(kw_only=True)
-class ProviderCollection(Model):
+class ProviderCollection(_Paged):
     """A page of ``list_providers``."""
 
     conversational_skill_providers: list[ProviderResponse] | None = None
-    pagination: Pagination | None = None

@@ -12,7 +12,7 @@ import attrs
 
 from ._base import Model
 from .assistants import EnvironmentReference
-from .common import Pagination
+from .common import _Dated, _Paged
 
 __all__ = [
     "CreateAssistantReleaseImportResponse",
@@ -45,7 +45,7 @@ class ReleaseContent(Model):
 
 
 @attrs.define(kw_only=True)
-class Release(Model):
+class Release(_Dated):
     """A release of an assistant (``create_release``, ``get_release``, item of
     ``list_releases``)."""
 
@@ -57,18 +57,13 @@ class Release(Model):
     content: ReleaseContent | None = None
     #: ``Available``, ``Failed`` or ``Processing``.
     status: str | None = None
-    #: ISO-8601 timestamp, as sent.
-    created: str | None = None
-    #: ISO-8601 timestamp, as sent.
-    updated: str | None = None
 
 
 @attrs.define(kw_only=True)
-class ReleaseCollection(Model):
+class ReleaseCollection(_Paged):
     """A page of ``list_releases``."""
 
     releases: list[Release] | None = None
-    pagination: Pagination | None = None
 
 
 @attrs.define(kw_only=True)
@@ -79,7 +74,7 @@ class StatusError(Model):
 
 
 @attrs.define(kw_only=True)
-class CreateReleaseExportWithStatusErrors(Model):
+class CreateReleaseExportWithStatusErrors(_Dated):
     """A release export (``create_release_export``, ``download_release_export`` as JSON)."""
 
     #: ``Available``, ``Failed`` or ``Processing``.
@@ -88,10 +83,6 @@ class CreateReleaseExportWithStatusErrors(Model):
     assistant_id: str | None = None
     #: The name of the release: its version number, as a string.
     release: str | None = None
-    #: ISO-8601 timestamp, as sent.
-    created: str | None = None
-    #: ISO-8601 timestamp, as sent.
-    updated: str | None = None
     #: Only when ``status`` is ``Failed``.
     status_errors: list[StatusError] | None = None
     #: Only when ``status`` is ``Failed``.
@@ -99,7 +90,7 @@ class CreateReleaseExportWithStatusErrors(Model):
 
 
 @attrs.define(kw_only=True)
-class CreateAssistantReleaseImportResponse(Model):
+class CreateAssistantReleaseImportResponse(_Dated):
     """The reply of ``create_release_import`` (HTTP 202)."""
 
     #: ``Failed`` or ``Processing``.
@@ -108,14 +99,10 @@ class CreateAssistantReleaseImportResponse(Model):
     assistant_id: str | None = None
     #: Skill types (``action``, ``dialog``) of the draft environment the import overrides.
     skill_impact_in_draft: list[str] | None = None
-    #: ISO-8601 timestamp, as sent.
-    created: str | None = None
-    #: ISO-8601 timestamp, as sent.
-    updated: str | None = None
 
 
 @attrs.define(kw_only=True)
-class MonitorAssistantReleaseImportArtifactResponse(Model):
+class MonitorAssistantReleaseImportArtifactResponse(_Dated):
     """The reply of ``get_release_import_status``."""
 
     #: ``Completed``, ``Failed`` or ``Processing``.
@@ -128,7 +115,3 @@ class MonitorAssistantReleaseImportArtifactResponse(Model):
     status_description: str | None = None
     #: Skill types (``action``, ``dialog``) of the draft environment the import overrides.
     skill_impact_in_draft: list[str] | None = None
-    #: ISO-8601 timestamp, as sent.
-    created: str | None = None
-    #: ISO-8601 timestamp, as sent.
-    updated: str | None = None
