@@ -57,6 +57,14 @@ def _refused(message: str, field: str) -> tuple[str, dict[str, Any], None, _Resu
     return "", {}, None, _bad_body(message, field)
 
 
+def _object_or_empty(parent: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """``parent[key]``, an object, or ``{}`` when absent or null; ``None`` for another type."""
+    value = parent.get(key)
+    if value is None:
+        return {}
+    return value if isinstance(value, dict) else None
+
+
 class RuntimeMixin(FakeState):
     """The assistants, sessions, messages, streams and logs endpoints."""
 
@@ -192,10 +200,8 @@ class RuntimeMixin(FakeState):
         body: dict[str, Any],
     ) -> tuple[str, dict[str, Any], dict[str, Any] | None, _Result | None]:
         """Validate a message body: (text, options, context, error)."""
-        inp = body.get("input")
+        inp = _object_or_empty(body, "input")
         if inp is None:
-            inp = {}
-        elif not isinstance(inp, dict):
             return _refused("input must be an object", "input")
         text = inp.get("text")
         if text is None:
@@ -208,10 +214,8 @@ class RuntimeMixin(FakeState):
             return _refused(
                 "Text cannot contain carriage return, newline, or tab characters", "input.text"
             )
-        options = inp.get("options")
+        options = _object_or_empty(inp, "options")
         if options is None:
-            options = {}
-        elif not isinstance(options, dict):
             return _refused("input.options must be an object", "input.options")
         user_id = body.get("user_id")
         if user_id is not None and (
