@@ -14,8 +14,9 @@ every way, at full attribute speed. A model worth deferring costs much more to t
 than a stand-in (about 200 ns): not a small one such as ``RuntimeIntent``.
 
 A part that doesn't fit its model raises on that first read what ``origin`` gives (the
-parser's :class:`~watson_async.ResponseParseError`, with the status, body, headers and
-transaction ID of the response), and stays unread, so every later read raises the same.
+parser's :class:`~watson_async.ResponseParseError`, with the status, headers and
+transaction ID of the response and the part's JSON as its body: a stand-in keeps no
+reference to the whole body), and stays unread, so every later read raises the same.
 Equality, ``repr``, ``to_dict()``, ``attrs.evolve``, ``copy`` and ``pickle`` all read the
 fields first, so they see the typed values.
 
@@ -35,8 +36,8 @@ import attrs
 __all__ = ["Origin", "deferred_hook", "deferring", "is_deferred"]
 
 _Hook = Callable[[Any, Any], Any]
-#: What a deferred part that fails to type raises: ``origin(model, error)``.
-Origin = Callable[[type, Exception], Exception]
+#: What a deferred part that fails to type raises: ``origin(model, error, json)``.
+Origin = Callable[[type, Exception, Any], Exception]
 
 
 class _State(threading.local):
@@ -48,8 +49,8 @@ _state = _State()
 
 def deferring(origin: Origin | None) -> Origin | None:
     """From now on in this thread, models that allow it are typed on first read (and
-    fail with ``origin(model, error)``); ``None`` types everything at once. Returns the
-    previous setting, to restore."""
+    fail with ``origin(model, error, json)``); ``None`` types everything at once. Returns
+    the previous setting, to restore."""
     previous = _state.origin
     _state.origin = origin
     return previous
@@ -91,7 +92,7 @@ def deferred_hook(cls: type, structure: _Hook, into: Callable[[Any, Any, Any], A
                 slot.__delete__(self)
         set_pending(self, pending)
         setattr_(self, "__class__", deferred_cls)
-        raise pending[1](cls, exc) from exc
+        raise pending[1](cls, exc, pending[0]) from exc
 
     def __getattribute__(self: Any, name: str) -> Any:
         if name in field_names:  # the first read of a field: materialise(self), inline

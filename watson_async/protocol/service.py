@@ -10,7 +10,7 @@ is passed in). ``tests/unit/protocol/test_protocol.py`` tests it without a serve
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from watson_async.errors import ApiError, ResponseParseError
 from watson_async.models._convert import converter
@@ -158,26 +158,41 @@ def parse(request: Request, response: Response, model: type[T]) -> T:
     """A 2xx body as ``model``, or :class:`ResponseParseError` saying why not.
 
     The parts of it whose models allow it are typed on first read (``models/_deferred.py``);
-    one that doesn't fit raises the same error then."""
-    endpoint = request.endpoint
+    one that doesn't fit raises the same error then, with that part's JSON as its
+    ``body``: a reply kept unread holds its headers, not its whole body."""
+    endpoint, status, headers = request.endpoint, response.status, response.headers
 
-    def error(part: type, exc: Exception) -> ResponseParseError:
-        return ResponseParseError(
-            f"{endpoint}: cannot read the response as {model.__name__}"
-            f"{'' if part is model else f' ({part.__name__})'}: {exc}",
-            status_code=response.status,
-            body=response.body.decode("utf-8", errors="replace"),
-            headers=response.headers,
-            global_transaction_id=response.headers.get(_wire.TRANSACTION_ID_HEADER),
-        )
+    def part_error(part: type, exc: Exception, raw: Any) -> ResponseParseError:
+        body = _json.dumps(raw).decode()
+        return _parse_error(endpoint, model, part, exc, status, headers, body)
 
-    previous = deferring(error)
+    previous = deferring(part_error)
     try:
         return converter.structure(_json.loads(response.body), model)
     except Exception as exc:
-        raise error(model, exc) from exc
+        body = response.body.decode("utf-8", errors="replace")
+        raise _parse_error(endpoint, model, model, exc, status, headers, body) from exc
     finally:
         deferring(previous)
+
+
+def _parse_error(
+    endpoint: str,
+    model: type,
+    part: type,
+    exc: Exception,
+    status: int,
+    headers: Mapping[str, str],
+    body: str,
+) -> ResponseParseError:
+    return ResponseParseError(
+        f"{endpoint}: cannot read the response as {model.__name__}"
+        f"{'' if part is model else f' ({part.__name__})'}: {exc}",
+        status_code=status,
+        body=body,
+        headers=headers,
+        global_transaction_id=headers.get(_wire.TRANSACTION_ID_HEADER),
+    )
 
 
 def is_event_stream(headers: Mapping[str, str]) -> bool:

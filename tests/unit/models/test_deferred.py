@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import pickle
 import threading
 from typing import Any
@@ -147,7 +148,7 @@ def test_a_part_that_does_not_fit_raises_the_parse_error_on_every_read() -> None
         assert "MessageContextGlobal expects a JSON object, got str" in str(error)
         assert error.status_code == 200
         assert error.global_transaction_id == "txn-7"
-        assert orjson.loads(error.body) == bad
+        assert orjson.loads(error.body) == bad["context"]  # the part, not the whole body
         assert isinstance(error.__cause__, TypeError)
         assert is_deferred(reply.context)
 
@@ -170,7 +171,7 @@ def test_deferring_is_per_thread() -> None:
     def other_thread() -> None:
         seen.append(is_deferred(StatefulMessageResponse.from_dict(REPLY).context))
 
-    previous = deferring(lambda model, exc: exc)
+    previous = deferring(lambda model, exc, raw: exc)
     try:
         assert is_deferred(StatefulMessageResponse.from_dict(REPLY).context)
         thread = threading.Thread(target=other_thread)
@@ -186,3 +187,27 @@ def test_parse_restores_the_setting_even_when_it_fails() -> None:
     with pytest.raises(ResponseParseError):
         _parse({"output": "wrong"})
     assert not is_deferred(StatefulMessageResponse.from_dict(REPLY).context)
+
+
+def _reaches(start: object, target: object, limit: int = 20_000) -> bool:
+    """Whether ``target`` is reachable from ``start`` through references (gc's view)."""
+    seen, todo = {id(start)}, [start]
+    while todo and len(seen) < limit:
+        for ref in gc.get_referents(todo.pop()):
+            if ref is target:
+                return True
+            if id(ref) not in seen and not isinstance(ref, type):
+                seen.add(id(ref))
+                todo.append(ref)
+    return False
+
+
+def test_an_unread_reply_keeps_its_headers_but_not_its_whole_body() -> None:
+    request = _endpoints.message("a1", "e1", "s1", {"text": "hi"}, None, None)
+    headers = CIMultiDict({"X-Global-Transaction-Id": "txn-7"})
+    body = orjson.dumps(REPLY)
+    response = HttpResponse(200, "OK", headers, body)
+    reply = _protocol.parse(request, response, StatefulMessageResponse)
+    assert is_deferred(reply.context)
+    assert _reaches(reply, headers)  # the error it may raise carries them
+    assert not _reaches(reply, body)  # 2 KB per reply kept: only the part goes in an error
