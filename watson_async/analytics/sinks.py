@@ -30,7 +30,7 @@ from watson_async.errors import TransportError, WatsonError
 from watson_async.protocol import codec as _json
 from watson_async.protocol.secret import SecretStr
 from watson_async.protocol.wire import backoff_wait, retry_after_seconds
-from watson_async.resilience.retry import retrying
+from watson_async.resilience.retrying import retrying
 from watson_async.transport import AiohttpTransport, SessionTransport, Transport
 
 if TYPE_CHECKING:

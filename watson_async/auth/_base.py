@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import abc
 import base64
+import enum
+from collections.abc import Callable
+from typing import Literal
 
 from watson_async.protocol.secret import SecretStr
 
@@ -22,12 +25,30 @@ def _check_secret(name: str, value: object) -> str:
     return value
 
 
+class NotReady(enum.Enum):
+    """What :meth:`Authenticator._ready` returns when the header needs waiting for."""
+
+    NOT_READY = "not ready"
+
+
+NOT_READY = NotReady.NOT_READY
+#: ``_ready()``: the header (a ``SecretStr``) or ``None`` at once, else ``NOT_READY``.
+Ready = Callable[[], "str | Literal[NotReady.NOT_READY] | None"]
+
+
 class Authenticator(abc.ABC):
     """Base class: provides the ``Authorization`` header value for each request."""
 
     @abc.abstractmethod
     async def authorization(self) -> str | None:
         """The ``Authorization`` header value to send, or ``None`` for no header."""
+
+    def _ready(self) -> str | Literal[NotReady.NOT_READY] | None:
+        """What :meth:`authorization` would return, when that needs no waiting (a
+        ``SecretStr`` or ``None``), else ``NOT_READY``: a call skips a coroutine when
+        the header is at hand. Only the package's authenticators answer; a subclass that
+        overrides :meth:`authorization` is always awaited (see :func:`ready_of`)."""
+        return NOT_READY
 
     async def invalidate(self, rejected: str | None) -> bool:
         """The service answered 401 to a request sent with ``rejected`` as its header.
@@ -41,10 +62,25 @@ class Authenticator(abc.ABC):
         """Release what the authenticator holds (connections, tasks). Idempotent."""
 
 
+def ready_of(authenticator: Authenticator) -> Ready | None:
+    """``authenticator._ready``, if the class that gives it :meth:`authorization` also
+    gives it ``_ready`` (a subclass's own ``authorization`` must be awaited)."""
+    if _defines(type(authenticator), "authorization") is _defines(type(authenticator), "_ready"):
+        return authenticator._ready
+    return None
+
+
+def _defines(cls: type, name: str) -> type | None:
+    return next((c for c in cls.__mro__ if name in c.__dict__), None)
+
+
 class NoAuthAuthenticator(Authenticator):
     """Sends no ``Authorization`` header."""
 
     async def authorization(self) -> str | None:
+        return None
+
+    def _ready(self) -> str | Literal[NotReady.NOT_READY] | None:
         return None
 
     def __repr__(self) -> str:
@@ -68,6 +104,9 @@ class BearerTokenAuthenticator(Authenticator):
     async def authorization(self) -> str | None:
         return self._header
 
+    def _ready(self) -> str | Literal[NotReady.NOT_READY] | None:
+        return self._header
+
     def __repr__(self) -> str:
         return "BearerTokenAuthenticator(bearer_token=<hidden>)"
 
@@ -83,6 +122,9 @@ class BasicAuthenticator(Authenticator):
         self._header = SecretStr("Basic " + base64.b64encode(token).decode("ascii"))
 
     async def authorization(self) -> str | None:
+        return self._header
+
+    def _ready(self) -> str | Literal[NotReady.NOT_READY] | None:
         return self._header
 
     def __repr__(self) -> str:

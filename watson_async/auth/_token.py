@@ -10,7 +10,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from typing import Literal, Protocol
 
 import attrs
 
@@ -19,7 +19,7 @@ from watson_async.protocol.wire import backoff_wait
 from watson_async.transport import AiohttpTransport, ConnectionSettings, HttpResponse, Transport
 
 from ..errors import ClientClosedError, ResponseParseError, WatsonError
-from ._base import Authenticator
+from ._base import NOT_READY, Authenticator, NotReady
 
 _log = logging.getLogger("watson_async.auth")
 
@@ -198,6 +198,12 @@ class TokenAuthenticator(Authenticator):
     def closed(self) -> bool:
         """True once :meth:`aclose` has run: every later request for a header fails."""
         return self._closed
+
+    def _ready(self) -> str | Literal[NotReady.NOT_READY] | None:
+        token = self._token
+        if token is not None and self._refresher is not None and self._clock() < token.expires_at:
+            return self._header
+        return NOT_READY
 
     async def authorization(self) -> str | None:
         token = self._token

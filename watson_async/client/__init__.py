@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 from watson_async._lifecycle import AsyncClosing
 from watson_async._version import __version__
 from watson_async.auth import Authenticator, TokenAuthenticator
+from watson_async.auth._base import ready_of
 from watson_async.auth._token import TokenCache
 from watson_async.client.base import _Lifecycle
 from watson_async.client.management import ManagementMethods
@@ -254,6 +255,8 @@ class AssistantClient(ManagementMethods, AsyncClosing):
                 "rate_limit_gate must be True, False or a gate such as RateLimitGate() or "
                 f"RedisRateLimitGate, got {type(rate_limit_gate).__name__}"
             )
+        self._admit_now = self._gate.admit_now if type(self._gate) is RateLimitGate else None
+        self._auth_ready = ready_of(authenticator)
         self._listeners = Listeners()  # shared with views from with_options()
         if on_event is not None:
             self.add_listener(on_event)

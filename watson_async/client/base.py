@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar, overload
 import attrs
 
 from watson_async.auth import Authenticator, RefreshEvent
+from watson_async.auth._base import NOT_READY, Ready
 from watson_async.client.response import capture
 from watson_async.client.streams import read_at_most
 from watson_async.errors import ClientClosedError, DeadlineExceededError, WatsonError
@@ -30,12 +31,8 @@ from watson_async.protocol import service as _protocol
 from watson_async.protocol import wire as _wire
 from watson_async.protocol.secret import secret_header as _secret
 from watson_async.resilience.gates import FleetEvent, GateBinding
-from watson_async.resilience.retry import (
-    GateEvent,
-    RetryEvent,
-    RetryPolicy,
-    retry_after,
-)
+from watson_async.resilience.retry import GateEvent, RetryEvent, RetryPolicy
+from watson_async.resilience.retrying import retry_after
 from watson_async.transport import HttpResponse, RequestBody, StreamingResponse, Transport
 
 T = TypeVar("T")
@@ -53,6 +50,10 @@ class _BaseClient:
     _transport: Transport
     _retry: RetryPolicy | None
     _gate: GateBinding | None
+    # Set with them: the calls that skip a coroutine when the header is at hand and the
+    # gate admits at once (None: always await the authenticator / the gate).
+    _auth_ready: Ready | None
+    _admit_now: Callable[[str], bool] | None
     _listeners: Listeners
     _life: _Lifecycle
     _clock: Callable[[], float]
@@ -261,13 +262,19 @@ class _BaseClient:
         costs memory.
         """
         url, base_headers = self._service.target(request)
-        gate = self._gate
-        waited = 0.0 if gate is None else await gate.acquire(request.endpoint)
+        gate, admit_now = self._gate, self._admit_now
+        if gate is None or (admit_now is not None and admit_now(request.endpoint)):
+            waited = 0.0  # no coroutine for the usual case (a gate with budget left)
+        else:
+            waited = await gate.acquire(request.endpoint)
         started = self._clock() if trace is not None else 0.0
         response: HttpResponse | _Opened | None = None
         try:
             try:
-                authorization = _secret(await self._authenticator.authorization())
+                ready = self._auth_ready
+                authorization = NOT_READY if ready is None else ready()
+                if authorization is NOT_READY:  # the header needs waiting for (or a custom one)
+                    authorization = _secret(await self._authenticator.authorization())
                 response = await self._receive(
                     request, url, base_headers, authorization, headers, timeout, stream
                 )

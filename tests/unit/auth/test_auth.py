@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 from fakes import Events, ManualClock, ScriptedTransport, VirtualTime, response
 
+from watson_async import AssistantClient
 from watson_async.auth import (
     BasicAuthenticator,
     BearerTokenAuthenticator,
@@ -19,9 +20,11 @@ from watson_async.auth import (
     RefreshEvent,
     iam_token_url,
 )
+from watson_async.auth._base import NOT_READY, ready_of
 from watson_async.auth._iam import _jwt_claims
 from watson_async.errors import AuthenticationError, ClientClosedError, TransportError
 from watson_async.protocol import codec as _json
+from watson_async.protocol.secret import SecretStr
 
 APIKEY = "my-secret-apikey-123"
 
@@ -395,3 +398,49 @@ async def test_aclose_leaves_no_pending_refresh() -> None:
     assert auth.closed
     assert waiter.done()
     assert not waiter.cancelled()
+
+
+# --- the header at hand without a coroutine (Authenticator._ready, client/base.py) ---
+
+
+async def test_a_token_is_ready_at_once_only_while_valid_and_refreshed() -> None:
+    vt, events = VirtualTime(), Events()
+    transport = ScriptedTransport(response(200, token_body("tok-1", 100)))
+    auth = iam(transport, vt, events)
+    ready = ready_of(auth)
+    assert ready is not None
+    assert ready() is NOT_READY  # no token yet: the client awaits authorization()
+    assert await auth.authorization() == "Bearer tok-1"
+    assert ready() == "Bearer tok-1"
+    assert isinstance(ready(), SecretStr)
+    vt.advance(101)  # expired (and the refresher asleep): waiting needed again
+    assert ready() is NOT_READY
+    await auth.aclose()
+
+
+def test_static_headers_are_ready_and_a_subclass_overriding_authorization_is_not() -> None:
+    class Rotating(BearerTokenAuthenticator):
+        async def authorization(self) -> str | None:
+            return "Bearer rotated"
+
+    bearer_ready = ready_of(BearerTokenAuthenticator("t0ken"))
+    assert bearer_ready is not None
+    assert bearer_ready() == "Bearer t0ken"
+    no_auth_ready = ready_of(NoAuthAuthenticator())
+    assert no_auth_ready is not None
+    assert no_auth_ready() is None
+    assert ready_of(Rotating("t0ken")) is None  # its own authorization() is awaited
+
+
+async def test_the_client_sends_what_an_overriding_subclass_returns() -> None:
+    class Rotating(BearerTokenAuthenticator):
+        async def authorization(self) -> str | None:
+            return "Bearer rotated"
+
+    transport = ScriptedTransport(response(200, {"output": {}}), response(200, {"output": {}}))
+    async with AssistantClient(
+        "2024-08-25", Rotating("t0ken"), service_url="https://x.test", transport=transport
+    ) as client:
+        for _ in range(2):
+            await client.message("a", "e", "s")
+    assert [s.headers["Authorization"] for s in transport.sent] == ["Bearer rotated"] * 2

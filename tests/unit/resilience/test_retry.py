@@ -26,7 +26,8 @@ from watson_async import (
 )
 from watson_async.errors import ApiError
 from watson_async.protocol import wire as _wire
-from watson_async.resilience.retry import GateEvent, RateLimitGate, retrying
+from watson_async.resilience.retry import GateEvent, RateLimitGate
+from watson_async.resilience.retrying import retrying
 
 WALL = 1_800_000_000.0
 
@@ -654,3 +655,29 @@ async def test_gate_reads_a_custom_transports_lower_case_headers() -> None:
     assert await blocked == pytest.approx(9.0)
     gate.observe("m", 200, {k.lower(): v for k, v in budget(remaining=4, reset_in=9).items()})
     assert gate.state()["m"].remaining == 4  # the fast path reads them too
+
+
+async def test_admit_now_admits_what_acquire_would_at_once_and_nothing_else() -> None:
+    vt = VirtualTime()
+    gate = RateLimitGate(clock=vt, sleep=vt.sleep, rand=lambda: 0.0)
+    assert gate.admit_now("message")  # nothing known: admitted, and counted
+    gate.observe("message", 200, budget(remaining=1, reset_in=9))
+    assert gate.admit_now("message")
+    assert gate.state()["message"].remaining == 0
+    assert not gate.admit_now("message")  # budget spent: the caller must acquire() and wait
+    assert gate.state()["message"].remaining == 0  # a refusal uses nothing
+    gate.observe("message", 429, {"Retry-After": "5"})
+    assert not gate.admit_now("message")
+
+
+async def test_admit_now_in_testing_mode_admits_without_counting() -> None:
+    vt = VirtualTime()
+    gate = RateLimitGate(clock=vt, sleep=vt.sleep, rand=lambda: 0.0)
+    gate.observe("message", 200, budget(remaining=0, reset_in=9))
+    set_testing(True)
+    try:
+        assert gate.admit_now("message")
+        assert await gate.acquire("message") == 0.0
+    finally:
+        set_testing(False)
+    assert gate.state()["message"].remaining == 0
