@@ -201,18 +201,18 @@ class TokenAuthenticator(Authenticator):
 
     def _ready(self) -> str | Literal[NotReady.NOT_READY] | None:
         token = self._token
-        if token is not None and self._refresher is not None and self._clock() < token.expires_at:
-            return self._header
-        return NOT_READY
+        if token is None or self._clock() >= token.expires_at:
+            # aclose() drops the token, so a closed authenticator always waits (and fails).
+            return NOT_READY
+        if self._refresher is None:
+            self._start_refresher()
+        return self._header
 
     async def authorization(self) -> str | None:
-        token = self._token
-        if token is not None and self._clock() < token.expires_at:
-            if self._refresher is None:
-                self._start_refresher()
-            return self._header
-        # aclose() drops the token, so a closed authenticator always takes this path.
-        await self._fetch("initial" if token is None else "expired")
+        header = self._ready()
+        if header is not NOT_READY:
+            return header
+        await self._fetch("initial" if self._token is None else "expired")
         header = self._header
         if header is None:
             raise self._closed_error()

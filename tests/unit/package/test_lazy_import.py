@@ -58,6 +58,12 @@ def test_unknown_names_raise_attribute_error() -> None:
             getattr(module, "NoSuchName")  # noqa: B009 - the lookup under test
 
 
+def _lines_printed_by(code: str) -> list[str]:
+    """What ``code`` prints, run in a fresh interpreter (nothing imported yet)."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()
+
+
 def test_importing_the_package_loads_neither_aiohttp_nor_the_models() -> None:
     code = (
         "import sys, watson_async, watson_async.models\n"
@@ -68,10 +74,7 @@ def test_importing_the_package_loads_neither_aiohttp_nor_the_models() -> None:
         "print(sorted(m for m in ('watson_async.analytics', 'watson_async.models.skills',"
         " 'watson_async.models.providers', 'jwt') if m in sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    assert out == ["[]", "[]"]
+    assert _lines_printed_by(code) == ["[]", "[]"]
 
 
 def test_loading_the_pytest_plugin_loads_no_fake_and_no_aiohttp() -> None:
@@ -81,7 +84,4 @@ def test_loading_the_pytest_plugin_loads_no_fake_and_no_aiohttp() -> None:
         "print(sorted(m for m in ('aiohttp', 'watson_async.testing.fake',"
         " 'watson_async.testing.cassette', 'watson_async.client') if m in sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    assert out == ["[]"]
+    assert _lines_printed_by(code) == ["[]"]
