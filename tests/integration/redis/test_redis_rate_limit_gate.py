@@ -207,10 +207,18 @@ async def test_a_redis_outage_is_ridden_out_alone_then_rejoined(
     r = connect(redis_server.url, 0.5)
     gate = RedisRateLimitGate(r, namespace=namespace, op_timeout=0.5, backoff=1.0, clock=clock)
     asked = Counted(gate)
-    async with FakeAssistant(
-        auth=False, rate_limits={FAMILY: 1000}, rate_limit_window=60.0, record_requests=False
-    ) as fake:
-        c = client(fake, gate, retry=None, on_event=events.append)
+    # A fixed fake clock: a real one can cross a minute boundary mid-test and reset
+    # the fake's window (seen in CI as remaining == 995).
+    async with (
+        FakeAssistant(
+            auth=False,
+            rate_limits={FAMILY: 1000},
+            rate_limit_window=60.0,
+            record_requests=False,
+            clock=lambda: 1_800_000_010.0,
+        ) as fake,
+        client(fake, gate, retry=None, on_event=events.append) as c,
+    ):
         await turns(c, fake, 1)
         assert asked.calls == 1
         await gate.aclose()  # waits for the merge; the client isn't the gate's
@@ -234,7 +242,6 @@ async def test_a_redis_outage_is_ridden_out_alone_then_rejoined(
         assert gate.available
         fleet = [e for e in events if isinstance(e, FleetEvent)]
         assert [e.state for e in fleet] == ["fallback", "rejoined"]
-        await c.aclose()
     await gate.aclose()
     assert await r.exists(gate.key(FAMILY))  # the fleet's state is rebuilt
     await r.aclose()

@@ -190,7 +190,10 @@ async def test_session_timeout_applies_to_the_environment(http: aiohttp.ClientSe
 async def test_environment_routes_are_rate_limited_per_method(
     http: aiohttp.ClientSession,
 ) -> None:
-    async with FakeAssistant(auth=False, rate_limits={"get_environment": 1}) as fake:
+    # A fixed clock: the window must not roll over between the two GETs.
+    async with FakeAssistant(
+        auth=False, rate_limits={"get_environment": 1}, clock=lambda: 1_800_000_010.0
+    ) as fake:
         url = envs_url(fake, f"/{fake.environment_id}")
         assert (await send(http, "GET", url))[0] == 200
         status, body, headers = await send(http, "GET", url)
