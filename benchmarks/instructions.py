@@ -62,6 +62,20 @@ IMPORTS = {
     "ibm_watson": "import ibm_watson",
 }
 SHORT, LONG = 2, 7
+#: CPython 3.10 caches global and attribute lookups (its "opcache") only in code that
+#: has run 1,024 times; 3.11+ specialises after a few runs. The warm-up round sends
+#: enough messages for the measured calls to be the steady state a long-lived process
+#: runs in, on every interpreter.
+OPCACHE_RUNS = 1024
+
+
+def default_warmup(conversations: int) -> int:
+    """Messages per conversation in the warm-up round."""
+    if sys.version_info >= (3, 11):
+        return 1
+    return -(-(OPCACHE_RUNS + 100) // conversations)
+
+
 APIKEY = "bench-apikey"
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
@@ -74,7 +88,7 @@ def _text(n: int, t: int) -> str:
 
 
 async def _aiohttp_client(
-    service_url: str, iam_url: str, conversations: int, messages: int
+    service_url: str, iam_url: str, conversations: int, messages: int, warmup: int
 ) -> None:
     import aiohttp
 
@@ -102,20 +116,21 @@ async def _aiohttp_client(
             async with session.post(f"{base}/sessions{query}", headers=headers) as resp:
                 resp.raise_for_status()
                 sid: str = (await resp.json())["session_id"]
-            await message(sid, n, 0)
+            for t in range(warmup):
+                await message(sid, n, t)
             return sid
 
         sids = await asyncio.gather(*(conversation(n) for n in range(conversations)))
 
         async def turns(n: int, sid: str) -> None:
-            for t in range(1, messages + 1):
+            for t in range(warmup, warmup + messages):
                 await message(sid, n, t)
 
         await asyncio.gather(*(turns(n, sid) for n, sid in enumerate(sids)))
 
 
 async def _watson_async_client(
-    service_url: str, iam_url: str, conversations: int, messages: int
+    service_url: str, iam_url: str, conversations: int, messages: int, warmup: int
 ) -> None:
     from watson_async import AssistantClient, IAMAuthenticator
 
@@ -125,19 +140,22 @@ async def _watson_async_client(
 
         async def conversation(n: int) -> str:
             sid = (await client.create_session(ASSISTANT_ID, ENVIRONMENT_ID)).session_id
-            await client.message(ASSISTANT_ID, ENVIRONMENT_ID, sid, input={"text": _text(n, 0)})
+            for t in range(warmup):
+                await client.message(ASSISTANT_ID, ENVIRONMENT_ID, sid, input={"text": _text(n, t)})
             return sid
 
         sids = await asyncio.gather(*(conversation(n) for n in range(conversations)))
 
         async def turns(n: int, sid: str) -> None:
-            for t in range(1, messages + 1):
+            for t in range(warmup, warmup + messages):
                 await client.message(ASSISTANT_ID, ENVIRONMENT_ID, sid, input={"text": _text(n, t)})
 
         await asyncio.gather(*(turns(n, sid) for n, sid in enumerate(sids)))
 
 
-def _sdk_client(service_url: str, iam_url: str, conversations: int, messages: int) -> None:
+def _sdk_client(
+    service_url: str, iam_url: str, conversations: int, messages: int, warmup: int
+) -> None:
     from ibm_cloud_sdk_core.authenticators import IAMAuthenticator as SdkIAM
     from ibm_watson import AssistantV2
 
@@ -146,21 +164,22 @@ def _sdk_client(service_url: str, iam_url: str, conversations: int, messages: in
     sids = []
     for n in range(conversations):
         sid = sdk.create_session(ASSISTANT_ID, ENVIRONMENT_ID).get_result()["session_id"]
-        sdk.message(ASSISTANT_ID, ENVIRONMENT_ID, sid, input={"text": _text(n, 0)}).get_result()
+        for t in range(warmup):
+            sdk.message(ASSISTANT_ID, ENVIRONMENT_ID, sid, input={"text": _text(n, t)}).get_result()
         sids.append(sid)
-    for t in range(1, messages + 1):
+    for t in range(warmup, warmup + messages):
         for n, sid in enumerate(sids):
             sdk.message(ASSISTANT_ID, ENVIRONMENT_ID, sid, input={"text": _text(n, t)}).get_result()
 
 
-def client_main(peer: str, root: str, conversations: int, messages: int) -> None:
+def client_main(peer: str, root: str, conversations: int, messages: int, warmup: int) -> None:
     service_url = f"{root}/instances/lean"
     if peer == "aiohttp":
-        asyncio.run(_aiohttp_client(service_url, root, conversations, messages))
+        asyncio.run(_aiohttp_client(service_url, root, conversations, messages, warmup))
     elif peer == "watson_async":
-        asyncio.run(_watson_async_client(service_url, root, conversations, messages))
+        asyncio.run(_watson_async_client(service_url, root, conversations, messages, warmup))
     else:
-        _sdk_client(service_url, root, conversations, messages)
+        _sdk_client(service_url, root, conversations, messages, warmup)
 
 
 # --- the parent -------------------------------------------------------------------------
@@ -191,7 +210,7 @@ def _callgrind(args: list[str], out: Path) -> int:
 
 
 def measure_calls(
-    root: str, conversations: int, peers: tuple[str, ...], keep: Path
+    root: str, conversations: int, warmup: int, peers: tuple[str, ...], keep: Path
 ) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     script = str(Path(__file__).resolve())
@@ -200,6 +219,7 @@ def measure_calls(
         for messages in (SHORT, LONG):
             args = [script, "--client", peer, "--root", root]
             args += ["--conversations", str(conversations), "--messages", str(messages)]
+            args += ["--warmup", str(warmup)]
             totals[messages] = _callgrind(args, keep / f"{peer}.{messages}.out")
         calls = conversations * (LONG - SHORT)
         results[peer] = {
@@ -278,24 +298,36 @@ def main() -> None:
     parser.add_argument("--no-imports", action="store_true", help="skip the import figures")
     parser.add_argument("--keep", type=Path, default=None, help="keep callgrind files here")
     parser.add_argument("--quick", action="store_true", help="10 conversations, 3 imports")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        help="messages per conversation before the measured ones (default: 1 on CPython "
+        "3.11+, past the opcache threshold on 3.10)",
+    )
     # the client process
     parser.add_argument("--client", choices=PEERS, help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     parser.add_argument("--messages", type=int, default=SHORT, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
-        client_main(args.client, args.root, args.conversations, args.messages)
+        client_main(args.client, args.root, args.conversations, args.messages, args.warmup or 1)
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not on PATH (apt-get install valgrind)")
     if args.quick:
         args.conversations, args.import_repeats = 10, 3
+    if args.warmup is None:
+        args.warmup = default_warmup(args.conversations)
+    if args.warmup < 1:
+        sys.exit("--warmup must be >= 1")
     peers = tuple(p for p in args.peers.split(",") if p)
     unknown = sorted(set(peers) - set(PEERS))
     if unknown:
         sys.exit(f"unknown peer(s) {unknown}; choose from {list(PEERS)}")
     info = machine()
     print(machine_line(info), flush=True)
+    print(f"  warm-up: {args.warmup} message(s) per conversation", flush=True)
     keep = args.keep or Path(tempfile.mkdtemp(prefix="callgrind-"))
     keep.mkdir(parents=True, exist_ok=True)
     pair = cpu_pair()
@@ -304,7 +336,7 @@ def main() -> None:
         calls: dict[str, dict[str, Any]] = {}
         if peers:
             with LeanServer(cpu=None if pair is None else pair[1]) as server:
-                calls = measure_calls(server.url, args.conversations, peers, keep)
+                calls = measure_calls(server.url, args.conversations, args.warmup, peers, keep)
         imports = {} if args.no_imports else measure_imports(args.import_repeats, keep)
     finally:
         if args.keep is None:
@@ -319,6 +351,7 @@ def main() -> None:
             "params": {
                 "conversations": args.conversations,
                 "messages": [SHORT, LONG],
+                "warmup": args.warmup,
                 "import_repeats": args.import_repeats,
                 "pythonhashseed": 0,
             },
