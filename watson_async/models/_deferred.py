@@ -33,7 +33,7 @@ from typing import Any, NoReturn
 
 import attrs
 
-__all__ = ["Origin", "deferred_hook", "deferring", "is_deferred"]
+__all__ = ["Origin", "deferral", "deferred_hook", "deferring", "is_deferred"]
 
 _Hook = Callable[[Any, Any], Any]
 #: What a deferred part that fails to type raises: ``origin(model, error, json)``.
@@ -44,7 +44,10 @@ class _State(threading.local):
     origin: Origin | None = None
 
 
-_state = _State()
+#: This thread's setting: ``deferral.origin`` is what :func:`deferring` sets (the parser
+#: sets and restores it in place, two calls less per reply).
+deferral = _State()
+_state = deferral
 
 
 def deferring(origin: Origin | None) -> Origin | None:

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from watson_async.errors import ApiError, ResponseParseError
 from watson_async.models._convert import converter
-from watson_async.models._deferred import deferring
+from watson_async.models._deferred import deferral
 from watson_async.protocol import codec as _json
 from watson_async.protocol import wire as _wire
 from watson_async.protocol.endpoints import Request, query_string
@@ -166,14 +166,14 @@ def parse(request: Request, response: Response, model: type[T]) -> T:
         body = _json.dumps(raw).decode()
         return _parse_error(endpoint, model, part, exc, status, headers, body)
 
-    previous = deferring(part_error)
+    previous, deferral.origin = deferral.origin, part_error  # deferring(), inline
     try:
         return converter.structure(_json.loads(response.body), model)
     except Exception as exc:
         body = response.body.decode("utf-8", errors="replace")
         raise _parse_error(endpoint, model, model, exc, status, headers, body) from exc
     finally:
-        deferring(previous)
+        deferral.origin = previous
 
 
 def _parse_error(
