@@ -47,15 +47,14 @@ class _State(threading.local):
 #: This thread's setting: ``deferral.origin`` is what :func:`deferring` sets (the parser
 #: sets and restores it in place, two calls less per reply).
 deferral = _State()
-_state = deferral
 
 
 def deferring(origin: Origin | None) -> Origin | None:
     """From now on in this thread, models that allow it are typed on first read (and
     fail with ``origin(model, error, json)``); ``None`` types everything at once. Returns
     the previous setting, to restore."""
-    previous = _state.origin
-    _state.origin = origin
+    previous = deferral.origin
+    deferral.origin = origin
     return previous
 
 
@@ -139,7 +138,7 @@ def deferred_hook(cls: type, structure: _Hook, into: Callable[[Any, Any, Any], A
     }
     deferred_cls = type(cls.__name__, (cls,), namespace)
     new = object.__new__
-    state = _state
+    state = deferral
 
     def structure_deferred(o: Any, _: Any) -> Any:
         origin = state.origin
